@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+// lai: a local-AI toolkit. One core library (LAICore), one thin CLI (lai).
+import PackageDescription
+
+let package = Package(
+    name: "lai",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lai", targets: ["lai"]),
+        .library(name: "LAICore", targets: ["LAICore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "LAICore",
+            path: "Sources/LAICore"
+        ),
+        .executableTarget(
+            name: "lai",
+            dependencies: [
+                "LAICore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/lai"
+        ),
+        .testTarget(name: "LAICoreTests", dependencies: ["LAICore"], path: "Tests/LAICoreTests"),
+        .testTarget(name: "laiTests", dependencies: ["lai"], path: "Tests/laiTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,38 @@
+// lai: the command-line entry point. Configuration only; each subcommand lives in its own file.
+import ArgumentParser
+import Foundation
+import LAICore
+
+@main
+struct LAI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lai",
+        abstract: "Run language models and your own knowledge base locally.",
+        version: LAIVersion.string,
+        subcommands: [Show.self]
+    )
+
+    /// Parses, then runs. Errors from running print as one line `lai: <message>` on stderr, exit code 1;
+    /// usage errors are ArgumentParser's (with help), exit code 64.
+    static func main() {
+        Interrupts.installCleanupHandler()
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let e as CleanExit {
+            exit(withError: e)
+        } catch let e as ExitCode {
+            exit(withError: e)
+        } catch let e as ValidationError {
+            exit(withError: e)
+        } catch {
+            Stderr.line("lai: \(error)")
+            Foundation.exit(1)
+        }
+    }
+}

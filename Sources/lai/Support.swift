@@ -1,0 +1,28 @@
+// Support: small helpers the subcommands share (stderr, interrupts, version).
+import Foundation
+import LAICore
+
+enum LAIVersion { static let string = "0.1.0" }
+
+enum Stderr {
+    static func line(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
+}
+
+enum Interrupts {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+
+    /// On SIGINT/SIGTERM, removes temporary files being written and exits 130/143, so an interrupted
+    /// command never leaves a partial file behind.
+    static func installCleanupHandler() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler {
+                TempFiles.shared.removeAll()
+                exit(128 + sig)
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+}
