@@ -13,8 +13,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // AVX2/FMA/F16C block kernels; compiled to stubs (and unused) when the target lacks AVX2.
+        .target(
+            name: "LAIKernels",
+            path: "Sources/LAIKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(
             name: "LAICore",
+            dependencies: ["LAIKernels", "CBLAS"],
             path: "Sources/LAICore"
         ),
         .executableTarget(

@@ -1,0 +1,169 @@
+// WeightMatrix: a 2-D weight tensor viewed in the model file, and the products that use it.
+import LAIKernels
+
+/// Errors about tensors a model needs.
+package enum TensorError: Error, CustomStringConvertible {
+    case missing(path: String, tensor: String)
+    case badShape(path: String, tensor: String, shape: [Int], expected: [Int])
+    case unsupportedType(path: String, tensor: String, type: String)
+
+    package var description: String {
+        switch self {
+        case let .missing(p, t): "\(p): tensor '\(t)' is missing"
+        case let .badShape(p, t, s, e): "\(p): tensor '\(t)' has shape \(s), expected \(e)"
+        case let .unsupportedType(p, t, ty): "\(p): tensor '\(t)' has type \(ty), which lai cannot compute with yet"
+        }
+    }
+}
+
+/// `rows` × `cols` weights (ggml shape [cols, rows]) stored row by row in ggml blocks.
+package struct WeightMatrix: @unchecked Sendable {
+    package let name: String
+    package let type: GGMLType
+    package let rows: Int
+    package let cols: Int
+    package let data: UnsafeRawPointer
+    package let rowBytes: Int
+
+    /// Types whose products run on quantized activations or f16/f32 kernels.
+    package static let computeTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+
+    package init(file: GGUFFile, name: String, rows: Int, cols: Int) throws {
+        guard let t = file.tensor(named: name) else { throw TensorError.missing(path: file.path, tensor: name) }
+        guard t.shape == [cols, rows] || (rows == 1 && t.shape == [cols]) else {
+            throw TensorError.badShape(path: file.path, tensor: name, shape: t.shape, expected: [cols, rows])
+        }
+        guard Self.computeTypes.contains(t.type) else {
+            throw TensorError.unsupportedType(path: file.path, tensor: name, type: t.type.name)
+        }
+        self.name = name; self.type = t.type; self.rows = rows; self.cols = cols
+        self.data = file.data(t).baseAddress!
+        self.rowBytes = t.type.rowBytes(cols)!
+    }
+
+    /// The activation encoding this weight type multiplies with (ggml's vec_dot_type).
+    package var activationType: GGMLType {
+        switch type {
+        case .q4_1, .q5_1: .q8_1
+        case .q4_0, .q5_0, .q8_0: .q8_0
+        case .f16: .f16
+        default: .f32
+        }
+    }
+
+    /// Row `r` as floats.
+    package func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let row = data + r * rowBytes
+        switch type {
+        case .f32: out.update(from: row.assumingMemoryBound(to: Float.self), count: cols)
+        case .f16: for i in 0..<cols { out[i] = ReferenceKernels.h2f(row, 2 * i) }
+        default:
+            var q = SIMD32<Int32>()
+            for b in 0..<(cols / 32) {
+                let (d, m) = ReferenceKernels.unpack(type, row, b, &q)
+                for j in 0..<32 { out[32 * b + j] = d * Float(q[j]) + m }
+            }
+        }
+    }
+}
+
+/// Computes `out = x · Wᵀ` for a batch of activation rows, splitting the work over the thread pool.
+///
+/// Activations are converted once per call to the weight type's activation encoding (q8_0, q8_1 or
+/// f16, as ggml does), then integer (or f16) dot products run on tiles of weight rows × tokens.
+package final class MatMul {
+    package let pool: ThreadPool
+    private var scratch: UnsafeMutableRawPointer
+    private var scratchBytes: Int
+    /// Whether to use the AVX2 kernels (false forces the portable Swift path).
+    package var useKernels: Bool
+
+    package init(pool: ThreadPool = .shared, useKernels: Bool = lai_kernels_available() != 0) {
+        self.pool = pool
+        self.useKernels = useKernels && lai_kernels_available() != 0
+        scratchBytes = 1 << 20
+        scratch = .allocate(byteCount: scratchBytes, alignment: 64)
+    }
+
+    deinit { scratch.deallocate() }
+
+    static func activationRowBytes(_ t: GGMLType, _ cols: Int) -> Int {
+        switch t {
+        case .q8_0: cols / 32 * 34
+        case .q8_1: cols / 32 * 36
+        case .f16: cols * 2
+        default: cols * 4
+        }
+    }
+
+    /// W (rows, cols) @ x (n, cols) -> out (n, rows); `out` rows are `outStride` floats apart.
+    package func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ out: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
+        let os = outStride ?? w.rows
+        let at = w.activationType
+        let arb = Self.activationRowBytes(at, w.cols)
+        let need = arb * n
+        if need > scratchBytes {
+            scratch.deallocate()
+            scratchBytes = need
+            scratch = .allocate(byteCount: need, alignment: 64)
+        }
+        let act = UnsafeMutableRawPointer(scratch)
+        let cols = w.cols
+        let kernels = useKernels
+        if at != .f32 {
+            pool.parallelRanges(n, minChunk: 4) { range in
+                for i in range {
+                    let src = x + i * cols, dst = act + i * arb
+                    switch at {
+                    case .q8_0: kernels ? lai_quantize_row_q8_0(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: false)
+                    case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
+                    default:
+                        if kernels { lai_f32_to_f16(src, dst, Int32(cols)) } else {
+                            for j in 0..<cols { dst.storeBytes(of: Float16(src[j]).bitPattern, toByteOffset: 2 * j, as: UInt16.self) }
+                        }
+                    }
+                }
+            }
+        }
+        // Tasks: blocks of weight rows × blocks of tokens, so a tile's activations stay in cache.
+        let rowBlock = n == 1 ? max(4, (w.rows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 4 * 4) : 48
+        let colBlock = 64
+        let rowTasks = (w.rows + rowBlock - 1) / rowBlock
+        let colTasks = (n + colBlock - 1) / colBlock
+        let wdata = w.data, wrb = w.rowBytes, type = w.type, rows = w.rows
+        let xin = UnsafeRawPointer(x)
+        pool.parallelFor(rowTasks * colTasks) { task in
+            let r0 = (task % rowTasks) * rowBlock, c0 = (task / rowTasks) * colBlock
+            let nr = min(rowBlock, rows - r0), nc = min(colBlock, n - c0)
+            let wp = wdata + r0 * wrb
+            let o = out + c0 * os + r0
+            if type == .f32 {
+                for c in 0..<nc {
+                    let xa = (xin + (c0 + c) * cols * 4).assumingMemoryBound(to: Float.self)
+                    for r in 0..<nr { o[c * os + r] = lai_dot_f32((wp + r * wrb).assumingMemoryBound(to: Float.self), xa, Int32(cols)) }
+                }
+                return
+            }
+            let ap = UnsafeRawPointer(act + c0 * arb)
+            if kernels {
+                let nb = Int32(cols / 32)
+                switch type {
+                case .q4_0: lai_gemm_q4_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .q4_1: lai_gemm_q4_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .q5_0: lai_gemm_q5_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .q5_1: lai_gemm_q5_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .q8_0: lai_gemm_q8_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .f16: lai_gemm_f16_f16(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                default: break
+                }
+            } else {
+                for c in 0..<nc {
+                    for r in 0..<nr {
+                        let wr = wp + r * wrb, a = ap + c * arb
+                        o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a, n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
+                    }
+                }
+            }
+        }
+    }
+}

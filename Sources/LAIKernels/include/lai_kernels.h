@@ -1,0 +1,54 @@
+// lai_kernels.h: AVX2/FMA/F16C inner kernels (integer dot products over ggml blocks), called from Swift.
+//
+// Built only when the compiler targets AVX2 (make's CPU=native on this machine); otherwise
+// lai_kernels_available() is 0 and LAICore uses its portable Swift SIMD path, which is also the
+// reference these kernels are tested against.
+#ifndef LAI_KERNELS_H
+#define LAI_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when the AVX2 kernels were compiled in.
+int lai_kernels_available(void);
+
+/// Quantizes n floats (n % 32 == 0) to q8_0 blocks as ggml's AVX2 quantize_row_q8_0 (round to nearest even).
+void lai_quantize_row_q8_0(const float *x, void *y, int n);
+/// Same for q8_1 (adds s = d * sum(q)), the activation type of q4_1/q5_1 weights.
+void lai_quantize_row_q8_1(const float *x, void *y, int n);
+
+/// Tiled products of weight rows with activation columns, both in ggml blocks (nb blocks per row):
+/// out[c * out_stride + r] = dot(w row r, a col c) for r < nr, c < nc.
+/// w rows are w_stride bytes apart, activations a_stride bytes apart.
+void lai_gemm_q4_0_q8_0(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+void lai_gemm_q4_1_q8_1(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+void lai_gemm_q5_0_q8_0(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+void lai_gemm_q5_1_q8_1(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+void lai_gemm_q8_0_q8_0(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+/// F16 weights with F16 activations (n elements per row), F32 accumulation, as ggml's vec_dot_f16.
+void lai_gemm_f16_f16(int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+
+/// Dot product of n floats (FMA, 4 accumulators).
+float lai_dot_f32(const float *a, const float *b, int n);
+/// Dot product of n f16 values with n f32 values (attention: K cache row with a query).
+float lai_dot_f16_f32(const void *a, const float *b, int n);
+/// y[i] += s * x[i] for f16 x (attention: V cache row into an output row).
+void lai_axpy_f16_f32(float *y, const void *x, float s, int n);
+/// Converts n floats to f16 (round to nearest even, as F16C).
+void lai_f32_to_f16(const float *x, void *y, int n);
+
+/// One attention head for one query over n cached positions, as ggml's CPU flash attention with an
+/// f16 KV cache: the query is rounded to f16, scores are f16·f16 dots in f32, softmax runs online and the
+/// weighted sum of V accumulates in f16 (which is what llama.cpp computes by default on CPU).
+/// k and v point at position 0 of this head; rows are kv_stride bytes apart; out gets hd floats.
+/// scratch must hold 2*hd f16 values.
+void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
+                       float scale, float *out, void *scratch);
+
+/// gate[i] = silu(gate[i]) * up[i] with ggml's vectorized expf approximation (max error ~1.5 ulp), so
+/// results equal llama.cpp's bit for bit.
+void lai_swiglu(float *gate, const float *up, int n);
+/// RoPE on `heads` vectors of head_dim floats (first dims rotated) with a (cos, sin) table of dims/2 pairs;
+/// neox pairs i with i + dims/2, otherwise adjacent elements.
+void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox);
+
+#endif

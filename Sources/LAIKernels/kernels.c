@@ -1,0 +1,406 @@
+// kernels.c: AVX2/FMA/F16C block kernels for LAICore's matrix products (see lai_kernels.h).
+//
+// Arithmetic follows ggml's AVX2 paths (ggml-cpu/arch/x86/quants.c) so results match llama.cpp's
+// within float reassociation: activations quantized with round-to-nearest-even, int8 pair products
+// through maddubs/madd, per-block scales applied with FMA into 8-lane accumulators.
+#include "lai_kernels.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+
+int lai_kernels_available(void) { return 1; }
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+typedef struct { uint16_t d; uint8_t qs[16]; } block_q4_0;
+typedef struct { uint16_t d, m; uint8_t qs[16]; } block_q4_1;
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } block_q5_0;
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } block_q5_1;
+typedef struct { uint16_t d; int8_t qs[32]; } block_q8_0;
+typedef struct { uint16_t d, s; int8_t qs[32]; } block_q8_1;
+_Static_assert(sizeof(block_q4_0) == 18, "q4_0 block");
+_Static_assert(sizeof(block_q4_1) == 20, "q4_1 block");
+_Static_assert(sizeof(block_q5_0) == 22, "q5_0 block");
+_Static_assert(sizeof(block_q5_1) == 24, "q5_1 block");
+_Static_assert(sizeof(block_q8_0) == 34, "q8_0 block");
+_Static_assert(sizeof(block_q8_1) == 36, "q8_1 block");
+
+ALWAYS_INLINE float h2f(uint16_t h) { return _cvtsh_ss(h); }
+ALWAYS_INLINE uint16_t f2h(float f) { return _cvtss_sh(f, 0); }
+
+ALWAYS_INLINE float hsum_f8(__m256 x) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+ALWAYS_INLINE int hsum_i8x32(__m256i a) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    __m128i h = _mm_unpackhi_epi64(s, s);
+    s = _mm_add_epi32(s, h);
+    h = _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, h));
+}
+
+// 32 nibbles: low nibbles (elements 0..15) in the low lane, high nibbles (16..31) in the high lane.
+ALWAYS_INLINE __m256i nibbles32(const uint8_t *q) {
+    __m128i t = _mm_loadu_si128((const __m128i *)q);
+    __m256i b = _mm256_insertf128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
+    return _mm256_and_si256(b, _mm256_set1_epi8(0x0F));
+}
+// 0xFF in byte j where bit j of the 32-bit mask is set.
+ALWAYS_INLINE __m256i bits32(const uint8_t *x) {
+    uint32_t x32; memcpy(&x32, x, 4);
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x32), shuf);
+    b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
+}
+// Sum of products of unsigned bytes x with signed bytes y, as 8 floats.
+ALWAYS_INLINE __m256 dot_us8(__m256i x, __m256i y) {
+    __m256i p = _mm256_maddubs_epi16(x, y);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+// Signed × signed through the sign trick (|x| and y with x's sign).
+ALWAYS_INLINE __m256 dot_ss8(__m256i x, __m256i y) {
+    return dot_us8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+// ---- activation quantizers -------------------------------------------------------------------------
+
+ALWAYS_INLINE void quant_block(const float *x, int8_t *qs, float *d_out, int *sum_out) {
+    __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_andnot_ps(sign, v0);
+    m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v1));
+    m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v2));
+    m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v3));
+    __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float maxs = _mm_cvtss_f32(m4);
+    *d_out = maxs / 127.f;
+    const float id = maxs != 0.0f ? 127.f / maxs : 0.0f;
+    const __m256 mul = _mm256_set1_ps(id);
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), _MM_ROUND_NEAREST));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), _MM_ROUND_NEAREST));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), _MM_ROUND_NEAREST));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), _MM_ROUND_NEAREST));
+    if (sum_out) *sum_out = hsum_i8x32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+    i0 = _mm256_packs_epi32(i0, i1);
+    i2 = _mm256_packs_epi32(i2, i3);
+    i0 = _mm256_packs_epi16(i0, i2);
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    i0 = _mm256_permutevar8x32_epi32(i0, perm);
+    _mm256_storeu_si256((__m256i *)qs, i0);
+}
+
+void lai_quantize_row_q8_0(const float *x, void *vy, int n) {
+    block_q8_0 *y = vy;
+    for (int i = 0; i < n / 32; i++) {
+        float d;
+        quant_block(x + 32 * i, y[i].qs, &d, NULL);
+        y[i].d = f2h(d);
+    }
+}
+
+void lai_quantize_row_q8_1(const float *x, void *vy, int n) {
+    block_q8_1 *y = vy;
+    for (int i = 0; i < n / 32; i++) {
+        float d; int sum;
+        quant_block(x + 32 * i, y[i].qs, &d, &sum);
+        y[i].d = f2h(d);
+        y[i].s = f2h(d * (float)sum);
+    }
+}
+
+// ---- tiled products ----------------------------------------------------------------------------------
+// A tile of RT weight rows × CT activation columns keeps RT*CT 8-lane accumulators in registers; each
+// weight block is unpacked once per tile and each activation block loaded once per tile.
+
+#define GEMM_TILE(NAME, WB, AB, UNPACK, PAIR, EXTRA_DECL, EXTRA_ACC, EXTRA_OUT)                              \
+ALWAYS_INLINE void NAME##_tile(int nb, const char *w, size_t ws, const char *a, size_t as, float *out,      \
+                               size_t os, const int RT, const int CT) {                                  \
+    __m256 acc[4][4];                                                                                        \
+    EXTRA_DECL                                                                                               \
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) acc[r][c] = _mm256_setzero_ps();              \
+    for (int b = 0; b < nb; b++) {                                                                           \
+        __m256i qa[4]; float da[4]; float sa[4]; (void)sa;                                                    \
+        for (int c = 0; c < CT; c++) {                                                                       \
+            const AB *y = (const AB *)(a + c * as) + b;                                                      \
+            qa[c] = _mm256_loadu_si256((const __m256i *)y->qs);                                              \
+            da[c] = h2f(y->d);                                                                               \
+            EXTRA_ACC                                                                                        \
+        }                                                                                                    \
+        for (int r = 0; r < RT; r++) {                                                                       \
+            const WB *x = (const WB *)(w + r * ws) + b;                                                      \
+            __m256i qw; float dw; float mw; (void)mw;                                                         \
+            UNPACK                                                                                           \
+            for (int c = 0; c < CT; c++) {                                                                   \
+                const __m256 d = _mm256_set1_ps(dw * da[c]);                                                 \
+                acc[r][c] = _mm256_fmadd_ps(d, PAIR(qw, qa[c]), acc[r][c]);                                  \
+                EXTRA_OUT                                                                                    \
+            }                                                                                                \
+        }                                                                                                    \
+    }                                                                                                        \
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) out[c * os + r] = hsum_f8(acc[r][c]) + EXTRA_SUM(r, c); \
+}
+
+#define GEMM_DRIVER(NAME)                                                                                     \
+void lai_gemm_##NAME(int nb, const void *vw, size_t ws, int nr, const void *va, size_t as, int nc, float *out, size_t os) { \
+    const char *w = vw, *a = va;                                                                             \
+    if (nc == 1) {                                                                                           \
+        int r = 0;                                                                                           \
+        for (; r + 4 <= nr; r += 4) NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 4, 1);              \
+        for (; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);                      \
+        return;                                                                                              \
+    }                                                                                                        \
+    int c = 0;                                                                                               \
+    for (; c + 4 <= nc; c += 4) {                                                                            \
+        int r = 0;                                                                                           \
+        for (; r + 3 <= nr; r += 3) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 3, 4); \
+        for (; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 1, 4);    \
+    }                                                                                                        \
+    for (; c < nc; c++) {                                                                                    \
+        int r = 0;                                                                                           \
+        for (; r + 4 <= nr; r += 4) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 4, 1); \
+        for (; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 1, 1);    \
+    }                                                                                                        \
+}
+
+#define NO_DECL
+#define NO_ACC
+#define NO_OUT
+#define EXTRA_SUM(r, c) 0.0f
+
+// q4_0: nibbles - 8, signed × signed.
+GEMM_TILE(q4_0_q8_0, block_q4_0, block_q8_0,
+          { qw = _mm256_sub_epi8(nibbles32(x->qs), _mm256_set1_epi8(8)); dw = h2f(x->d); },
+          dot_ss8, NO_DECL, NO_ACC, NO_OUT)
+GEMM_DRIVER(q4_0_q8_0)
+
+// q5_0: nibble | (high bit ? 0 : 0xF0) gives the signed value (n + 16 h) - 16.
+GEMM_TILE(q5_0_q8_0, block_q5_0, block_q8_0,
+          { __m256i hi = _mm256_andnot_si256(bits32(x->qh), _mm256_set1_epi8((char)0xF0));
+            qw = _mm256_or_si256(nibbles32(x->qs), hi); dw = h2f(x->d); },
+          dot_ss8, NO_DECL, NO_ACC, NO_OUT)
+GEMM_DRIVER(q5_0_q8_0)
+
+// q8_0 weights: signed × signed.
+GEMM_TILE(q8_0_q8_0, block_q8_0, block_q8_0,
+          { qw = _mm256_loadu_si256((const __m256i *)x->qs); dw = h2f(x->d); },
+          dot_ss8, NO_DECL, NO_ACC, NO_OUT)
+GEMM_DRIVER(q8_0_q8_0)
+
+#undef EXTRA_SUM
+#define EXTRA_SUM(r, c) summs[r][c]
+// q4_1: unsigned nibbles × signed activations, plus m * s per block.
+GEMM_TILE(q4_1_q8_1, block_q4_1, block_q8_1,
+          { qw = nibbles32(x->qs); dw = h2f(x->d); mw = h2f(x->m); },
+          dot_us8,
+          float summs[4][4] = {{0}};,
+          sa[c] = h2f(y->s);,
+          summs[r][c] += mw * sa[c];)
+GEMM_DRIVER(q4_1_q8_1)
+
+// q5_1: nibble | (high bit ? 0x10 : 0), unsigned.
+GEMM_TILE(q5_1_q8_1, block_q5_1, block_q8_1,
+          { __m256i hi = _mm256_and_si256(bits32(x->qh), _mm256_set1_epi8(0x10));
+            qw = _mm256_or_si256(nibbles32(x->qs), hi); dw = h2f(x->d); mw = h2f(x->m); },
+          dot_us8,
+          float summs[4][4] = {{0}};,
+          sa[c] = h2f(y->s);,
+          summs[r][c] += mw * sa[c];)
+GEMM_DRIVER(q5_1_q8_1)
+
+// ggml_vec_dot_f16's order: 4 accumulators over steps of 32, reduced pairwise, then hadd; tail in double.
+ALWAYS_INLINE float dot_f16_ggml(const uint16_t *x, const uint16_t *y, int n) {
+    __m256 sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const int np = n & ~31;
+    for (int i = 0; i < np; i += 32)
+        for (int j = 0; j < 4; j++)
+            sum[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8 * j))),
+                                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8 * j))), sum[j]);
+    sum[0] = _mm256_add_ps(sum[0], sum[2]);
+    sum[1] = _mm256_add_ps(sum[1], sum[3]);
+    sum[0] = _mm256_add_ps(sum[0], sum[1]);
+    const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(sum[0]), _mm256_extractf128_ps(sum[0], 1));
+    const __m128 t1 = _mm_hadd_ps(t0, t0);
+    double r = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+    for (int i = np; i < n; i++) r += (double)(h2f(x[i]) * h2f(y[i]));
+    return (float)r;
+}
+
+// ---- f16 ---------------------------------------------------------------------------------------------
+
+ALWAYS_INLINE void f16_f16_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os,
+                                const int RT, const int CT) {
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++)
+        out[c * os + r] = dot_f16_ggml((const uint16_t *)(w + r * ws), (const uint16_t *)(a + c * as), n);
+}
+GEMM_DRIVER(f16_f16)
+
+// ---- vectors -----------------------------------------------------------------------------------------
+
+float lai_dot_f32(const float *a, const float *b, int n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    float s = hsum_f8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+float lai_dot_f16_f32(const void *va, const float *b, int n) {
+    const uint16_t *a = va;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8))), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(b + i), s0);
+    float s = hsum_f8(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += h2f(a[i]) * b[i];
+    return s;
+}
+
+void lai_axpy_f16_f32(float *y, const void *vx, float s, int n) {
+    const uint16_t *x = vx;
+    const __m256 sv = _mm256_set1_ps(s);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), sv, _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += s * h2f(x[i]);
+}
+
+void lai_f32_to_f16(const float *x, void *vy, int n) {
+    uint16_t *y = vy;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), 0));
+    for (; i < n; i++) y[i] = f2h(x[i]);
+}
+
+void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
+                       float scale, float *out, void *scratch) {
+    uint16_t *qh = scratch, *acc = (uint16_t *)scratch + hd;
+    lai_f32_to_f16(q, qh, hd);
+    memset(acc, 0, (size_t)hd * 2);
+    float S = 0.0f, M = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        const uint16_t *kj = (const uint16_t *)((const char *)k + (size_t)j * kv_stride);
+        const uint16_t *vj = (const uint16_t *)((const char *)v + (size_t)j * kv_stride);
+        float s = dot_f16_ggml(kj, qh, hd);
+        int i;
+        s *= scale;
+        const float Mold = M;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            M = s;
+            ms = expf(Mold - M);
+            const __m256 mv = _mm256_set1_ps(ms);
+            for (i = 0; i + 8 <= hd; i += 8)
+                _mm_storeu_si128((__m128i *)(acc + i), _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + i))), mv), 0));
+            for (; i < hd; i++) acc[i] = f2h(h2f(acc[i]) * ms);
+        } else {
+            vs = expf(s - M);
+        }
+        const __m256 vv = _mm256_set1_ps(vs);
+        for (i = 0; i + 8 <= hd; i += 8) {
+            __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + i)));
+            a = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vj + i))), vv, a);
+            _mm_storeu_si128((__m128i *)(acc + i), _mm256_cvtps_ph(a, 0));
+        }
+        for (; i < hd; i++) acc[i] = f2h(h2f(acc[i]) + h2f(vj[i]) * vs);
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int i = 0; i < hd; i++) out[i] = h2f(acc[i]) * inv;
+}
+
+// exp(x) for 8 floats: range reduction x = n ln2 + b, a degree-5 polynomial for e^b, scaling by 2^n with
+// special handling of large |n| (the published Arm optimized-routines algorithm ggml also uses).
+ALWAYS_INLINE __m256 v_expf(__m256 x) {
+    const __m256 r = _mm256_set1_ps(0x1.8p23f);
+    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
+    const __m256 n = _mm256_sub_ps(z, r);
+    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+    const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1))));
+    const __m256i c = _mm256_castps_si256(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), n), _mm256_set1_ps(126), _CMP_GT_OQ));
+    const __m256 u = _mm256_mul_ps(b, b);
+    const __m256 j = _mm256_fmadd_ps(
+        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
+                        _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+        u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+    if (!_mm256_movemask_ps(_mm256_castsi256_ps(c))) return _mm256_fmadd_ps(j, k, k);
+    const __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)), _mm256_set1_epi32((int)0x82000000u));
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
+    const __m256i d = _mm256_castps_si256(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), n), _mm256_set1_ps(192), _CMP_GT_OQ));
+    return _mm256_or_ps(
+        _mm256_and_ps(_mm256_castsi256_ps(d), _mm256_mul_ps(s1, s1)),
+        _mm256_andnot_ps(_mm256_castsi256_ps(d),
+                         _mm256_or_ps(_mm256_and_ps(_mm256_castsi256_ps(c), _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1)),
+                                      _mm256_andnot_ps(_mm256_castsi256_ps(c), _mm256_fmadd_ps(k, j, k)))));
+}
+
+void lai_swiglu(float *gate, const float *up, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(gate + i);
+        __m256 e = v_expf(_mm256_sub_ps(_mm256_setzero_ps(), x));
+        __m256 s = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1), e));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) gate[i] = (gate[i] / (1.0f + expf(-gate[i]))) * up[i];
+}
+
+#pragma STDC FP_CONTRACT ON
+void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox) {
+    for (int h = 0; h < heads; h++) {
+        float *v = x + (size_t)h * head_dim;
+        if (neox) {
+            const int half = dims / 2;
+            for (int i = 0; i < half; i++) {
+                const float c = cs[2 * i], s = cs[2 * i + 1], x0 = v[i], x1 = v[i + half];
+                v[i] = x0 * c - x1 * s;
+                v[i + half] = x0 * s + x1 * c;
+            }
+        } else {
+            for (int i = 0; i < dims / 2; i++) {
+                const float c = cs[2 * i], s = cs[2 * i + 1], x0 = v[2 * i], x1 = v[2 * i + 1];
+                v[2 * i] = x0 * c - x1 * s;
+                v[2 * i + 1] = x0 * s + x1 * c;
+            }
+        }
+    }
+}
+
+#else  // no AVX2: the Swift portable path is used.
+
+int lai_kernels_available(void) { return 0; }
+void lai_quantize_row_q8_0(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+#define STUB(NAME) void lai_gemm_##NAME(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) \
+    { (void)nb; (void)w; (void)ws; (void)nr; (void)a; (void)as; (void)nc; (void)out; (void)os; }
+STUB(q4_0_q8_0) STUB(q4_1_q8_1) STUB(q5_0_q8_0) STUB(q5_1_q8_1) STUB(q8_0_q8_0) STUB(f16_f16)
+float lai_dot_f32(const float *a, const float *b, int n) { float s = 0; for (int i = 0; i < n; i++) s += a[i] * b[i]; return s; }
+float lai_dot_f16_f32(const void *a, const float *b, int n) { (void)a; (void)b; (void)n; return 0; }
+void lai_axpy_f16_f32(float *y, const void *x, float s, int n) { (void)y; (void)x; (void)s; (void)n; }
+void lai_f32_to_f16(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+void lai_swiglu(float *gate, const float *up, int n) { (void)gate; (void)up; (void)n; }
+void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox) { (void)x; (void)heads; (void)head_dim; (void)dims; (void)cs; (void)neox; }
+void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
+                       float scale, float *out, void *scratch) {
+    (void)q; (void)k; (void)v; (void)kv_stride; (void)n; (void)hd; (void)scale; (void)out; (void)scratch;
+}
+#endif
