@@ -235,10 +235,26 @@ ALWAYS_INLINE float dot_f16_ggml(const uint16_t *x, const uint16_t *y, int n) {
 
 // ---- f16 ---------------------------------------------------------------------------------------------
 
+// llamafile's tinyBLAS order (what llama.cpp uses for f16 weights on AVX2): one 8-lane accumulator per
+// output over steps of 8, then a horizontal sum.
 ALWAYS_INLINE void f16_f16_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os,
                                 const int RT, const int CT) {
-    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++)
-        out[c * os + r] = dot_f16_ggml((const uint16_t *)(w + r * ws), (const uint16_t *)(a + c * as), n);
+    __m256 acc[4][4];
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) acc[r][c] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 av[4];
+        for (int c = 0; c < CT; c++) av[c] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(a + c * as) + i)));
+        for (int r = 0; r < RT; r++) {
+            const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(w + r * ws) + i)));
+            for (int c = 0; c < CT; c++) acc[r][c] = _mm256_fmadd_ps(wv, av[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) {
+        float s = hsum_f8(acc[r][c]);
+        for (int j = i; j < n; j++) s += h2f(((const uint16_t *)(w + r * ws))[j]) * h2f(((const uint16_t *)(a + c * as))[j]);
+        out[c * os + r] = s;
+    }
 }
 GEMM_DRIVER(f16_f16)
 

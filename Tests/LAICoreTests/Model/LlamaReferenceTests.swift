@@ -59,7 +59,10 @@ import LAICore
             let expected = try Reference.npyFloats("logits-F16-p\(p).npy")
             var maxDiff: Float = 0
             for i in 0..<expected.count { maxDiff = max(maxDiff, abs(logits[i] - expected[i])) }
-            print("F16 p\(p): max diff \(maxDiff)  ours \(logits[7042]) ref \(expected[7042])")
+            var out: [Int32] = []
+            var l = logits
+            for _ in 0..<ref.generatedIDs.count { let t = LlamaReferenceTests.argmax(l); out.append(t); l = try s.evaluate([t]) }
+            print("F16 p\(p): max diff \(maxDiff), greedy same \(out == ref.generatedIDs) \(zip(out, ref.generatedIDs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1)")
         }
     }
 }
