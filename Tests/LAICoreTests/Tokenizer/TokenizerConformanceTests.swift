@@ -125,7 +125,8 @@ func divergence(_ text: String, want: [Int32], got: [Int32]) -> String {
         let tok = try Tokenizer(gguf: try GGUFFile(path: path))
         let ids = tok.encode("Hello World!", addSpecial: true)
         #expect(ids.first == 101 && ids.last == 102)
-        #expect(tok.decode(ids, skipSpecial: true) == "hello world!")
+        // llama.cpp keeps the space of the first ▁word: bert vocabs do not set add_space_prefix
+        #expect(tok.decode(ids, skipSpecial: true) == " hello world!")
     }
 
     @Test func missingVocabularyIsOneLineError() throws {
