@@ -9,7 +9,11 @@ struct LAI: ParsableCommand {
         commandName: "lai",
         abstract: "Run language models and your own knowledge base locally.",
         version: LAIVersion.string,
-        subcommands: [Show.self, Bench.self]
+        subcommands: [
+            Show.self,
+            Tokenize.self,
+            Bench.self,
+        ]
     )
 
     /// Parses, then runs. Errors from running print as one line `lai: <message>` on stderr, exit code 1;
