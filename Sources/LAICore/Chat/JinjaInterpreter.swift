@@ -347,8 +347,10 @@ final class JinjaInterpreter {
         let savedScopes = scopes, savedOffset = offset
         scopes = (m.captured ?? [scopes[0]]) + [frame]
         depth += 1
-        defer { scopes = savedScopes; offset = savedOffset; depth -= 1 }
-        return .string(try capture(m.body))
+        defer { scopes = savedScopes; depth -= 1 }
+        let text = try capture(m.body)
+        offset = savedOffset   // only on success: an error keeps the offset of the statement that failed
+        return .string(text)
     }
 
     // MARK: operators
