@@ -202,9 +202,9 @@ package final class Tokenizer: @unchecked Sendable {
         func markControl(_ id: Int32) { attrs[Int(id)].insert(.control) }
         func detect(_ names: [String], _ cur: inout Int32?) {
             guard cur == nil else { return }
-            for i in 0..<n where names.contains(texts[i]) && byText[texts[i]] == Int32(i) {
-                cur = Int32(i); markControl(Int32(i)); return
-            }
+            // llama.cpp takes the first match in hash-map order; the lowest id is our deterministic choice
+            guard let id = names.compactMap({ byText[$0] }).min() else { return }
+            cur = id; markControl(id)
         }
         detect(["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",
                 "<｜end▁of▁sentence｜>", "<end_of_utterance>"], &eot)
