@@ -10,6 +10,7 @@ struct LAI: ParsableCommand {
         abstract: "Run language models and your own knowledge base locally.",
         version: LAIVersion.string,
         subcommands: [
+            Run.self,
             Show.self,
             Tokenize.self,
             Bench.self,

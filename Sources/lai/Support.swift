@@ -1,6 +1,7 @@
 // Support: small helpers the subcommands share (stderr, interrupts, version).
 import Foundation
 import LAICore
+import Synchronization
 
 enum LAIVersion { static let string = "0.1.0" }
 
@@ -10,6 +11,9 @@ enum Stderr {
 
 enum Interrupts {
     nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    /// When true (interactive chat), SIGINT sets `cancelled` instead of exiting.
+    nonisolated(unsafe) static var cancelOnInterrupt = false
+    static let cancelled = Atomic<Bool>(false)
 
     /// On SIGINT/SIGTERM, removes temporary files being written and exits 130/143, so an interrupted
     /// command never leaves a partial file behind.
@@ -18,6 +22,7 @@ enum Interrupts {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler {
+                if sig == SIGINT && cancelOnInterrupt { cancelled.store(true, ordering: .relaxed); return }
                 TempFiles.shared.removeAll()
                 exit(128 + sig)
             }

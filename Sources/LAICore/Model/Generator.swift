@@ -1,0 +1,118 @@
+// Generator: the prompt → tokens loop shared by `lai run` and `lai ask`: evaluate, sample, stream, stop.
+import Foundation
+
+/// Timings and counts of one generation, as Ollama's `--verbose` reports them.
+package struct GenerationStats: Sendable {
+    package var promptTokens = 0
+    package var promptSeconds = 0.0
+    package var generatedTokens = 0
+    package var generateSeconds = 0.0
+    /// Why generation ended: "stop" (end-of-generation token or stop sequence), "length" (num_predict),
+    /// "context" (context window full) or "cancelled".
+    package var doneReason = "stop"
+    package var timeToFirstToken = 0.0
+    /// The generated tokens (end-of-generation token excluded).
+    package var tokens: [Int32] = []
+}
+
+/// A model ready to talk: the weights, the tokenizer and the chat formatter, from one GGUF file.
+package final class LanguageModel: @unchecked Sendable {
+    package let file: GGUFFile
+    package let model: LlamaModel
+    package let tokenizer: Tokenizer
+    package let chatTemplateSource: String?
+    package let loadSeconds: Double
+
+    package init(path: String) throws {
+        let t0 = Date()
+        file = try GGUFFile(path: path)
+        model = try LlamaModel(file: file)
+        tokenizer = try Tokenizer(gguf: file)
+        chatTemplateSource = file.metadata.string("tokenizer.chat_template")
+        file.file.adviseWillNeed()
+        loadSeconds = Date().timeIntervalSince(t0)
+    }
+
+    /// The context size to use: the request, else min(trained context, 4096).
+    package func contextSize(requested: Int?) -> Int {
+        min(requested ?? 4096, model.config.trainedContext)
+    }
+
+    /// A chat formatter for this model; `overrideTemplate` (Modelfile TEMPLATE) wins over the file's.
+    package func chatFormatter(overrideTemplate: String? = nil) -> ChatFormatter {
+        let bos = tokenizer.bos.map { tokenizer.tokenText($0) } ?? ""
+        let eos = tokenizer.eos.map { tokenizer.tokenText($0) } ?? ""
+        return ChatFormatter(templateSource: overrideTemplate ?? chatTemplateSource, bosToken: bos, eosToken: eos)
+    }
+}
+
+/// Runs generation on a session: appends prompt tokens, then samples until a stop condition.
+package struct Generator {
+    package let lm: LanguageModel
+    package let session: LlamaSession
+
+    package init(lm: LanguageModel, session: LlamaSession) { self.lm = lm; self.session = session }
+
+    /// Evaluates `prompt` after what the session already holds, then generates. `emit` receives text as
+    /// it becomes final (never half a UTF-8 character, never part of a stop sequence) and returns false
+    /// to cancel. `isCancelled` is polled between tokens (Ctrl-C).
+    package func generate(prompt: [Int32], sampler: inout Sampler, isCancelled: () -> Bool = { false },
+                          emit: (String) -> Bool) throws -> GenerationStats {
+        var stats = GenerationStats()
+        let p = sampler.parameters
+        let t0 = Date()
+        guard session.position + prompt.count < session.contextSize else {
+            throw ModelError.invalid(path: lm.file.path, message: "the prompt (\(prompt.count) tokens) does not fit in the context window (\(session.contextSize - session.position) tokens left); use a larger --ctx")
+        }
+        var logits = try session.evaluate(prompt, logits: .last)
+        for t in prompt { sampler.accept(t) }
+        stats.promptTokens = prompt.count
+        stats.promptSeconds = Date().timeIntervalSince(t0)
+        let tg0 = Date()
+        var decoder = StreamingDecoder(tokenizer: lm.tokenizer)
+        var pending = ""            // text held back because it might start a stop sequence
+        let stops = p.stop.filter { !$0.isEmpty }
+        var produced = 0
+        loop: while true {
+            if isCancelled() { stats.doneReason = "cancelled"; break }
+            if p.numPredict >= 0 && produced >= p.numPredict { stats.doneReason = "length"; break }
+            let tok = sampler.sample(logits)
+            if produced == 0 { stats.timeToFirstToken = Date().timeIntervalSince(t0) }
+            if lm.tokenizer.endOfGeneration.contains(tok) { stats.doneReason = "stop"; break }
+            sampler.accept(tok)
+            stats.tokens.append(tok)
+            produced += 1
+            pending += decoder.append(tok)
+            if !stops.isEmpty {
+                if let r = stops.compactMap({ pending.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+                    let before = String(pending[..<r.lowerBound])
+                    if !before.isEmpty { _ = emit(before) }
+                    pending = ""
+                    stats.doneReason = "stop"
+                    break loop
+                }
+                // Emit all but the longest suffix that is a prefix of some stop sequence.
+                var hold = 0
+                for s in stops {
+                    for k in stride(from: min(s.count - 1, pending.count), to: 0, by: -1) where pending.hasSuffix(s.prefix(k)) {
+                        hold = max(hold, k); break
+                    }
+                }
+                let cut = pending.index(pending.endIndex, offsetBy: -hold)
+                let out = String(pending[..<cut])
+                pending = String(pending[cut...])
+                if !out.isEmpty, !emit(out) { stats.doneReason = "cancelled"; break }
+            } else if !pending.isEmpty {
+                let out = pending; pending = ""
+                if !emit(out) { stats.doneReason = "cancelled"; break }
+            }
+            if session.position + 1 > session.contextSize - 1 { stats.doneReason = "context"; break }
+            logits = try session.evaluate([tok], logits: .last)
+        }
+        let tail = pending + decoder.flush()
+        if !tail.isEmpty && stats.doneReason != "stop" { _ = emit(tail) } else if !tail.isEmpty && stops.allSatisfy({ !tail.contains($0) }) { _ = emit(tail) }
+        stats.generatedTokens = produced
+        stats.generateSeconds = Date().timeIntervalSince(tg0)
+        return stats
+    }
+}

@@ -1,0 +1,241 @@
+// lai run: chat with a model in the terminal, or answer one prompt (arguments or stdin) and exit.
+import ArgumentParser
+import Foundation
+import LAICore
+import Synchronization
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a model, or answer one prompt.",
+        discussion: """
+        With PROMPT, prints the answer and exits. With stdin piped and no PROMPT, stdin is the prompt;
+        with both, stdin is added to the prompt as context. Otherwise starts an interactive chat
+        (/? for help, Ctrl-C stops an answer, Ctrl-D or /bye exits).
+        """)
+
+    @Argument(help: "A GGUF model file or a model name from the store.") var model: String
+    @Argument(parsing: .remaining, help: "The prompt (optional).") var prompt: [String] = []
+    @Option(help: "System prompt.") var system: String?
+    @Flag(help: "Send the prompt as is, without the chat template.") var raw = false
+    @Flag(help: "Print load time, prompt and generation token counts and speeds on stderr.") var verbose = false
+    @Flag(help: "Print one JSON object with the answer and statistics.") var json = false
+    @Flag(help: "Run the portable Swift kernels instead of the AVX2 ones.") var portable = false
+    @OptionGroup var sampling: SamplingOptions
+
+    func run() throws {
+        let resolved = try ModelResolution.resolve(model)
+        let lm = try LanguageModel(path: resolved.path)
+        var params = sampling.apply(to: try ModelResolution.parameters(for: resolved))
+        if params.stop.isEmpty { params.stop = [] }
+        let ctxParam = resolved.parameters.first { $0.0 == "num_ctx" }.flatMap { Int($0.1) }
+        let ctx = lm.contextSize(requested: sampling.context ?? ctxParam)
+        let session = LlamaSession(model: lm.model, contextSize: ctx, pool: sampling.pool, useKernels: !portable)
+        let formatter = lm.chatFormatter(overrideTemplate: resolved.template)
+        if verbose, let why = formatter.fallbackReason { Stderr.line("lai: chat template: \(why)") }
+        let systemPrompt = system ?? resolved.system
+
+        var text = prompt.joined(separator: " ")
+        let stdinIsTTY = LineEditor.stdinIsTerminal
+        if !stdinIsTTY {
+            let piped = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            if !piped.isEmpty { text = text.isEmpty ? piped : text + "\n\n" + piped }
+        }
+        var chat = ChatState(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
+        if !text.isEmpty || !stdinIsTTY {
+            guard !text.isEmpty else { throw ValidationError("no prompt: give PROMPT or pipe text on stdin") }
+            try oneShot(&chat, text)
+        } else {
+            try interactive(&chat)
+        }
+    }
+
+    private func oneShot(_ chat: inout ChatState, _ text: String) throws {
+        Interrupts.cancelOnInterrupt = false
+        var answer = ""
+        let stats = try chat.send(text) { piece in
+            if json { answer += piece } else { Stdout.write(piece) }
+            return true
+        }
+        if json {
+            print(JSON.object([
+                ("model", .string(model)), ("response", .string(answer)), ("done_reason", .string(stats.doneReason)),
+                ("load_duration", .double(chat.lm.loadSeconds)), ("prompt_eval_count", .int(stats.promptTokens)),
+                ("prompt_eval_duration", .double(stats.promptSeconds)), ("eval_count", .int(stats.generatedTokens)),
+                ("eval_duration", .double(stats.generateSeconds)), ("time_to_first_token", .double(stats.timeToFirstToken)),
+            ]).serialized())
+        } else {
+            Stdout.write(answer.isEmpty && !json ? "\n" : "")
+        }
+        if verbose { printStats(stats, lm: chat.lm) }
+        if stats.doneReason == "context" { Stderr.line("lai: stopped: the context window (\(chat.session.contextSize) tokens) is full; use --ctx for more") }
+    }
+
+    private func interactive(_ chat: inout ChatState) throws {
+        let editor = LineEditor()
+        Interrupts.cancelOnInterrupt = true
+        while true {
+            var line: String
+            switch editor.read(prompt: ">>> ") {
+            case .eof: return
+            case .interrupted: Stdout.write("Use Ctrl + d or /bye to exit.\n"); continue
+            case let .line(l): line = l
+            }
+            if line.hasPrefix("\"\"\"") {
+                var parts = [String(line.dropFirst(3))]
+                while !(parts.last ?? "").hasSuffix("\"\"\"") {
+                    switch editor.read(prompt: "... ") {
+                    case .eof, .interrupted: parts = []; break
+                    case let .line(l): parts.append(l); continue
+                    }
+                    break
+                }
+                if parts.isEmpty { continue }
+                var joined = parts.joined(separator: "\n")
+                if joined.hasSuffix("\"\"\"") { joined.removeLast(3) }
+                line = joined
+            } else if line.hasPrefix("/") {
+                if try command(line, &chat) { return }
+                continue
+            }
+            if line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            Interrupts.cancelled.store(false, ordering: .relaxed)
+            let stats = try chat.send(line, isCancelled: { Interrupts.cancelled.load(ordering: .relaxed) }) { piece in
+                Stdout.write(piece); return true
+            }
+            Stdout.write("\n\n")
+            if verbose { printStats(stats, lm: chat.lm) }
+            if stats.doneReason == "context" {
+                Stderr.line("lai: the context window is full; the conversation was cleared (/clear) — use --ctx for a larger one")
+                chat.clear()
+            }
+        }
+    }
+
+    /// Handles a /command; returns true to exit.
+    private func command(_ line: String, _ chat: inout ChatState) throws -> Bool {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        switch parts.first ?? "" {
+        case "/bye", "/exit": return true
+        case "/clear": chat.clear(); Stdout.write("Cleared session context\n")
+        case "/set":
+            if parts.count >= 4, parts[1] == "parameter" {
+                let value = parts[3...].joined(separator: " ")
+                do {
+                    if parts[2] == "num_ctx" { Stdout.write("num_ctx is fixed for this session; restart with --ctx\n") } else {
+                        try chat.sampler.parameters.set(parts[2], value)
+                        if parts[2] == "seed" { chat.sampler.reseed(chat.sampler.parameters.seed) }
+                        Stdout.write("Set parameter '\(parts[2])' to '\(value)'\n")
+                    }
+                } catch { Stdout.write("\(error)\n") }
+            } else if parts.count >= 3, parts[1] == "system" {
+                chat.system = parts[2...].joined(separator: " "); chat.clear(keepSystem: true)
+                Stdout.write("Set system message.\n")
+            } else if parts.count == 2, ["verbose", "quiet"].contains(parts[1]) {
+                Stdout.write("Use --verbose when starting lai run.\n")
+            } else {
+                Stdout.write("Usage: /set parameter NAME VALUE | /set system TEXT\n")
+            }
+        case "/show":
+            let what = parts.count > 1 ? parts[1] : ""
+            switch what {
+            case "info": Stdout.write(ModelShowFormat.summaryText(ModelSummary(chat.lm.file)))
+            case "template": Stdout.write((chat.lm.chatTemplateSource ?? "(no template in the model; using \(chat.formatter.fallbackReason ?? "ChatML"))") + "\n")
+            case "system": Stdout.write((chat.system ?? "(no system message)") + "\n")
+            case "parameters":
+                let p = chat.sampler.parameters
+                Stdout.write("temperature \(p.temperature)\ntop_k \(p.topK)\ntop_p \(p.topP)\nmin_p \(p.minP)\nrepeat_penalty \(p.repeatPenalty)\nrepeat_last_n \(p.repeatLastN)\nnum_ctx \(chat.session.contextSize)\n" + p.stop.map { "stop \($0)\n" }.joined())
+            default: Stdout.write("Usage: /show info | template | system | parameters\n")
+            }
+        case "/?", "/help":
+            Stdout.write("""
+            Available commands:
+              /set parameter NAME VALUE   set a sampling parameter (temperature, top_k, top_p, min_p, seed, ...)
+              /set system TEXT            set the system message
+              /show info|template|system|parameters
+              /clear                      forget the conversation
+              /bye                        exit
+              \"\"\"                         begin and end a multi-line message
+            Ctrl-C stops an answer; Ctrl-D exits.
+
+            """)
+        default: Stdout.write("Unknown command '\(parts.first ?? "")'. Type /? for help\n")
+        }
+        return false
+    }
+
+    private func printStats(_ s: GenerationStats, lm: LanguageModel) {
+        func ms(_ x: Double) -> String { String(format: "%.2fms", x * 1000) }
+        let total = lm.loadSeconds + s.promptSeconds + s.generateSeconds
+        Stderr.line("total duration:       \(ms(total))")
+        Stderr.line("load duration:        \(ms(lm.loadSeconds))")
+        Stderr.line("prompt eval count:    \(s.promptTokens) token(s)")
+        Stderr.line("prompt eval duration: \(ms(s.promptSeconds))")
+        Stderr.line("prompt eval rate:     \(String(format: "%.2f", Double(s.promptTokens) / max(s.promptSeconds, 1e-9))) tokens/s")
+        Stderr.line("eval count:           \(s.generatedTokens) token(s)")
+        Stderr.line("eval duration:        \(ms(s.generateSeconds))")
+        Stderr.line("eval rate:            \(String(format: "%.2f", Double(s.generatedTokens) / max(s.generateSeconds, 1e-9))) tokens/s")
+        Stderr.line("time to first token:  \(ms(s.timeToFirstToken))")
+    }
+}
+
+/// The conversation: messages so far, the tokens in the KV cache, and the sampler.
+struct ChatState {
+    let lm: LanguageModel
+    let session: LlamaSession
+    let formatter: ChatFormatter
+    var system: String?
+    let raw: Bool
+    var sampler: Sampler
+    var messages: [ChatMessage] = []
+    /// Tokens whose keys and values are in the session's cache, in order.
+    var cached: [Int32] = []
+
+    init(lm: LanguageModel, session: LlamaSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
+        self.lm = lm; self.session = session; self.formatter = formatter; self.system = system; self.raw = raw
+        sampler = Sampler(params)
+    }
+
+    mutating func clear(keepSystem: Bool = true) {
+        messages.removeAll(); cached.removeAll(); session.reset(); sampler.resetHistory()
+    }
+
+    /// Adds a user message, renders the whole conversation, re-uses the cached prefix and generates.
+    mutating func send(_ text: String, isCancelled: () -> Bool = { false }, emit: (String) -> Bool) throws -> GenerationStats {
+        let promptText: String
+        let tokens: [Int32]
+        if raw {
+            promptText = text
+            tokens = lm.tokenizer.encode(promptText, addSpecial: cached.isEmpty, parseSpecial: false)
+            tokens.isEmpty ? () : ()
+        } else {
+            var msgs = messages
+            if let s = system, !s.isEmpty, msgs.first?.role != "system" { msgs.insert(ChatMessage(role: "system", content: s), at: 0) }
+            msgs.append(ChatMessage(role: "user", content: text))
+            promptText = formatter.render(msgs, addGenerationPrompt: true)
+            tokens = lm.tokenizer.encode(promptText, addSpecial: true, parseSpecial: true)
+        }
+        // Raw mode continues the cache; chat mode re-renders and keeps the longest common prefix.
+        let full = raw ? cached + tokens : tokens
+        var common = 0
+        while common < min(full.count, cached.count), full[common] == cached[common] { common += 1 }
+        if common == full.count { common -= 1 }  // always evaluate at least one token for fresh logits
+        session.truncate(to: common)
+        cached = Array(cached.prefix(common))
+        let before = session.position
+        let stats = try Generator(lm: lm, session: session).generate(prompt: Array(full[common...]), sampler: &sampler, isCancelled: isCancelled, emit: emit)
+        let evaluatedGenerated = session.position - before - (full.count - common)
+        cached = full + stats.tokens.prefix(max(0, evaluatedGenerated))
+        if !raw {
+            messages.append(ChatMessage(role: "user", content: text))
+            messages.append(ChatMessage(role: "assistant", content: lm.tokenizer.decode(stats.tokens, skipSpecial: true)))
+        }
+        return stats
+    }
+}
+
+enum Stdout {
+    static func write(_ s: String) {
+        guard !s.isEmpty else { return }
+        FileHandle.standardOutput.write(s.data(using: .utf8)!)
+    }
+}
