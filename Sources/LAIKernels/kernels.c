@@ -59,9 +59,16 @@ ALWAYS_INLINE __m256i bits32(const uint8_t *x) {
     return _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
 }
 // Sum of products of unsigned bytes x with signed bytes y, as 8 floats.
+// With AVX512-VNNI (or AVX-VNNI) one vpdpbusd does both steps; the integer sums are identical.
 ALWAYS_INLINE __m256 dot_us8(__m256i x, __m256i y) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), x, y));
+#elif defined(__AVXVNNI__)
+    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), x, y));
+#else
     __m256i p = _mm256_maddubs_epi16(x, y);
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+#endif
 }
 // Signed × signed through the sign trick (|x| and y with x's sign).
 ALWAYS_INLINE __m256 dot_ss8(__m256i x, __m256i y) {
