@@ -94,6 +94,15 @@ package struct SHA256 {
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 &- n)) }
 
+    /// One round with the working variables passed in rotated order, so no values move between rounds.
+    @inline(__always)
+    private static func round(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
+                              _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32) {
+        let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ (g ^ (e & (f ^ g))) &+ kw
+        d = d &+ t1
+        h = t1 &+ (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) | (c & (a | b)))
+    }
+
     /// Compresses `blocks` consecutive 64-byte blocks at `p` into `s`.
     private static func compress(_ s: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32),
                                  _ p: UnsafeRawPointer, blocks: Int) {
@@ -101,29 +110,33 @@ package struct SHA256 {
             let K = kb.baseAddress!
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { wb in
                 let w = wb.baseAddress!
+                var (a, b, c, d, e, f, g, h) = s
                 for blk in 0..<blocks {
-                    let base = p + blk * 64
-                    for i in 0..<16 { w[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+                    let base = p + blk &* 64
+                    for i in 0..<16 { w[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: 4 &* i, as: UInt32.self)) }
                     for i in 16..<64 {
-                        let a = w[i - 15], b = w[i - 2]
-                        let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
-                        let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
-                        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                        let x = w[i &- 15], y = w[i &- 2]
+                        let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
+                        let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
+                        w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
                     }
-                    var (a, b, c, d, e, f, g, h) = s
-                    for i in 0..<64 {
-                        let S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                        let ch = (e & f) ^ (~e & g)
-                        let t1 = h &+ S1 &+ ch &+ K[i] &+ w[i]
-                        let S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                        let maj = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = S0 &+ maj
-                        h = g; g = f; f = e; e = d &+ t1
-                        d = c; c = b; b = a; a = t1 &+ t2
+                    let (a0, b0, c0, d0, e0, f0, g0, h0) = (a, b, c, d, e, f, g, h)
+                    var i = 0
+                    while i < 64 {
+                        round(a, b, c, &d, e, f, g, &h, K[i] &+ w[i])
+                        round(h, a, b, &c, d, e, f, &g, K[i &+ 1] &+ w[i &+ 1])
+                        round(g, h, a, &b, c, d, e, &f, K[i &+ 2] &+ w[i &+ 2])
+                        round(f, g, h, &a, b, c, d, &e, K[i &+ 3] &+ w[i &+ 3])
+                        round(e, f, g, &h, a, b, c, &d, K[i &+ 4] &+ w[i &+ 4])
+                        round(d, e, f, &g, h, a, b, &c, K[i &+ 5] &+ w[i &+ 5])
+                        round(c, d, e, &f, g, h, a, &b, K[i &+ 6] &+ w[i &+ 6])
+                        round(b, c, d, &e, f, g, h, &a, K[i &+ 7] &+ w[i &+ 7])
+                        i &+= 8
                     }
-                    s.0 &+= a; s.1 &+= b; s.2 &+= c; s.3 &+= d
-                    s.4 &+= e; s.5 &+= f; s.6 &+= g; s.7 &+= h
+                    a = a &+ a0; b = b &+ b0; c = c &+ c0; d = d &+ d0
+                    e = e &+ e0; f = f &+ f0; g = g &+ g0; h = h &+ h0
                 }
+                s = (a, b, c, d, e, f, g, h)
             }
         }
     }
