@@ -51,13 +51,16 @@ package enum ModelQuantizer {
 
     /// The tensors in output order with their new types; throws if a conversion is impossible or a
     /// quantized tensor would be requantized without `allowRequantize`.
-    package static func plan(_ file: GGUFFile, target: QuantTarget, pure: Bool, allowRequantize: Bool) throws -> (entries: [QuantPlanEntry], fallbacks: [String]) {
+    package static func plan(_ file: ModelSource, target: QuantTarget, pure: Bool, allowRequantize: Bool) throws -> (entries: [QuantPlanEntry], fallbacks: [String]) {
         let names = file.tensors.map(\.name)
         var policy = QuantPolicy(target: target, pure: pure, metadata: file.metadata, tensorNames: names)
         var entries: [QuantPlanEntry] = []
-        for i in QuantPolicy.order(names) {
+        // llama-quantize's tensor order, except that a Hugging Face folder converted to F32/F16/BF16 keeps
+        // its own (safetensors name) order, as convert_hf_to_gguf.py writes it.
+        let order = file is SafetensorsModel && !target.defaultType.isQuantized ? Array(names.indices) : QuantPolicy.order(names)
+        for i in order {
             let t = file.tensors[i]
-            let newType = policy.type(name: t.name, shape: t.shape, current: t.type)
+            let newType = policy.type(name: t.name, shape: t.shape, current: file.unquantizedType(t))
             if newType != t.type {
                 guard Dequantize.supported.contains(t.type), Quantize.supported.contains(newType),
                       t.shape[0] % newType.blockSize == 0 else {
@@ -72,13 +75,14 @@ package enum ModelQuantizer {
         return (entries, policy.fallbacks)
     }
 
-    /// Converts `input` to `output` (written atomically). `progress(doneInputBytes, totalInputBytes)`
+    /// Converts `input` (a GGUF file, or a Hugging Face BERT folder with config.json and *.safetensors)
+    /// to `output` (written atomically). `progress(doneInputBytes, totalInputBytes)`
     /// is called after each tensor, from the calling thread.
     package static func run(input: String, output: String, target: QuantTarget, pure: Bool = false,
                             allowRequantize: Bool = false, threads: Int,
                             progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> QuantizeReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        let file = try GGUFFile(path: input)
+        let file: ModelSource = SafetensorsModel.isModelFolder(input) ? try SafetensorsModel(folder: input) : try GGUFFile(path: input)
         let (entries, fallbacks) = try plan(file, target: target, pure: pure, allowRequantize: allowRequantize)
         let total = entries.reduce(0) { $0 + $1.tensor.byteCount }
         var done = 0

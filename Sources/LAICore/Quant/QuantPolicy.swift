@@ -94,7 +94,8 @@ package struct QuantPolicy {
         return true
     }
 
-    /// The type for the next tensor (call in `order`). `current` is the tensor's type in the input.
+    /// The type for the next tensor (call in `order`). `current` is what the tensor keeps when it is not
+    /// quantized (its input type for GGUF inputs, F32 for converted Hugging Face tensors).
     package mutating func type(name: String, shape: [Int], current: GGMLType) -> GGMLType {
         guard Self.allowsQuantization(name: name, shape: shape) else { return current }
         var t = target.defaultType
