@@ -13,6 +13,7 @@ struct LAI: ParsableCommand {
             Run.self,
             Show.self,
             Tokenize.self,
+            Quantize.self,
             PerplexityCommand.self,
             Bench.self,
         ]

@@ -1,0 +1,156 @@
+// ModelQuantizer: converts one GGUF model to another type mix, tensor by tensor, rows split over threads.
+import Foundation
+
+/// Errors of a whole-model conversion, as one line naming the input.
+package enum ModelQuantizeError: Error, CustomStringConvertible {
+    case requantizeDisabled(path: String, tensor: String, type: GGMLType)
+    case unsupportedTensor(path: String, tensor: String, from: GGMLType, to: GGMLType)
+
+    package var description: String {
+        switch self {
+        case let .requantizeDisabled(p, t, ty):
+            return "\(p): tensor '\(t)' is already quantized (\(ty.name)); pass --allow-requantize to dequantize and quantize it again"
+        case let .unsupportedTensor(p, t, from, to):
+            return "\(p): tensor '\(t)': cannot convert \(from.name) to \(to.name)"
+        }
+    }
+}
+
+/// One tensor of the output: where it comes from and what it becomes.
+package struct QuantPlanEntry: Sendable {
+    package let tensor: GGUFTensorInfo
+    package let newType: GGMLType
+    package var outputBytes: Int { newType.rowBytes(tensor.shape[0])! * tensor.rowCount }
+}
+
+/// What a finished conversion did.
+package struct QuantizeReport: Sendable {
+    package let inputBytes: Int
+    package let outputBytes: Int
+    package let seconds: Double
+    /// Output tensor count per type, in first-seen order.
+    package let typeCounts: [(GGMLType, Int)]
+    /// Tensors whose type fell back because of their row length.
+    package let fallbacks: [String]
+    /// Quantized input tensors that were dequantized and quantized again.
+    package let requantized: Int
+}
+
+package enum ModelQuantizer {
+    /// The output metadata: the input's, minus split keys, with `general.quantization_version` (2)
+    /// and `general.file_type` moved to the end — the order llama-quantize (gguf.cpp) writes.
+    package static func outputMetadata(_ input: GGUFMetadata, target: QuantTarget) -> GGUFMetadata {
+        var md = input
+        for k in ["general.quantization_version", "general.file_type", "split.no", "split.count", "split.tensors.count"] {
+            md.remove(k)
+        }
+        md["general.quantization_version"] = .uint32(2)
+        md["general.file_type"] = .uint32(UInt32(target.fileType))
+        return md
+    }
+
+    /// The tensors in output order with their new types; throws if a conversion is impossible or a
+    /// quantized tensor would be requantized without `allowRequantize`.
+    package static func plan(_ file: ModelSource, target: QuantTarget, pure: Bool, allowRequantize: Bool) throws -> (entries: [QuantPlanEntry], fallbacks: [String]) {
+        let names = file.tensors.map(\.name)
+        var policy = QuantPolicy(target: target, pure: pure, metadata: file.metadata, tensorNames: names)
+        var entries: [QuantPlanEntry] = []
+        // llama-quantize's tensor order, except that a Hugging Face folder converted to F32/F16/BF16 keeps
+        // its own (safetensors name) order, as convert_hf_to_gguf.py writes it.
+        let order = file is SafetensorsModel && !target.defaultType.isQuantized ? Array(names.indices) : QuantPolicy.order(names)
+        for i in order {
+            let t = file.tensors[i]
+            let newType = policy.type(name: t.name, shape: t.shape, current: file.unquantizedType(t))
+            if newType != t.type {
+                guard Dequantize.supported.contains(t.type), Quantize.supported.contains(newType),
+                      t.shape[0] % newType.blockSize == 0 else {
+                    throw ModelQuantizeError.unsupportedTensor(path: file.path, tensor: t.name, from: t.type, to: newType)
+                }
+                if t.type.isQuantized && !allowRequantize {
+                    throw ModelQuantizeError.requantizeDisabled(path: file.path, tensor: t.name, type: t.type)
+                }
+            }
+            entries.append(QuantPlanEntry(tensor: t, newType: newType))
+        }
+        return (entries, policy.fallbacks)
+    }
+
+    /// Converts `input` (a GGUF file, or a Hugging Face BERT folder with config.json and *.safetensors)
+    /// to `output` (written atomically). `progress(doneInputBytes, totalInputBytes)`
+    /// is called after each tensor, from the calling thread.
+    package static func run(input: String, output: String, target: QuantTarget, pure: Bool = false,
+                            allowRequantize: Bool = false, threads: Int,
+                            progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> QuantizeReport {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let file: ModelSource = SafetensorsModel.isModelFolder(input) ? try SafetensorsModel(folder: input) : try GGUFFile(path: input)
+        let (entries, fallbacks) = try plan(file, target: target, pure: pure, allowRequantize: allowRequantize)
+        let total = entries.reduce(0) { $0 + $1.tensor.byteCount }
+        var done = 0
+        var specs: [GGUFTensorSpec] = []
+        for e in entries {
+            let t = e.tensor
+            let src = file.data(t)
+            if e.newType == t.type {
+                specs.append(GGUFTensorSpec(name: t.name, type: t.type, shape: t.shape) { w in
+                    try w.write(src)
+                    done += t.byteCount
+                    progress(done, total)
+                })
+            } else {
+                specs.append(GGUFTensorSpec(name: t.name, type: e.newType, shape: t.shape) { w in
+                    let n = e.outputBytes
+                    let out = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
+                    defer { out.deallocate() }
+                    try convert(src: src.baseAddress!, from: t.type, to: out, as: e.newType,
+                                rowLength: t.shape[0], rows: t.rowCount, threads: threads)
+                    try w.write(UnsafeRawBufferPointer(start: out, count: n))
+                    done += t.byteCount
+                    progress(done, total)
+                })
+            }
+        }
+        let md = outputMetadata(file.metadata, target: target)
+        try GGUFWriter.write(path: output, metadata: md, tensors: specs)
+        var counts: [(GGMLType, Int)] = []
+        for e in entries {
+            if let i = counts.firstIndex(where: { $0.0 == e.newType }) { counts[i].1 += 1 } else { counts.append((e.newType, 1)) }
+        }
+        let outSize = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        let requantized = entries.filter { $0.newType != $0.tensor.type && $0.tensor.type.isQuantized }.count
+        return QuantizeReport(inputBytes: file.fileSize, outputBytes: outSize,
+                              seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                              typeCounts: counts, fallbacks: fallbacks, requantized: requantized)
+    }
+
+    /// Converts `rows` rows of `rowLength` elements from one type to another, splitting the rows
+    /// into `threads` contiguous ranges. Blocks are independent, so the bytes do not depend on the split.
+    package static func convert(src: UnsafeRawPointer, from: GGMLType, to dst: UnsafeMutableRawPointer, as type: GGMLType,
+                                rowLength: Int, rows: Int, threads: Int) throws {
+        guard let inRow = from.rowBytes(rowLength), let outRow = type.rowBytes(rowLength) else {
+            throw QuantError.badCount(from.rowBytes(rowLength) == nil ? from : type, count: rowLength)
+        }
+        guard Dequantize.supported.contains(from) else { throw QuantError.unsupported(from) }
+        guard Quantize.supported.contains(type) else { throw QuantError.unsupported(type) }
+        let parts = max(1, min(threads, rows))
+        // Rows per scratch refill: about 64 KiB of fp32 at a time.
+        let chunkRows = max(1, 16384 / max(rowLength, 1))
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let r0 = rows * p / parts, r1 = rows * (p + 1) / parts
+            if r0 >= r1 { return }
+            if from == .f32 {
+                let s = (src + r0 * inRow).assumingMemoryBound(to: Float.self)
+                try? Quantize.row(type, s, dst + r0 * outRow, count: (r1 - r0) * rowLength)
+                return
+            }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * rowLength)
+            defer { scratch.deallocate() }
+            var r = r0
+            while r < r1 {
+                let k = min(chunkRows, r1 - r)
+                try? Dequantize.row(from, src + r * inRow, scratch, count: k * rowLength)
+                try? Quantize.row(type, scratch, dst + r * outRow, count: k * rowLength)
+                r += k
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+// ModelSource: what ModelQuantizer reads — a GGUF file, or a Hugging Face folder seen as one.
+
+/// Tensors and metadata to convert. Tensor infos use GGUF names and ggml shapes (`shape[0]` = row length).
+package protocol ModelSource: AnyObject {
+    var path: String { get }
+    var fileSize: Int { get }
+    var metadata: GGUFMetadata { get }
+    var tensors: [GGUFTensorInfo] { get }
+    func data(_ t: GGUFTensorInfo) -> UnsafeRawBufferPointer
+    /// The type a tensor gets when the policy does not quantize it: GGUF inputs keep theirs; converted
+    /// Hugging Face tensors become F32, as convert_hf_to_gguf.py writes norms, biases and embeddings of positions.
+    func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType
+}
+
+extension GGUFFile: ModelSource {
+    package func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType { t.type }
+}
