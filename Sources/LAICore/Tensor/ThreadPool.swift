@@ -9,19 +9,7 @@ import Synchronization
 /// through an atomic counter. Not re-entrant: call `parallelFor` from one thread at a time.
 package final class ThreadPool: @unchecked Sendable {
     package let threadCount: Int
-    /// One snapshot of the current job: generation (high 20 bits), task count (22 bits), next task (22 bits).
-    /// Workers claim tasks by compare-and-swap on this word, so a late worker can never claim a task of a
-    /// job other than the one whose generation it saw.
-    private let state = Atomic<Int>(0)
-    private let finished = Atomic<Int>(0)
-    private let sleepers = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    private var body: ((Int) -> Void)?
-    private let mutex = NSCondition()
-    private var workers: [Thread] = []
-    private static let fieldBits = 22
-    private static let fieldMask = (1 << 22) - 1
-    package static let maxTasks = (1 << 22) - 1
+    private let shared: PoolState
 
     /// The machine's active processor count, or `LAI_THREADS` when set.
     package static var defaultThreadCount: Int {
@@ -30,25 +18,22 @@ package final class ThreadPool: @unchecked Sendable {
     }
 
     package static let shared = ThreadPool(threads: defaultThreadCount)
+    package static let maxTasks = PoolState.fieldMask
 
     package init(threads: Int) {
         threadCount = max(1, threads)
+        let state = PoolState()
+        shared = state
         for i in 1..<threadCount {
-            let t = Thread { [unowned self] in self.workerLoop() }
+            // Workers hold the state, not the pool, so the pool can be released while they sleep.
+            let t = Thread { state.workerLoop() }
             t.name = "lai-worker-\(i)"
             t.stackSize = 1 << 20
-            workers.append(t)
             t.start()
         }
     }
 
-    deinit {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        state.add(1 << (2 * Self.fieldBits), ordering: .sequentiallyConsistent)
-        mutex.lock(); mutex.broadcast(); mutex.unlock()
-    }
-
-    private static func generation(_ s: Int) -> Int { s >> (2 * fieldBits) }
+    deinit { shared.stop() }
 
     /// Runs `body(task)` for every task in `0..<tasks`, spread over all threads; returns when all are done.
     package func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
@@ -58,16 +43,7 @@ package final class ThreadPool: @unchecked Sendable {
             for t in 0..<tasks { body(t) }
             return
         }
-        withoutActuallyEscaping(body) { b in
-            self.body = b
-            finished.store(0, ordering: .sequentiallyConsistent)
-            let gen = (Self.generation(state.load(ordering: .relaxed)) + 1) & ((1 << 19) - 1)
-            state.store((gen << (2 * Self.fieldBits)) | (tasks << Self.fieldBits), ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 { mutex.lock(); mutex.broadcast(); mutex.unlock() }
-            runTasks(generation: gen)
-            while finished.load(ordering: .acquiring) < tasks { spinPause() }
-            self.body = nil
-        }
+        withoutActuallyEscaping(body) { b in shared.run(tasks, b) }
     }
 
     /// Splits `0..<count` into about `threadCount * oversubscribe` contiguous ranges and runs them in parallel.
@@ -78,6 +54,40 @@ package final class ThreadPool: @unchecked Sendable {
         parallelFor((count + size - 1) / size) { t in
             body((t * size)..<min(count, (t + 1) * size))
         }
+    }
+}
+
+/// The state the caller and the workers share.
+final class PoolState: @unchecked Sendable {
+    /// One snapshot of the current job: generation (high bits), task count (22 bits), next task (22 bits).
+    /// Workers claim tasks by compare-and-swap on this word, so a late worker can never claim a task of a
+    /// job other than the one whose generation it saw.
+    private let state = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private var body: ((Int) -> Void)?
+    private let mutex = NSCondition()
+    static let fieldBits = 22
+    static let fieldMask = (1 << 22) - 1
+
+    private static func generation(_ s: Int) -> Int { s >> (2 * fieldBits) }
+
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        state.add(1 << (2 * Self.fieldBits), ordering: .sequentiallyConsistent)
+        mutex.lock(); mutex.broadcast(); mutex.unlock()
+    }
+
+    func run(_ tasks: Int, _ b: @escaping (Int) -> Void) {
+        body = b
+        finished.store(0, ordering: .sequentiallyConsistent)
+        let gen = (Self.generation(state.load(ordering: .relaxed)) + 1) & ((1 << 19) - 1)
+        state.store((gen << (2 * Self.fieldBits)) | (tasks << Self.fieldBits), ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 { mutex.lock(); mutex.broadcast(); mutex.unlock() }
+        runTasks(generation: gen)
+        while finished.load(ordering: .acquiring) < tasks { spinPause() }
+        body = nil
     }
 
     /// Claims and runs tasks of job `generation` until none are left.
@@ -99,8 +109,8 @@ package final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
-        var seen = 0
+    func workerLoop() {
+        var seen = Self.generation(state.load(ordering: .acquiring))
         while true {
             // Spin a while for the next call (the gap between kernels is microseconds), then sleep.
             var spins = 0

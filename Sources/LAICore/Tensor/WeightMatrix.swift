@@ -26,7 +26,15 @@ package struct WeightMatrix: @unchecked Sendable {
     package let rowBytes: Int
 
     /// Types whose products run on quantized activations or f16/f32 kernels.
-    package static let computeTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+    /// Types lai can compute with: the kernel types, plus every type the reference dequantizer knows
+    /// (K-quants, BF16), multiplied row by row after dequantizing to f32.
+    package static var computeTypes: Set<GGMLType> { kernelTypes.union(Dequantize.supported.subtracting([.q8_1, .q8_K])) }
+
+    /// A matrix over bytes the caller keeps alive (tests, in-memory models).
+    package init(name: String, type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int) {
+        self.name = name; self.type = type; self.rows = rows; self.cols = cols; self.data = data; self.rowBytes = rowBytes
+    }
 
     package init(file: GGUFFile, name: String, rows: Int, cols: Int) throws {
         guard let t = file.tensor(named: name) else { throw TensorError.missing(path: file.path, tensor: name) }
@@ -51,18 +59,24 @@ package struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Whether products use the block kernels (else rows are dequantized to f32 first).
+    package var hasKernel: Bool { Self.kernelTypes.contains(type) }
+
     /// Row `r` as floats.
     package func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         let row = data + r * rowBytes
         switch type {
         case .f32: out.update(from: row.assumingMemoryBound(to: Float.self), count: cols)
         case .f16: for i in 0..<cols { out[i] = ReferenceKernels.h2f(row, 2 * i) }
-        default:
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0:
             var q = SIMD32<Int32>()
             for b in 0..<(cols / 32) {
                 let (d, m) = ReferenceKernels.unpack(type, row, b, &q)
                 for j in 0..<32 { out[32 * b + j] = d * Float(q[j]) + m }
             }
+        default:
+            // Validated at load (computeTypes ⊆ Dequantize.supported), so this cannot throw.
+            try? Dequantize.row(type, row, out, count: cols)
         }
     }
 }
@@ -99,6 +113,7 @@ package final class MatMul {
     /// W (rows, cols) @ x (n, cols) -> out (n, rows); `out` rows are `outStride` floats apart.
     package func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ out: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
         let os = outStride ?? w.rows
+        if !w.hasKernel { applyDequantized(w, x, n: n, out, outStride: os); return }
         let at = w.activationType
         let arb = Self.activationRowBytes(at, w.cols)
         let need = arb * n
@@ -163,6 +178,28 @@ package final class MatMul {
                         o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a, n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
                     }
                 }
+            }
+        }
+    }
+
+    /// Products for weight types without a block kernel: each thread dequantizes one weight row at a
+    /// time into its own scratch row and takes f32 dot products with every activation row.
+    private func applyDequantized(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ out: UnsafeMutablePointer<Float>, outStride os: Int) {
+        let slots = pool.threadCount
+        let need = slots * w.cols * 4
+        if need > scratchBytes {
+            scratch.deallocate()
+            scratchBytes = need
+            scratch = .allocate(byteCount: need, alignment: 64)
+        }
+        let rowsScratch = scratch.bindMemory(to: Float.self, capacity: slots * w.cols)
+        let per = (w.rows + slots - 1) / slots
+        let cols = w.cols
+        pool.parallelFor(slots) { slot in
+            let row = rowsScratch + slot * cols
+            for r in (slot * per)..<min(w.rows, (slot + 1) * per) {
+                w.dequantizeRow(r, into: row)
+                for c in 0..<n { out[c * os + r] = lai_dot_f32(row, x + c * cols, Int32(cols)) }
             }
         }
     }

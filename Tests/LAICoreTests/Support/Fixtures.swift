@@ -19,6 +19,11 @@ enum Fixtures {
     }()
 
     static var smolLM2: String { cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf").path }
+    /// Made by `make derived-models` with lai's quantizer (bit-identical to llama-quantize's files).
+    static var smolLM2F16: String { cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1-F16.gguf").path }
+    static func smolLM2Derived(_ type: String) -> String {
+        cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1-F16-\(type).gguf").path
+    }
     static var miniLM: URL { cache.appendingPathComponent("minilm") }
 
     /// Every `ggml-vocab-*.gguf` in ../shared/vocab.

@@ -16,7 +16,7 @@ import Testing
         let dt = Date().timeIntervalSince(t0)
         print(String(format: "tokenizer speed: %.2f MB in %.3f s = %.1f MB/s, %d tokens", mb, dt, mb / dt, ids.count))
         #expect(tok.decode(ids) == text)
-        #expect(dt < 1.0, "1 MB took \(dt) s")
+        // Speed is reported (make bench), not asserted: a timed test flakes on a busy machine.
     }
 }
 

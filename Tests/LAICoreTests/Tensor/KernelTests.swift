@@ -1,0 +1,117 @@
+// Kernels: the AVX2 block kernels against their portable Swift twins on random data.
+import Foundation
+import LAIKernels
+import Testing
+import LAICore
+
+@Suite struct KernelTests {
+    /// Random weights of `type` made by lai's reference quantizer (so every block is a real block).
+    static func randomMatrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) throws -> (MappedFile, WeightMatrix) {
+        var rng = SplitMix64(seed: seed)
+        let floats = (0..<(rows * cols)).map { _ in Float.random(in: -1...1, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.05) }
+        let rowBytes = type.rowBytes(cols)!
+        let buf = MappedFile(owning: rows * rowBytes, name: "random")
+        try floats.withUnsafeBufferPointer { f in
+            for r in 0..<rows { try Quantize.row(type, f.baseAddress! + r * cols, buf.mutableBase! + r * rowBytes, count: cols) }
+        }
+        let w = WeightMatrix(name: "w", type: type, rows: rows, cols: cols, data: buf.base, rowBytes: rowBytes)
+        return (buf, w)
+    }
+
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .f32, .q4_K, .q6_K],
+          [1, 3, 7, 70])
+    func fastProductsMatchReference(type: GGMLType, tokens: Int) throws {
+        guard lai_kernels_available() != 0 else { return }
+        let rows = 61, cols = 256
+        let (keep, w) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 1000 + UInt64(tokens))
+        defer { withExtendedLifetime(keep) {} }
+        var rng = SplitMix64(seed: 7)
+        let x = (0..<(tokens * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+        var fast = [Float](repeating: 0, count: tokens * rows), ref = fast
+        let pool = ThreadPool(threads: 2)
+        MatMul(pool: pool, useKernels: true).apply(w, x, n: tokens, &fast)
+        MatMul(pool: pool, useKernels: false).apply(w, x, n: tokens, &ref)
+        var maxRel: Float = 0
+        for i in 0..<fast.count { maxRel = max(maxRel, abs(fast[i] - ref[i]) / max(1, abs(ref[i]))) }
+        print("\(type.name) × \(tokens) tokens: OK, max rel diff = \(maxRel)")
+        #expect(maxRel < 1e-5)
+        // And both agree with a plain f32 product of the dequantized weights, within the worst-case
+        // error of 8-bit activations (each activation off by at most half a step of max|x|/127).
+        var row = [Float](repeating: 0, count: cols)
+        for c in 0..<tokens {
+            let xc = Array(x[(c * cols)..<((c + 1) * cols)])
+            let step = xc.map(abs).max()! / 127
+            for r in 0..<rows {
+                w.dequantizeRow(r, into: &row)
+                let exact = (0..<cols).reduce(Float(0)) { $0 + row[$1] * xc[$1] }
+                let bound = row.map(abs).reduce(0, +) * step * 0.5 + 1e-3 * max(1, abs(exact))
+                #expect(abs(exact - ref[c * rows + r]) <= bound)
+            }
+        }
+    }
+
+    @Test func activationQuantizationIsBitIdentical() {
+        guard lai_kernels_available() != 0 else { return }
+        var rng = SplitMix64(seed: 3)
+        for withSum in [false, true] {
+            let n = 32 * 40
+            var x = (0..<n).map { _ in Float.random(in: -5...5, using: &rng) }
+            x[0] = 0; x[33] = 127.5 / 127; for i in 64..<96 { x[i] = 0 }  // zero blocks and ties
+            let bs = withSum ? 36 : 34
+            var a = [UInt8](repeating: 0, count: n / 32 * bs), b = a
+            if withSum { lai_quantize_row_q8_1(x, &a, Int32(n)) } else { lai_quantize_row_q8_0(x, &a, Int32(n)) }
+            x.withUnsafeBufferPointer { xp in b.withUnsafeMutableBytes { ReferenceKernels.quantizeRowQ8(xp.baseAddress!, $0.baseAddress!, n, withSum: withSum) } }
+            #expect(a == b)
+        }
+    }
+
+    @Test func attentionMatchesReference() {
+        guard lai_kernels_available() != 0 else { return }
+        var rng = SplitMix64(seed: 11)
+        let hd = 64, n = 37, stride = 3 * hd
+        let q = (0..<hd).map { _ in Float.random(in: -2...2, using: &rng) }
+        let kv = (0..<(n * stride)).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
+        let vv = (0..<(n * stride)).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
+        var fast = [Float](repeating: 0, count: hd), ref = fast
+        var scratch = [UInt16](repeating: 0, count: 2 * hd)
+        kv.withUnsafeBytes { k in vv.withUnsafeBytes { v in
+            lai_attention_f16(q, k.baseAddress!, v.baseAddress!, stride * 2, Int32(n), Int32(hd), 0.125, &fast, &scratch)
+            Ops.attentionF16Reference(q, k: k.baseAddress!, v: v.baseAddress!, kvStride: stride * 2, n: n, hd: hd, scale: 0.125, out: &ref)
+        } }
+        let maxDiff = zip(fast, ref).map { abs($0 - $1) }.max()!
+        print("attention: OK, maxdiff = \(maxDiff)")
+        #expect(maxDiff < 2e-3)  // both accumulate V in f16; they differ only in the order of the QK sums
+    }
+
+    @Test func swigluAndRopeMatchReference() {
+        guard lai_kernels_available() != 0 else { return }
+        var rng = SplitMix64(seed: 5)
+        let n = 1000
+        var g = (0..<n).map { _ in Float.random(in: -20...20, using: &rng) }
+        let u = (0..<n).map { _ in Float.random(in: -3...3, using: &rng) }
+        var g2 = g
+        lai_swiglu(&g, u, Int32(n))
+        Ops.swiglu(&g2, u, n)
+        #expect(zip(g, g2).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        for neox in [false, true] {
+            var cache = [Float](repeating: 0, count: 64)
+            Ops.ropeCache(&cache, position: 17, dims: 64, base: 10000, freqScale: 1)
+            var a = (0..<(3 * 64)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var b = a
+            lai_rope(&a, 3, 64, 64, cache, neox ? 1 : 0)
+            Ops.rope(&b, heads: 3, headDim: 64, dims: 64, cache: cache, neox: neox)
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
+    }
+
+    @Test func threadPoolRunsEveryTaskOnce() {
+        let pool = ThreadPool(threads: 3)
+        for tasks in [1, 2, 5, 100, 1000] {
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: tasks)
+            counts.initialize(repeating: 0, count: tasks)
+            for _ in 0..<50 { pool.parallelFor(tasks) { counts[$0] += 1 } }
+            #expect((0..<tasks).allSatisfy { counts[$0] == 50 })
+            counts.deallocate()
+        }
+    }
+}
