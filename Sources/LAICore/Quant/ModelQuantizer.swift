@@ -150,7 +150,9 @@ package enum ModelQuantizer {
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             let r0 = rows * p / parts, r1 = rows * (p + 1) / parts
             if r0 >= r1 { return }
-            let scratch: UnsafeMutablePointer<Float>? = from == .f32 ? nil : .allocate(capacity: chunkRows * rowLength)
+            // fp32 input is used in place when aligned (GGUF data always is; safetensors data may not be).
+            let direct = from == .f32 && Int(bitPattern: src) % MemoryLayout<Float>.alignment == 0
+            let scratch: UnsafeMutablePointer<Float>? = direct ? nil : .allocate(capacity: chunkRows * rowLength)
             defer { scratch?.deallocate() }
             var r = r0
             while r < r1 {
