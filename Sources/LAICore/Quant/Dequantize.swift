@@ -14,7 +14,7 @@ package enum Dequantize {
         guard count >= 0, count % type.blockSize == 0 else { throw QuantError.badCount(type, count: count) }
         let nb = count / type.blockSize
         switch type {
-        case .f32: dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
+        case .f32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * count)  // src may be unaligned
         case .f16:
             for i in 0..<count { dst[i] = HalfFloat.f16ToF32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
         case .bf16:

@@ -5,6 +5,7 @@ import Foundation
 package enum ModelQuantizeError: Error, CustomStringConvertible {
     case requantizeDisabled(path: String, tensor: String, type: GGMLType)
     case unsupportedTensor(path: String, tensor: String, from: GGMLType, to: GGMLType)
+    case nonFinite(path: String, tensor: String, row: Int)
 
     package var description: String {
         switch self {
@@ -12,6 +13,8 @@ package enum ModelQuantizeError: Error, CustomStringConvertible {
             return "\(p): tensor '\(t)' is already quantized (\(ty.name)); pass --allow-requantize to dequantize and quantize it again"
         case let .unsupportedTensor(p, t, from, to):
             return "\(p): tensor '\(t)': cannot convert \(from.name) to \(to.name)"
+        case let .nonFinite(p, t, row):
+            return "\(p): tensor '\(t)' has NaN or infinite values (row \(row)); refusing to write a broken model"
         }
     }
 }
@@ -101,8 +104,12 @@ package enum ModelQuantizer {
                     let n = e.outputBytes
                     let out = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
                     defer { out.deallocate() }
-                    try convert(src: src.baseAddress!, from: t.type, to: out, as: e.newType,
-                                rowLength: t.shape[0], rows: t.rowCount, threads: threads)
+                    do {
+                        try convert(src: src.baseAddress!, from: t.type, to: out, as: e.newType,
+                                    rowLength: t.shape[0], rows: t.rowCount, threads: threads)
+                    } catch QuantError.nonFinite(let row) {
+                        throw ModelQuantizeError.nonFinite(path: file.path, tensor: t.name, row: row)
+                    }
                     try w.write(UnsafeRawBufferPointer(start: out, count: n))
                     done += t.byteCount
                     progress(done, total)
@@ -124,6 +131,8 @@ package enum ModelQuantizer {
 
     /// Converts `rows` rows of `rowLength` elements from one type to another, splitting the rows
     /// into `threads` contiguous ranges. Blocks are independent, so the bytes do not depend on the split.
+    /// Throws `QuantError.nonFinite` if the fp32 values hold NaN or ±inf (llama-quantize rejects such
+    /// data too, after quantizing, as "quantized data validation failed").
     package static func convert(src: UnsafeRawPointer, from: GGMLType, to dst: UnsafeMutableRawPointer, as type: GGMLType,
                                 rowLength: Int, rows: Int, threads: Int) throws {
         guard let inRow = from.rowBytes(rowLength), let outRow = type.rowBytes(rowLength) else {
@@ -134,23 +143,46 @@ package enum ModelQuantizer {
         let parts = max(1, min(threads, rows))
         // Rows per scratch refill: about 64 KiB of fp32 at a time.
         let chunkRows = max(1, 16384 / max(rowLength, 1))
+        // The first row with a non-finite value seen by each part (Int.max: none); one slot per part, no sharing.
+        let badRow = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts)
+        badRow.initialize(repeating: Int.max)
+        defer { badRow.deallocate() }
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             let r0 = rows * p / parts, r1 = rows * (p + 1) / parts
             if r0 >= r1 { return }
-            if from == .f32 {
-                let s = (src + r0 * inRow).assumingMemoryBound(to: Float.self)
-                try? Quantize.row(type, s, dst + r0 * outRow, count: (r1 - r0) * rowLength)
-                return
-            }
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * rowLength)
-            defer { scratch.deallocate() }
+            // fp32 input is used in place when aligned (GGUF data always is; safetensors data may not be).
+            let direct = from == .f32 && Int(bitPattern: src) % MemoryLayout<Float>.alignment == 0
+            let scratch: UnsafeMutablePointer<Float>? = direct ? nil : .allocate(capacity: chunkRows * rowLength)
+            defer { scratch?.deallocate() }
             var r = r0
             while r < r1 {
                 let k = min(chunkRows, r1 - r)
-                try? Dequantize.row(from, src + r * inRow, scratch, count: k * rowLength)
-                try? Quantize.row(type, scratch, dst + r * outRow, count: k * rowLength)
+                let values: UnsafePointer<Float>
+                if let scratch {
+                    try? Dequantize.row(from, src + r * inRow, scratch, count: k * rowLength)
+                    values = UnsafePointer(scratch)
+                } else {
+                    values = (src + r * inRow).assumingMemoryBound(to: Float.self)
+                }
+                if badRow[p] == Int.max, let i = firstNonFinite(values, k * rowLength) { badRow[p] = r + i / rowLength }
+                try? Quantize.row(type, values, dst + r * outRow, count: k * rowLength)
                 r += k
             }
         }
+        if let bad = badRow.min(), bad != Int.max { throw QuantError.nonFinite(row: bad) }
+    }
+
+    /// Index of the first NaN or ±inf among `n` floats, or nil.
+    static func firstNonFinite(_ p: UnsafePointer<Float>, _ n: Int) -> Int? {
+        // Exponent bits all ones ⇔ NaN or inf; checked 8 at a time without branches, then located.
+        var i = 0
+        let mask = SIMD8<UInt32>(repeating: 0x7F80_0000)
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<UInt32>.self)
+            if any((v & mask) .== mask) { break }
+            i += 8
+        }
+        while i < n { if !p[i].isFinite { return i }; i += 1 }
+        return nil
     }
 }

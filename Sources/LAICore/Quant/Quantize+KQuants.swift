@@ -190,7 +190,7 @@ extension Quantize {
     // MARK: - Q2_K
 
     /// `quantize_row_q2_K_ref`.
-    static func q2_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int) {
+    static func q2_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 16) { u8 in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 + 16 + 16) { f in
             let L = u8.baseAddress!, Laux = L + QK_K
@@ -199,11 +199,20 @@ extension Quantize {
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ2_K.size
                 var maxScale: Float = 0, maxMin: Float = 0
+                if simd {
+                    groupSearch8(x, groups: 16, n: 16, L: L, scales: scales, mins: mins) { xT, wT, LT, LauxT in
+                        for l in 0..<16 { wT[l] = F8(x: xT[l], abs: true) }
+                        return makeQkx2Quants8(16, 3, xT, wT, LT, LauxT, -0.5, 0.1, 15, true)
+                    }
+                } else {
+                    for j in 0..<16 {
+                        for l in 0..<16 { weights[l] = abs(x[16 * j + l]) }
+                        var m: Float = 0
+                        scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &m, Laux, -0.5, 0.1, 15, true)
+                        mins[j] = m
+                    }
+                }
                 for j in 0..<16 {
-                    for l in 0..<16 { weights[l] = abs(x[16 * j + l]) }
-                    var m: Float = 0
-                    scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &m, Laux, -0.5, 0.1, 15, true)
-                    mins[j] = m
                     if scales[j] > maxScale { maxScale = scales[j] }
                     if mins[j] > maxMin { maxMin = mins[j] }
                 }
@@ -329,16 +338,31 @@ extension Quantize {
     static func kx2Block(_ x: UnsafePointer<Float>, _ b: UnsafeMutableRawPointer, nmax: Int32, rmin: Float, rdelta: Float, nstep: Int,
                          dOff: Int, dminOff: Int, scalesOff: Int,
                          _ L: UnsafeMutablePointer<UInt8>, _ Laux: UnsafeMutablePointer<UInt8>,
-                         _ weights: UnsafeMutablePointer<Float>, _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>) {
+                         _ weights: UnsafeMutablePointer<Float>, _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>,
+                         simd: Bool) {
         var maxScale: Float = 0, maxMin: Float = 0
+        if simd {
+            groupSearch8(x, groups: 8, n: 32, L: L, scales: scales, mins: mins) { xT, wT, LT, LauxT in
+                var sumX2 = F8.zero
+                for l in 0..<32 { sumX2 += xT[l] * xT[l] }
+                let q = sumX2 / 32
+                let avX = F8(q[0].squareRoot(), q[1].squareRoot(), q[2].squareRoot(), q[3].squareRoot(),
+                             q[4].squareRoot(), q[5].squareRoot(), q[6].squareRoot(), q[7].squareRoot())
+                for l in 0..<32 { wT[l] = avX + F8(x: xT[l], abs: true) }
+                return makeQkx2Quants8(32, nmax, xT, wT, LT, LauxT, rmin, rdelta, nstep, false)
+            }
+        } else {
+            for j in 0..<8 {
+                var sumX2: Float = 0
+                for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
+                let avX = (sumX2 / 32).squareRoot()
+                for l in 0..<32 { weights[l] = avX + abs(x[32 * j + l]) }
+                var m: Float = 0
+                scales[j] = makeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &m, Laux, rmin, rdelta, nstep, false)
+                mins[j] = m
+            }
+        }
         for j in 0..<8 {
-            var sumX2: Float = 0
-            for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
-            let avX = (sumX2 / 32).squareRoot()
-            for l in 0..<32 { weights[l] = avX + abs(x[32 * j + l]) }
-            var m: Float = 0
-            scales[j] = makeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &m, Laux, rmin, rdelta, nstep, false)
-            mins[j] = m
             if scales[j] > maxScale { maxScale = scales[j] }
             if mins[j] > maxMin { maxMin = mins[j] }
         }
@@ -366,7 +390,7 @@ extension Quantize {
     }
 
     /// `quantize_row_q4_K_ref`.
-    static func q4_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int) {
+    static func q4_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 32) { u8 in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 + 8 + 8) { f in
             let L = u8.baseAddress!, Laux = L + QK_K
@@ -374,7 +398,7 @@ extension Quantize {
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ4_K.size
                 kx2Block(x, b, nmax: 15, rmin: -1, rdelta: 0.1, nstep: 20,
-                         dOff: BlockQ4_K.d, dminOff: BlockQ4_K.dmin, scalesOff: BlockQ4_K.scales, L, Laux, weights, mins, scales)
+                         dOff: BlockQ4_K.d, dminOff: BlockQ4_K.dmin, scalesOff: BlockQ4_K.scales, L, Laux, weights, mins, scales, simd: simd)
                 var q = BlockQ4_K.qs
                 for j in stride(from: 0, to: QK_K, by: 64) {
                     for l in 0..<32 { b.storeBytes(of: L[j + l] | (L[j + l + 32] << 4), toByteOffset: q + l, as: UInt8.self) }
@@ -386,7 +410,7 @@ extension Quantize {
     }
 
     /// `quantize_row_q5_K_ref`.
-    static func q5_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int) {
+    static func q5_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 32) { u8 in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 + 8 + 8) { f in
             let L = u8.baseAddress!, Laux = L + QK_K
@@ -394,7 +418,7 @@ extension Quantize {
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ5_K.size
                 kx2Block(x, b, nmax: 31, rmin: -0.5, rdelta: 0.1, nstep: 15,
-                         dOff: BlockQ5_K.d, dminOff: BlockQ5_K.dmin, scalesOff: BlockQ5_K.scales, L, Laux, weights, mins, scales)
+                         dOff: BlockQ5_K.d, dminOff: BlockQ5_K.dmin, scalesOff: BlockQ5_K.scales, L, Laux, weights, mins, scales, simd: simd)
                 let qh = b + BlockQ5_K.qh
                 for j in 0..<32 { qh.storeBytes(of: UInt8(0), toByteOffset: j, as: UInt8.self) }
                 var m1: UInt8 = 1, m2: UInt8 = 2
@@ -419,16 +443,20 @@ extension Quantize {
     // MARK: - Q6_K
 
     /// `quantize_row_q6_K_ref`.
-    static func q6_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int) {
+    static func q6_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { l8 in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { f in
             let L = l8.baseAddress!, scales = f.baseAddress!
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ6_K.size
                 var maxScale: Float = 0, maxAbsScale: Float = 0
+                if simd {
+                    qxSearch8(x, L, scales)
+                } else {
+                    for ib in 0..<16 { scales[ib] = makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib) }
+                }
                 for ib in 0..<16 {
-                    let s = makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib)
-                    scales[ib] = s
+                    let s = scales[ib]
                     if abs(s) > maxAbsScale { maxAbsScale = abs(s); maxScale = s }
                 }
                 if maxAbsScale < groupMaxEps {

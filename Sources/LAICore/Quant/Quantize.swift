@@ -36,6 +36,20 @@ package enum Quantize {
         }
     }
 
+    /// `row` with the scalar reference twins of the K-quant searches (Q2_K, Q4_K, Q5_K, Q6_K normally
+    /// search 8 groups per SIMD lane set). Same bytes; kept so tests can compare the two.
+    package static func referenceRow(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) throws {
+        guard count >= 0, count % type.blockSize == 0 else { throw QuantError.badCount(type, count: count) }
+        let nb = count / type.blockSize
+        switch type {
+        case .q2_K: q2_K(src, dst, nb, simd: false)
+        case .q4_K: q4_K(src, dst, nb, simd: false)
+        case .q5_K: q5_K(src, dst, nb, simd: false)
+        case .q6_K: q6_K(src, dst, nb, simd: false)
+        default: try row(type, src, dst, count: count)
+        }
+    }
+
     // MARK: - 32-element blocks
 
     /// `quantize_row_q4_0_ref`: d = max / -8 where max is the signed value of largest magnitude.

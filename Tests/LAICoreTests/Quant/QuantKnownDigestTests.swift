@@ -31,3 +31,29 @@ import Testing
         #expect(SHA256.hash(q).hex == sha, "\(type.name)")
     }
 }
+
+/// The SIMD K-quant searches (8 groups per lane set) against their scalar reference twins.
+@Suite struct QuantSIMDTwinTests {
+    @Test(arguments: [GGMLType.q2_K, .q4_K, .q5_K, .q6_K])
+    func simdMatchesScalarTwin(type: GGMLType) throws {
+        var inputs: [[Float]] = [QuantKnownDigestTests.signal]
+        for seed in UInt64(1)...40 { inputs.append(QuantRef.randomRow(1024, seed: seed, scale: Float(seed) * 0.003)) }
+        // Edge blocks: zeros, a constant, one spike, all negative, tiny values, mixed groups.
+        var edge = [Float](repeating: 0, count: 1024)
+        for i in 256..<512 { edge[i] = 0.5 }
+        edge[600] = 4
+        for i in 768..<1024 { edge[i] = -Float(i % 7) * 1e-3 - 1e-4 }
+        for i in stride(from: 512, to: 768, by: 32) where i % 64 == 0 { for k in 0..<16 { edge[i + k] = 0 } }
+        inputs.append(edge)
+        inputs.append((0..<1024).map { Float($0 % 13) * 1e-20 })
+        for (k, x) in inputs.enumerated() {
+            let n = x.count
+            var a = [UInt8](repeating: 0, count: type.rowBytes(n)!), b = a
+            try x.withUnsafeBufferPointer { xp in
+                try a.withUnsafeMutableBytes { try Quantize.row(type, xp.baseAddress!, $0.baseAddress!, count: n) }
+                try b.withUnsafeMutableBytes { try Quantize.referenceRow(type, xp.baseAddress!, $0.baseAddress!, count: n) }
+            }
+            #expect(a == b, "\(type.name) input \(k): first differing byte \(zip(a, b).enumerated().first { $1.0 != $1.1 }?.offset ?? -1)")
+        }
+    }
+}
