@@ -67,11 +67,11 @@ extension JinjaInterpreter {
             switch v {
             case let .int(i): return .int(i)
             case let .bool(b): return .int(b ? 1 : 0)
-            case let .double(d): return d.isFinite ? .int(Int(d)) : fallback
+            case let .double(d): return Int(exactly: d.rounded(.towardZero)).map { .int($0) } ?? fallback
             case let .string(s):
                 let t = s.trimmingCharacters(in: .whitespaces)
                 if let i = Int(t) { return .int(i) }
-                if let d = Double(t), d.isFinite { return .int(Int(d)) }
+                if let d = Double(t), let i = Int(exactly: d.rounded(.towardZero)) { return .int(i) }
                 return fallback
             default: return fallback
             }
@@ -82,13 +82,13 @@ extension JinjaInterpreter {
             return fallback
         case "abs":
             switch v {
-            case let .int(i): return .int(abs(i))
+            case let .int(i): return i == Int.min ? .double(-Double(i)) : .int(abs(i))
             case let .double(d): return .double(abs(d))
             default: throw JinjaError.runtime("abs needs a number, not \(v.typeName)")
             }
         case "round":
             guard let x = v.number else { throw JinjaError.runtime("round needs a number, not \(v.typeName)") }
-            let precision = a.get(0, "precision")?.intIndex ?? 0
+            let precision = max(-300, min(300, a.get(0, "precision")?.intIndex ?? 0))
             let method = a.get(1, "method")?.text ?? "common"
             let scale = pow(10.0, Double(precision))
             let rule: FloatingPointRoundingRule = method == "ceil" ? .up : (method == "floor" ? .down : .toNearestOrAwayFromZero)
@@ -182,7 +182,7 @@ extension JinjaInterpreter {
             let width = a.get(0, "width")
             let pad = width.map { w -> String in
                 if case let .string(s) = w { return s }
-                return String(repeating: " ", count: max(0, w.intIndex ?? 4))
+                return String(repeating: " ", count: max(0, min(1_000, w.intIndex ?? 4)))
             } ?? "    "
             let first = a.get(1, "first")?.isTruthy ?? false
             let blank = a.get(2, "blank")?.isTruthy ?? false
@@ -194,7 +194,7 @@ extension JinjaInterpreter {
             }
             return .string(outLines.joined(separator: "\n"))
         case "center":
-            let width = a.get(0, "width")?.intIndex ?? 80
+            let width = min(100_000, a.get(0, "width")?.intIndex ?? 80)
             let s = v.text
             let total = max(0, width - s.count)
             let left = total / 2
@@ -401,6 +401,9 @@ extension JinjaInterpreter {
             default: throw JinjaError.runtime("range() takes 1 to 3 arguments")
             }
             guard step != 0 else { throw JinjaError.runtime("range() step must not be zero") }
+            guard step != Int.min else { throw JinjaError.runtime("range() step is too large") }
+            let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+            guard span / Double(abs(step)) <= 100_000 else { throw JinjaError.runtime("range() is too large") }
             let n = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
             guard n <= 100_000 else { throw JinjaError.runtime("range() of \(n) items is too large") }
             return .array((0..<n).map { .int(start + $0 * step) })

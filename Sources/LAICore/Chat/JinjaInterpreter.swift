@@ -9,6 +9,13 @@ final class JinjaInterpreter {
     /// Offset of the statement being executed, for error messages.
     var offset = 0
     private var depth = 0
+    private var evalDepth = 0
+    private var steps = 0
+
+    /// Limits that keep a hostile template from hanging or exhausting memory and stack.
+    static let maxSteps = 1_000_000
+    static let maxOutput = 32 << 20
+    static let maxEvalDepth = 2_000
 
     static let builtinNames = ["range", "namespace", "dict", "raise_exception", "strftime_now"]
 
@@ -33,7 +40,15 @@ final class JinjaInterpreter {
         return .normal
     }
 
+    /// Counts one unit of work (a statement or a loop iteration) against `maxSteps`.
+    private func step() throws {
+        steps += 1
+        if steps > JinjaInterpreter.maxSteps { throw JinjaError.runtime("template ran for more than \(JinjaInterpreter.maxSteps) steps") }
+    }
+
     private func exec(_ node: JinjaNode) throws -> Flow {
+        try step()
+        if out.utf8.count > JinjaInterpreter.maxOutput { throw JinjaError.runtime("template output is larger than \(JinjaInterpreter.maxOutput >> 20) MiB") }
         switch node {
         case let .text(t):
             out += t
@@ -115,6 +130,7 @@ final class JinjaInterpreter {
         if let cond = f.condition {
             var kept: [JinjaValue] = []
             for item in items {
+                try step()
                 scopes.append([:])
                 defer { scopes.removeLast() }
                 try bind(f.targets, item)
@@ -125,6 +141,7 @@ final class JinjaInterpreter {
         if items.isEmpty { return try exec(f.elseBody) }
         let n = items.count
         for (index, item) in items.enumerated() {
+            try step()
             var loop = JinjaDict()
             loop["index"] = .int(index + 1)
             loop["index0"] = .int(index)
@@ -175,6 +192,9 @@ final class JinjaInterpreter {
     // MARK: expressions
 
     func eval(_ e: JinjaExpr) throws -> JinjaValue {
+        evalDepth += 1
+        defer { evalDepth -= 1 }
+        if evalDepth > JinjaInterpreter.maxEvalDepth { throw JinjaError.runtime("expression is nested too deeply") }
         switch e {
         case let .literal(v): return v
         case let .name(n): return lookup(n)
@@ -205,7 +225,7 @@ final class JinjaInterpreter {
         case let .not(x): return .bool(!(try eval(x).isTruthy))
         case let .negate(x):
             switch try eval(x) {
-            case let .int(i): return .int(-i)
+            case let .int(i): return i == Int.min ? .double(-Double(i)) : .int(-i)
             case let .double(d): return .double(-d)
             case let .bool(b): return .int(b ? -1 : 0)
             case let v: throw JinjaError.runtime("cannot negate a \(v.typeName)")
@@ -291,6 +311,7 @@ final class JinjaInterpreter {
         }
         let step = try bound(c) ?? 1
         guard step != 0 else { throw JinjaError.runtime("slice step cannot be zero") }
+        guard step != Int.min else { throw JinjaError.runtime("slice step is too large") }
         func indices(_ count: Int) throws -> [Int] {
             func clamp(_ i: Int?, _ dflt: Int) -> Int {
                 guard var i else { return dflt }
@@ -302,7 +323,12 @@ final class JinjaInterpreter {
             let stop = clamp(try bound(b), step < 0 ? -1 : count)
             var r: [Int] = []
             var i = start
-            while step > 0 ? i < stop : i > stop { r.append(i); i += step }
+            while step > 0 ? i < stop : i > stop {
+                r.append(i)
+                let (next, overflow) = i.addingReportingOverflow(step)
+                if overflow { break }
+                i = next
+            }
             return r
         }
         switch v {
@@ -369,8 +395,11 @@ final class JinjaInterpreter {
             }
         case "*":
             switch (a, b) {
-            case let (.string(s), .int(n)), let (.int(n), .string(s)): return .string(String(repeating: s, count: max(0, n)))
+            case let (.string(s), .int(n)), let (.int(n), .string(s)):
+                guard n <= 0 || s.utf8.count <= JinjaInterpreter.maxOutput / n else { throw JinjaError.runtime("string repetition is too large") }
+                return .string(String(repeating: s, count: max(0, n)))
             case let (.array(x), .int(n)), let (.int(n), .array(x)):
+                guard n <= 0 || x.count <= 1_000_000 / n else { throw JinjaError.runtime("list repetition is too large") }
                 return .array(Array([[JinjaValue]](repeating: x, count: max(0, n)).joined()))
             default: return try numeric(op, a, b, mismatch)
             }
@@ -395,11 +424,14 @@ final class JinjaInterpreter {
             case "*": let (r, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(r) }
             case "//", "%":
                 guard y != 0 else { throw JinjaError.runtime("integer division or modulo by zero") }
+                if x == Int.min && y == -1 { break }   // overflows Int: fall through to floats
                 var q = x / y, r = x % y
                 if r != 0, (r < 0) != (y < 0) { q -= 1; r += y }
                 return .int(op == "//" ? q : r)
             case "**":
                 if y >= 0 {
+                    if x == 0 || x == 1 { return .int(y == 0 ? 1 : x) }
+                    if x == -1 { return .int(y % 2 == 0 ? 1 : -1) }
                     var r = 1
                     for _ in 0..<min(y, 64) { let (m, o) = r.multipliedReportingOverflow(by: x); if o { return .double(pow(Double(x), Double(y))) }; r = m }
                     return .int(r)

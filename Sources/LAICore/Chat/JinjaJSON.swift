@@ -4,6 +4,7 @@ extension JinjaValue {
     /// Python `json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=sortKeys)`:
     /// separators ", " and ": " without indent, "," and ": " with it.
     func json(indent: Int?, sortKeys: Bool = false) throws -> String {
+        let indent = indent.map { max(0, min($0, 64)) }
         var out = ""
         try writeJSON(to: &out, indent: indent, level: 0, sortKeys: sortKeys)
         return out

@@ -4,6 +4,8 @@
 struct JinjaParser {
     private let pieces: [JinjaPiece]
     private var p = 0
+    private var blockDepth = 0
+    static let maxBlockDepth = 64
 
     /// Parses a whole template.
     static func parse(_ source: String) throws -> [JinjaNode] {
@@ -27,6 +29,11 @@ struct JinjaParser {
 
     /// Parses nodes until one of `ends` (or the end of the template when `ends` is empty).
     private mutating func parseBody(until ends: Set<String>, opener: (String, Int)?) throws -> ([JinjaNode], EndTag?) {
+        blockDepth += 1
+        defer { blockDepth -= 1 }
+        if blockDepth > JinjaParser.maxBlockDepth, let opener {
+            throw JinjaError.syntax("blocks are nested more than \(JinjaParser.maxBlockDepth) levels deep", at: opener.1)
+        }
         var nodes: [JinjaNode] = []
         while p < pieces.count {
             let piece = pieces[p]; p += 1
@@ -190,6 +197,18 @@ struct JinjaExprParser {
     /// Offset of the tag's closing delimiter (for "unexpected end" errors) and of the tag itself.
     let endOffset: Int
     let tagOffset: Int
+    /// Brackets and unary operators open inside this tag; bounded so hostile input cannot exhaust the stack.
+    private var nesting = 0
+    static let maxNesting = 64
+    static let maxChain = 500
+
+    private mutating func enter() throws {
+        nesting += 1
+        if nesting > JinjaExprParser.maxNesting { throw fail("expression is nested more than \(JinjaExprParser.maxNesting) levels deep") }
+    }
+    private func checkChain(_ n: Int) throws {
+        if n > JinjaExprParser.maxChain { throw fail("expression chains more than \(JinjaExprParser.maxChain) operators") }
+    }
 
     init(tokens: [JinjaToken], endOffset: Int, tagOffset: Int) {
         self.tokens = tokens; self.endOffset = endOffset; self.tagOffset = tagOffset
@@ -249,6 +268,8 @@ struct JinjaExprParser {
     // MARK: expressions, lowest precedence first
 
     mutating func parseExpression() throws -> JinjaExpr {
+        try enter()
+        defer { nesting -= 1 }
         let e = try parseOr()
         if acceptKeyword("if") {
             let cond = try parseOr()
@@ -261,18 +282,24 @@ struct JinjaExprParser {
 
     mutating func parseOr() throws -> JinjaExpr {
         var e = try parseAnd()
-        while acceptKeyword("or") { e = .or(e, try parseAnd()) }
+        var n = 0
+        while acceptKeyword("or") { n += 1; try checkChain(n); e = .or(e, try parseAnd()) }
         return e
     }
 
     mutating func parseAnd() throws -> JinjaExpr {
         var e = try parseNot()
-        while acceptKeyword("and") { e = .and(e, try parseNot()) }
+        var n = 0
+        while acceptKeyword("and") { n += 1; try checkChain(n); e = .and(e, try parseNot()) }
         return e
     }
 
     mutating func parseNot() throws -> JinjaExpr {
-        if acceptKeyword("not") { return .not(try parseNot()) }
+        if acceptKeyword("not") {
+            try enter()
+            defer { nesting -= 1 }
+            return .not(try parseNot())
+        }
         return try parseCompare()
     }
 
@@ -280,6 +307,7 @@ struct JinjaExprParser {
         let first = try parseMath1()
         var ops: [(String, JinjaExpr)] = []
         while true {
+            try checkChain(ops.count)
             if case let .op(o)? = peek?.kind, ["==", "!=", "<", "<=", ">", ">="].contains(o) {
                 i += 1; ops.append((o, try parseMath1()))
             } else if peekName("in") {
@@ -295,32 +323,42 @@ struct JinjaExprParser {
 
     mutating func parseMath1() throws -> JinjaExpr {
         var e = try parseConcat()
-        while case let .op(o)? = peek?.kind, o == "+" || o == "-" { i += 1; e = .binary(o, e, try parseConcat()) }
+        var n = 0
+        while case let .op(o)? = peek?.kind, o == "+" || o == "-" { n += 1; try checkChain(n); i += 1; e = .binary(o, e, try parseConcat()) }
         return e
     }
 
     mutating func parseConcat() throws -> JinjaExpr {
         var e = try parseMath2()
-        while acceptOp("~") { e = .binary("~", e, try parseMath2()) }
+        var n = 0
+        while acceptOp("~") { n += 1; try checkChain(n); e = .binary("~", e, try parseMath2()) }
         return e
     }
 
     mutating func parseMath2() throws -> JinjaExpr {
         var e = try parsePow()
-        while case let .op(o)? = peek?.kind, ["*", "/", "//", "%"].contains(o) { i += 1; e = .binary(o, e, try parsePow()) }
+        var n = 0
+        while case let .op(o)? = peek?.kind, ["*", "/", "//", "%"].contains(o) { n += 1; try checkChain(n); i += 1; e = .binary(o, e, try parsePow()) }
         return e
     }
 
     mutating func parsePow() throws -> JinjaExpr {
         var e = try parseUnary(withFilter: true)
-        while acceptOp("**") { e = .binary("**", e, try parseUnary(withFilter: true)) }
+        var n = 0
+        while acceptOp("**") { n += 1; try checkChain(n); e = .binary("**", e, try parseUnary(withFilter: true)) }
         return e
     }
 
     mutating func parseUnary(withFilter: Bool) throws -> JinjaExpr {
         var e: JinjaExpr
-        if acceptOp("-") { e = .negate(try parseUnary(withFilter: false)) }
-        else if acceptOp("+") { e = try parseUnary(withFilter: false) }
+        if peekOp("-") || peekOp("+") {
+            let negative = peekOp("-")
+            i += 1
+            try enter()
+            defer { nesting -= 1 }
+            let inner = try parseUnary(withFilter: false)
+            e = negative ? .negate(inner) : inner
+        }
         else { e = try parsePostfix(try parsePrimary()) }
         if withFilter { e = try parseFilterExpr(e) }
         return e
@@ -379,7 +417,10 @@ struct JinjaExprParser {
 
     mutating func parsePostfix(_ base: JinjaExpr) throws -> JinjaExpr {
         var e = base
+        var n = 0
         while true {
+            n += 1
+            try checkChain(n)
             if acceptOp(".") {
                 if case let .int(v)? = peek?.kind { i += 1; e = .item(e, .literal(.int(v))); continue }
                 let name = try expectName()
@@ -463,7 +504,10 @@ struct JinjaExprParser {
 
     mutating func parseFilterExpr(_ base: JinjaExpr) throws -> JinjaExpr {
         var e = base
+        var n = 0
         while true {
+            n += 1
+            try checkChain(n)
             if acceptOp("|") {
                 let (name, args) = try parseFilterCall()
                 e = .filter(e, name, args)

@@ -180,3 +180,54 @@ private func renderError(_ template: String) -> ChatTemplateError? {
         }
     }
 }
+
+/// Hostile or damaged templates must fail with a ChatTemplateError, never crash or hang.
+@Suite struct ChatTemplateRobustnessTests {
+    @Test func limitsAndOverflowsAreErrorsNotTraps() throws {
+        let cases: [(String, String?)] = [
+            ("{{ -(-9223372036854775807 - 1) }}", "9.223372036854776e+18"),
+            ("{{ (-9223372036854775807 - 1) // -1 }}", "9.223372036854776e+18"),
+            ("{{ 2 ** 100 > 0 }} {{ (-1) ** 101 }}", "True -1"),
+            ("{{ 1e300 | int }} {{ '1e300' | int }}", "0 0"),
+            ("{{ [1, 2, 3][::-9223372036854775807] }}", "[3]"),
+            ("{{ {'a': 1} | tojson(indent=-3) }}", "{\n\"a\": 1\n}"),
+            ("{{ 'ab' * 999999999999 }}", nil),
+            ("{{ range(999999999999) | length }}", nil),
+            ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", nil),
+            ("{{ " + String(repeating: "(", count: 500) + "1" + String(repeating: ")", count: 500) + " }}", nil),
+            ("{{ " + String(repeating: "-", count: 500) + "1 }}", nil),
+            ("{{ 1" + String(repeating: " + 1", count: 2000) + " }}", nil),
+            (String(repeating: "{% if true %}", count: 200) + String(repeating: "{% endif %}", count: 200), nil),
+        ]
+        for (template, expected) in cases {
+            var result: String?
+            do { result = try ChatTemplate(source: template).render(variables: [:]) } catch is ChatTemplateError { result = nil }
+            #expect(result == expected, "\(template.prefix(80))")
+        }
+    }
+
+    @Test func randomlyDamagedRealTemplatesNeverCrash() throws {
+        var rng = SplitMix64(seed: 0x5eed_c4a7)
+        let sources = [RealTemplates.qwen25, RealTemplates.llama32, RealTemplates.mistralV3, RealTemplates.deepseekR1,
+                       RealTemplates.gemma, RealTemplates.zephyr, RealTemplates.deepseekCoder]
+        let alphabet = Array("{}%#-+()[]'\",.|~=!<>: \nabcdefis0123456789")
+        var parsed = 0, rendered = 0
+        for _ in 0..<2000 {
+            var chars = Array(sources[Int(rng.next() % UInt64(sources.count))])
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                guard !chars.isEmpty else { break }
+                let at = Int(rng.next() % UInt64(chars.count))
+                switch rng.next() % 3 {
+                case 0: chars.remove(at: at)
+                case 1: chars.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+                default: chars[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                }
+            }
+            guard let t = try? ChatTemplate(source: String(chars)) else { continue }
+            parsed += 1
+            if (try? t.render(messages: Conversations.standard, addGenerationPrompt: true, bosToken: "<s>", eosToken: "</s>",
+                              tools: [Conversations.weatherTool])) != nil { rendered += 1 }
+        }
+        #expect(parsed > 100 && rendered > 50, "parsed \(parsed), rendered \(rendered) of 2000 damaged templates")
+    }
+}

@@ -235,4 +235,32 @@ private func expectSame(_ got: String, _ expected: String, sourceLocation: Sourc
         expectSame(try render(RealTemplates.zephyr, eos: "</s>"),
                    "<|system|>\nYou are a helpful assistant</s>\n<|user|>\nHello</s>\n<|assistant|>\nHi there</s>\n<|user|>\nWho are you</s>\n<|assistant|>\n   I am an assistant   </s>\n<|user|>\nAnother question</s>\n<|assistant|>\n")
     }
+
+    @Test func commandR() throws {
+        expectSame(try render(RealTemplates.commandR),
+                   "<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>You are a helpful assistant<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hello<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>Hi there<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Who are you<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>I am an assistant<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Another question<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>")
+    }
+
+    @Test func vigogneDefaultSystemPrompt() throws {
+        expectSame(try render(RealTemplates.vigogne, eos: "</s>"),
+                   "[INST] <<SYS>>\nYou are a helpful assistant\n<</SYS>>\n\nHello [/INST] Hi there </s>[INST] Who are you [/INST] I am an assistant </s>[INST] Another question [/INST]")
+        expectSame(try render(RealTemplates.vigogne, [ChatMessage(role: "user", content: "Bonjour")], eos: "</s>"),
+                   "[INST] <<SYS>>\nVous êtes Vigogne, un assistant IA créé par Zaion Lab. Vous suivez extrêmement bien les instructions. Aidez autant que vous le pouvez.\n<</SYS>>\n\nBonjour [/INST]")
+    }
+
+    @Test func granite3() throws {
+        let chat = "<|start_of_role|>system<|end_of_role|>You are a helpful assistant<|end_of_text|>\n<|start_of_role|>user<|end_of_role|>Hello<|end_of_text|>\n<|start_of_role|>assistant<|end_of_role|>Hi there<|end_of_text|>\n<|start_of_role|>user<|end_of_role|>Who are you<|end_of_text|>\n<|start_of_role|>assistant<|end_of_role|>   I am an assistant   <|end_of_text|>\n<|start_of_role|>user<|end_of_role|>Another question<|end_of_text|>\n<|start_of_role|>assistant<|end_of_role|>"
+        expectSame(try render(RealTemplates.granite3), chat)
+        let tool = #"{"type": "function", "function": {"name": "f", "parameters": {}}}"#
+        let indented = "{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"f\",\n        \"parameters\": {}\n    }\n}"
+        expectSame(try render(RealTemplates.granite3, tools: [tool, tool]),
+                   "<|start_of_role|>available_tools<|end_of_role|>\n" + indented + "\n\n" + indented + "<|end_of_text|>\n" + chat)
+    }
+
+    @Test func yandexGPTMacros() throws {
+        let chat = " Пользователь: Hello\n\n Ассистент: Hi there\n\n Пользователь: Who are you\n\n Ассистент:    I am an assistant   \n\n Пользователь: Another question\n\n Ассистент:[SEP]"
+        expectSame(try render(RealTemplates.yandex), "<s>" + chat)
+        expectSame(try render(RealTemplates.yandex, tools: [Conversations.weatherTool]),
+                   "<s>Тебе доступны следующие функции:\nfunction {'name':'get_weather','description':'Get the weather','parameters':{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}\n\n" + chat)
+    }
 }
