@@ -206,13 +206,15 @@ struct ChatState {
         if raw {
             promptText = text
             tokens = lm.tokenizer.encode(promptText, addSpecial: cached.isEmpty, parseSpecial: false)
-            tokens.isEmpty ? () : ()
         } else {
             var msgs = messages
             if let s = system, !s.isEmpty, msgs.first?.role != "system" { msgs.insert(ChatMessage(role: "system", content: s), at: 0) }
             msgs.append(ChatMessage(role: "user", content: text))
             promptText = formatter.render(msgs, addGenerationPrompt: true)
-            tokens = lm.tokenizer.encode(promptText, addSpecial: true, parseSpecial: true)
+            // Templates that write bos_token themselves must not get a second one from the tokenizer.
+            let bosText = lm.tokenizer.bos.map { lm.tokenizer.tokenText($0) } ?? ""
+            let templateHasBOS = !bosText.isEmpty && promptText.hasPrefix(bosText)
+            tokens = lm.tokenizer.encode(promptText, addSpecial: !templateHasBOS, parseSpecial: true)
         }
         // Raw mode continues the cache; chat mode re-renders and keeps the longest common prefix.
         let full = raw ? cached + tokens : tokens
