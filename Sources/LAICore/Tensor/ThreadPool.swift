@@ -1,6 +1,7 @@
 // ThreadPool: persistent worker threads that split each kernel call into tasks, sized to the machine.
 import Foundation
 import Synchronization
+import LAIKernels
 
 /// A fixed set of threads (the caller plus `threadCount - 1` workers) that run one parallel loop at a time.
 ///
@@ -86,7 +87,13 @@ final class PoolState: @unchecked Sendable {
         state.store((gen << (2 * Self.fieldBits)) | (tasks << Self.fieldBits), ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 { mutex.lock(); mutex.broadcast(); mutex.unlock() }
         runTasks(generation: gen)
-        while finished.load(ordering: .acquiring) < tasks { spinPause() }
+        // Wait for tasks other threads claimed; yield after a while so that on a busy machine a
+        // descheduled worker gets the core back instead of being spun against.
+        var spins = 0
+        while finished.load(ordering: .acquiring) < tasks {
+            spins += 1
+            if spins > 2_000 { sched_yield() } else { spinPause() }
+        }
         body = nil
     }
 
@@ -116,7 +123,8 @@ final class PoolState: @unchecked Sendable {
             var spins = 0
             while Self.generation(state.load(ordering: .acquiring)) == seen {
                 spins += 1
-                if spins < 100_000 { spinPause(); continue }
+                if spins < 20_000 { spinPause(); continue }
+                if spins < 40_000 { sched_yield(); continue }
                 mutex.lock()
                 sleepers.add(1, ordering: .sequentiallyConsistent)
                 while Self.generation(state.load(ordering: .sequentiallyConsistent)) == seen { mutex.wait() }
@@ -130,4 +138,5 @@ final class PoolState: @unchecked Sendable {
     }
 }
 
-@inline(__always) func spinPause() {}
+/// A CPU hint that this is a spin loop (`pause` on x86), so a waiting thread costs less.
+@inline(__always) func spinPause() { lai_cpu_relax() }

@@ -8,6 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The spin-loop hint (`pause` on x86, `yield` on arm64).
+static inline void lai_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// 1 when the AVX2 kernels were compiled in.
 int lai_kernels_available(void);
 
