@@ -9,7 +9,7 @@ struct LAI: ParsableCommand {
         commandName: "lai",
         abstract: "Run language models and your own knowledge base locally.",
         version: LAIVersion.string,
-        subcommands: [Show.self]
+        subcommands: [Show.self, Pull.self, Push.self, List.self, Remove.self, Copy.self, Create.self]
     )
 
     /// Parses, then runs. Errors from running print as one line `lai: <message>` on stderr, exit code 1;
