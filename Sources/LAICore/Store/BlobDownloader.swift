@@ -247,3 +247,10 @@ package enum HTTPStatus {
         }
     }
 }
+
+/// How a blob of a given size is split into Range requests (exposed for tests and docs).
+package enum BlobDownloaderPlan {
+    package static func parts(size: Int, options: DownloadOptions) -> [Range<Int>] {
+        BlobDownloader.plan(size: size, options: options).parts.map { $0.start..<$0.end }
+    }
+}

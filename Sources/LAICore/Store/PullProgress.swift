@@ -38,7 +38,7 @@ package final class PullProgress: @unchecked Sendable {
     package func begin(_ label: String, total: Int, already: Int) {
         lock.lock(); defer { lock.unlock() }
         self.label = label; self.total = total; done = already; resumedFrom = already
-        started = Date(); lastPrint = Date(timeIntervalSince1970: 0)
+        started = Date(); lastPrint = mode == .lines ? started : Date(timeIntervalSince1970: 0)
         if mode == .lines && already > 0 { write("\(label): resuming at \(Formatting.bytes(already)) of \(Formatting.bytes(total))\n") }
     }
 
