@@ -89,6 +89,10 @@ package final class BlobDownloader: @unchecked Sendable {
             // Disk errors (full disk): the partial cannot complete here; leave the store as it was.
             unlink(statePath); unlink(partial)
             throw e
+        } catch {
+            // Keep what was downloaded for a resume; a partial with nothing in it is just clutter.
+            if state.parts.allSatisfy({ $0.done == 0 }) { unlink(statePath); unlink(partial) }
+            throw error
         }
     }
 

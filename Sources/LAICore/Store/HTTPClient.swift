@@ -69,10 +69,12 @@ package final class HTTPClient: @unchecked Sendable {
         for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
         let sink = StreamRouter.Sink()
         var stop: Error?
+        // The first error wins; URLSession on Linux may deliver data even after a `.cancel` disposition.
         sink.onResponse = { r in
             do { try onResponse(r.statusCode, HTTPClient.headers(r)); return true } catch { stop = error; return false }
         }
         sink.onData = { d in
+            if stop != nil { return false }
             do { try onData(d); return true } catch { stop = error; return false }
         }
         let task = session.dataTask(with: req)
