@@ -7,7 +7,7 @@ OCI registry backed by an Ollama-layout store:
   /v2/<ns>/<name>/blobs/sha256:<hex>   -> <root>/blobs/sha256-<hex>
 Requests with an absolute URI (proxy form, "GET http://host/path") are served the same way and logged
 as proxied. Knobs: --rate BYTES/S per response (to interrupt a transfer midway), --fail N (answer the
-first N blob/file GETs with 503), --no-range (ignore Range). Each request is logged to --log as
+first N blob/file GETs with 503), --no-range (ignore Range). /redirect/PATH answers 307 to /PATH. Each request is logged to --log as
 "METHOD PATH RANGE STATUS BYTES [proxied]". Prints the port on stdout, then serves until killed.
 """
 import argparse, glob, os, re, sys, threading, time
@@ -51,6 +51,13 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one(self, head):
         proxied = self.path.startswith("http://")
         path = urlsplit(self.path).path
+        if path.startswith("/redirect/"):  # like a registry sending blob downloads to a CDN
+            self.send_response(307)
+            self.send_header("Location", path[len("/redirect"):])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            log(f"{self.command} {path} {self.headers.get('Range', '-')} 307 0")
+            return
         file, ctype = self.resolve(path)
         rng = self.headers.get("Range", "-")
         if not file or not os.path.isfile(file):

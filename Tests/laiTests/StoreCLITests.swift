@@ -310,6 +310,12 @@ func json(_ s: String) throws -> [String: Any] {
         #expect(flaky.logLines.filter { $0.contains(" 206 ") }.count == 8)
         #expect(try s.lai(["list"]).stdout.contains("vocab:bpe "))
 
+        // Redirects (registries send blobs to a CDN) keep the Range header.
+        let r1 = try s.lai(["pull", "-q", "http://127.0.0.1:\(flaky.port)/redirect/vocab.gguf", "--name", "vocab:redirected"],
+                           env: ["LAI_PULL_PART_SIZE": "3000000"])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(flaky.logLines.filter { $0.hasPrefix("GET /vocab.gguf bytes=") && $0.contains(" 206 ") }.count == 8 + 3)
+
         let plain = try TestServer(root: files.root, args: ["--no-range"])
         let r2 = try s.lai(["pull", "-q", "http://127.0.0.1:\(plain.port)/vocab.gguf"], env: ["LAI_PULL_PART_SIZE": "1000000"])
         #expect(r2.status == 0, "\(r2.stderr)")
