@@ -7,7 +7,8 @@ OCI registry backed by an Ollama-layout store:
   /v2/<ns>/<name>/blobs/sha256:<hex>   -> <root>/blobs/sha256-<hex>
 Requests with an absolute URI (proxy form, "GET http://host/path") are served the same way and logged
 as proxied. Knobs: --rate BYTES/S per response (to interrupt a transfer midway), --fail N (answer the
-first N blob/file GETs with 503), --no-range (ignore Range). /redirect/PATH answers 307 to /PATH. Each request is logged to --log as
+first N blob/file GETs with 503), --no-range (ignore Range). /redirect/PATH answers 307 to /PATH.
+--token T requires a Bearer token under /v2/, handed out by /token (Docker token auth). Each request is logged to --log as
 "METHOD PATH RANGE STATUS BYTES [proxied]". Prints the port on stdout, then serves until killed.
 """
 import argparse, glob, os, re, sys, threading, time
@@ -20,6 +21,7 @@ ap.add_argument("--log", default=None)
 ap.add_argument("--rate", type=float, default=0)
 ap.add_argument("--fail", type=int, default=0)
 ap.add_argument("--no-range", action="store_true")
+ap.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' under /v2/ (Docker token auth)")
 args = ap.parse_args()
 lock = threading.Lock()
 fails_left = [args.fail]
@@ -51,6 +53,24 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one(self, head):
         proxied = self.path.startswith("http://")
         path = urlsplit(self.path).path
+        if args.token and path == "/token":
+            body = ('{"token":"%s"}' % args.token).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+            log(f"{self.command} {self.path} - 200 {len(body)}")
+            return
+        if args.token and path.startswith("/v2/") and self.headers.get("Authorization") != "Bearer " + args.token:
+            self.send_response(401)
+            port = self.server.server_address[1]
+            self.send_header("WWW-Authenticate",
+                             f'Bearer realm="http://127.0.0.1:{port}/token",service="test",scope="repository:library/x:pull"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            log(f"{self.command} {path} - 401 0")
+            return
         if path.startswith("/redirect/"):  # like a registry sending blob downloads to a CDN
             self.send_response(307)
             self.send_header("Location", path[len("/redirect"):])

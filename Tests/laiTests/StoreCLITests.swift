@@ -293,6 +293,59 @@ func json(_ s: String) throws -> [String: Any] {
         #expect(hexOut == smolHex)
     }
 
+    /// A registry that wants a Bearer token: lai follows the WWW-Authenticate challenge to the realm.
+    @Test func bearerTokenAuth() throws {
+        let src = try TempStore(), s = try TempStore()
+        defer { src.cleanup(); s.cleanup() }
+        #expect(try src.lai(["pull", vocabGGUF, "--name", "vocab:1", "-q"]).status == 0)
+        let log = s.dir.appendingPathComponent("auth.log")
+        let server = try TestServer(root: src.root, log: log, args: ["--token", "s3cret"])
+        let r = try s.lai(["pull", "-q", "--insecure", "127.0.0.1:\(server.port)/library/vocab:1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(server.logLines.contains { $0.hasPrefix("GET /token?") && $0.contains("service=test") && $0.contains("scope=repository") })
+        #expect(server.logLines.filter { $0.contains(" 401 ") }.count == 1)
+        #expect(server.logLines.filter { $0.contains("/blobs/") && $0.contains(" 206 ") }.count == 2)
+    }
+
+    /// Ctrl-C (SIGINT) midway: exit 130, the partial download and its record stay, and the next pull resumes.
+    @Test func interruptKeepsThePartial() throws {
+        let files = try TempStore(), s = try TempStore()
+        defer { files.cleanup(); s.cleanup() }
+        try FileManager.default.createDirectory(at: files.root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: vocabGGUF, toPath: files.root.path + "/vocab.gguf")
+        // Both runs fetch the same URL through a proxy: first a slow one, then a fast one.
+        let slow = try TestServer(root: files.root, args: ["--rate", "500000"])
+        let fastLog = s.dir.appendingPathComponent("fast.log")
+        let fast = try TestServer(root: files.root, log: fastLog)
+        let url = "http://models.invalid/vocab.gguf"
+        func env(_ proxy: TestServer) -> [String: String] {
+            s.env.merging(["http_proxy": "http://127.0.0.1:\(proxy.port)", "no_proxy": "", "NO_PROXY": "", "LAI_PULL_PART_SIZE": "1000000"]) { $1 }
+        }
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["pull", "-q", url, "--name", "vocab:1"]
+        p.environment = ProcessInfo.processInfo.environment.merging(env(slow)) { $1 }
+        try p.run()
+        var partial: String?
+        for _ in 0..<300 {
+            partial = s.blobs.first { $0.hasPrefix("url-") && $0.hasSuffix("-partial.json") }
+            if partial != nil { break }
+            usleep(20_000)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let kept = try #require(partial)
+        #expect(s.blobs.contains(kept) && s.blobs.contains(String(kept.dropLast(5))))
+        #expect(!s.snapshot.contains { $0.hasPrefix("manifests/") && $0.hasSuffix("/1") })
+        let r = try CLI.run(["pull", "--json", url, "--name", "vocab:1"], env: env(fast))
+        #expect(r.status == 0, "\(r.stderr)")
+        let downloaded = try #require(try json(r.stdout)["downloaded"] as? Int)
+        #expect(downloaded < 7_818_140 - 1_000_000, "downloaded \(downloaded) of 7818140")
+        #expect(fast.logLines.contains { $0.hasPrefix("GET /vocab.gguf bytes=") && !$0.contains("000000-") && !$0.contains("bytes=0-") })
+        #expect(!s.blobs.contains { $0.contains("partial") })
+    }
+
     /// URL pulls: parallel ranges, retries after 503s, a server without Range support, a non-GGUF file.
     @Test func urlPulls() throws {
         let files = try TempStore(), s = try TempStore()
