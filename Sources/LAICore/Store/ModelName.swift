@@ -34,7 +34,7 @@ package struct ModelName: Hashable, Sendable, CustomStringConvertible {
         if s.contains("@") { throw bad("digests (@sha256:…) are not supported; use a tag") }
         var tag = ModelName.defaultTag
         let lastColon = s.lastIndex(of: ":"), lastSlash = s.lastIndex(of: "/")
-        if let c = lastColon, lastSlash == nil || c > lastSlash! {
+        if let c = lastColon, c > (lastSlash ?? s.startIndex) || lastSlash == nil {
             tag = String(s[s.index(after: c)...])
             if tag.isEmpty { throw bad("empty tag after ':'") }
             s = s[..<c]

@@ -228,7 +228,7 @@ package struct ModelStore: Sendable {
         while let rel = e.nextObject() as? String {
             let p = "\(manifestsDir)/\(rel)"
             var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue, !rel.split(separator: "/").last!.hasPrefix(".") else { continue }
+            guard fm.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue, !(rel.split(separator: "/").last ?? "").hasPrefix(".") else { continue }
             guard let d = fm.contents(atPath: p), let m = try? Manifest.parse([UInt8](d), what: p) else { return 0 }
             for l in m.allLayers { if let h = l.hex { used.insert(h) } }
         }
