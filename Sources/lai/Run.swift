@@ -41,6 +41,7 @@ struct Run: ParsableCommand {
             if !piped.isEmpty { text = text.isEmpty ? piped : text + "\n\n" + piped }
         }
         var chat = ChatState(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
+        chat.messages = resolved.messages  // Modelfile MESSAGE lines start the conversation
         if !text.isEmpty || !stdinIsTTY {
             guard !text.isEmpty else { throw ValidationError("no prompt: give PROMPT or pipe text on stdin") }
             try oneShot(&chat, text)
