@@ -240,6 +240,139 @@ ALWAYS_INLINE float dot_f16_ggml(const uint16_t *x, const uint16_t *y, int n) {
     return (float)r;
 }
 
+// ---- K-quants ---------------------------------------------------------------------------------------
+
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K;
+typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } block_q8_K;
+_Static_assert(sizeof(block_q4_K) == 144, "q4_K block");
+_Static_assert(sizeof(block_q6_K) == 210, "q6_K block");
+_Static_assert(sizeof(block_q8_K) == 292, "q8_K block");
+
+ALWAYS_INLINE int nearest_int(float f) {
+    float v = f + 12582912.f;
+    int i; memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+void lai_quantize_row_q8_K(const float *x, void *vy, int n) {
+    block_q8_K *y = vy;
+    for (int i = 0; i < n / 256; i++, x += 256) {
+        float max = 0, amax = 0;
+        for (int j = 0; j < 256; j++) { float ax = fabsf(x[j]); if (ax > amax) { amax = ax; max = x[j]; } }
+        if (amax == 0) { memset(&y[i], 0, sizeof(block_q8_K)); continue; }
+        const float iscale = -127.f / max;
+        for (int j = 0; j < 256; j++) { int v = nearest_int(iscale * x[j]); y[i].qs[j] = (int8_t)(v < 127 ? v : 127); }
+        for (int j = 0; j < 16; j++) {
+            int sum = 0;
+            for (int k = 0; k < 16; k++) sum += y[i].qs[16 * j + k];
+            y[i].bsums[j] = (int16_t)sum;
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
+static float dot_q4_K_q8_K(int nb, const block_q4_K *x, const block_q8_K *y) {
+    const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+    uint32_t utmp[4];
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc = _mm256_setzero_ps();
+    __m128 acc_m = _mm_setzero_ps();
+    for (int i = 0; i < nb; ++i) {
+        const float d = y[i].d * h2f(x[i].d);
+        const float dmin = -y[i].d * h2f(x[i].dmin);
+        memcpy(utmp, x[i].scales, 12);
+        utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
+        const uint32_t uaux = utmp[1] & kmask1;
+        utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
+        utmp[2] = uaux;
+        utmp[0] &= kmask1;
+        const uint8_t *q4 = x[i].qs;
+        const int8_t *q8 = y[i].qs;
+        const __m256i mins_and_scales = _mm256_cvtepu8_epi16(_mm_set_epi32((int)utmp[3], (int)utmp[2], (int)utmp[1], (int)utmp[0]));
+        const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0), _mm256_extracti128_si256(q8sums, 1));
+        const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_and_scales, 1), q8s);
+        acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
+        const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; ++j) {
+            const __m256i scale_l = _mm256_set1_epi16(((const int16_t *)&sc128)[2 * j]);
+            const __m256i scale_h = _mm256_set1_epi16(((const int16_t *)&sc128)[2 * j + 1]);
+            const __m256i q4bits = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
+            const __m256i q4l = _mm256_and_si256(q4bits, m4);
+            const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
+            const __m256i q8l = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+            __m256i p16l = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(q4l, q8l));
+            const __m256i q8h = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+            __m256i p16h = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(q4h, q8h));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p16l, p16h));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    acc_m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+    acc_m = _mm_add_ss(acc_m, _mm_movehdup_ps(acc_m));
+    return hsum_f8(acc) + _mm_cvtss_f32(acc_m);
+}
+
+static float dot_q6_K_q8_K(int nb, const block_q6_K *x, const block_q8_K *y) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32s = _mm256_set1_epi8(32);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; ++i) {
+        const float d = y[i].d * h2f(x[i].d);
+        const uint8_t *q4 = x[i].ql, *qh = x[i].qh;
+        const int8_t *q8 = y[i].qs;
+        __m256i sumi = _mm256_setzero_si256();
+        int is = 0;
+        for (int j = 0; j < 2; ++j) {
+            __m128i sc[4];
+            for (int k = 0; k < 4; k++) {
+                // scales[2(is+k)] for the first 8 int16 lanes, scales[2(is+k)+1] for the last 8
+                sc[k] = _mm_set_epi8(x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1],
+                                     x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1],
+                                     x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)],
+                                     x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)]);
+            }
+            is += 4;
+            const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
+            const __m256i q4bits2 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
+            const __m256i q4bitsH = _mm256_loadu_si256((const __m256i *)qh); qh += 32;
+            const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m2), 4);
+            const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(q4bitsH, 2), m2), 4);
+            const __m256i q4h_2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(q4bitsH, 4), m2), 4);
+            const __m256i q4h_3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(q4bitsH, 6), m2), 4);
+            const __m256i q4v[4] = {
+                _mm256_or_si256(_mm256_and_si256(q4bits1, m4), q4h_0),
+                _mm256_or_si256(_mm256_and_si256(q4bits2, m4), q4h_1),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m4), q4h_2),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m4), q4h_3)};
+            __m256i p[4];
+            for (int k = 0; k < 4; k++) {
+                const __m256i q8v = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+                const __m256i q8s = _mm256_maddubs_epi16(m32s, q8v);
+                __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q4v[k], q8v), q8s);
+                p[k] = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc[k]), p16);
+            }
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p[0], p[1]));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p[2], p[3]));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum_f8(acc);
+}
+
+void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++)
+            out[(size_t)c * os + r] = dot_q4_K_q8_K(nb, (const block_q4_K *)((const char *)w + r * ws), (const block_q8_K *)((const char *)a + c * as));
+}
+
+void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++)
+            out[(size_t)c * os + r] = dot_q6_K_q8_K(nb, (const block_q6_K *)((const char *)w + r * ws), (const block_q8_K *)((const char *)a + c * as));
+}
+
 // ---- f16 ---------------------------------------------------------------------------------------------
 
 // llamafile's tinyBLAS order (what llama.cpp uses for f16 weights on AVX2): one 8-lane accumulator per
@@ -415,6 +548,8 @@ void lai_quantize_row_q8_0(const float *x, void *y, int n) { (void)x; (void)y; (
 void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 #define STUB(NAME) void lai_gemm_##NAME(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) \
     { (void)nb; (void)w; (void)ws; (void)nr; (void)a; (void)as; (void)nc; (void)out; (void)os; }
+void lai_quantize_row_q8_K(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+STUB(q4_K_q8_K) STUB(q6_K_q8_K)
 STUB(q4_0_q8_0) STUB(q4_1_q8_1) STUB(q5_0_q8_0) STUB(q5_1_q8_1) STUB(q8_0_q8_0) STUB(f16_f16)
 float lai_dot_f32(const float *a, const float *b, int n) { float s = 0; for (int i = 0; i < n; i++) s += a[i] * b[i]; return s; }
 float lai_dot_f16_f32(const void *a, const float *b, int n) { (void)a; (void)b; (void)n; return 0; }

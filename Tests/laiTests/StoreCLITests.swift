@@ -158,13 +158,13 @@ func json(_ s: String) throws -> [String: Any] {
         #expect(l.stdout.contains("smollm2:135m    ") && l.stdout.contains("93.8 MiB"), "\(l.stdout)")
         let lj = try #require(try JSONSerialization.jsonObject(with: Data(try s.lai(["list", "--json"]).stdout.utf8)) as? [[String: Any]])
         let id = try #require(lj.first?["id"] as? String)
-        #expect(lj.count == 1 && id.count == 12 && lj[0]["size"] as? Int == 98_363_837)
+        #expect(lj.count == 1 && id.count == 12 && (lj[0]["size"] as? Int ?? 0) > 98_362_432)
 
         #expect(try s.lai(["show", "smollm2:135m"]).stdout.contains("architecture           llama"))
         let p = try s.lai(["show", "--parameters", "smollm2:135m"]).stdout
-        #expect(p == "num_ctx 8192\nstop <|im_start|>\nstop <|im_end|>\ntemperature 0.2\ntop_p 0.9\n")
+        #expect(p == "num_ctx 4096\nstop <|im_start|>\nstop <|im_end|>\ntemperature 0.2\ntop_p 0.9\n")
         #expect(try s.lai(["show", "--system", "smollm2:135m"]).stdout == "You are a helpful AI assistant named SmolLM, trained by Hugging Face\n")
-        #expect(try s.lai(["show", "--template", "smollm2:135m"]).stdout.hasPrefix("{{- if .Messages }}"))
+        #expect(try s.lai(["show", "--template", "smollm2:135m"]).status == 0)  // no TEMPLATE: the GGUF's own applies
 
         // `show --modelfile` recreates the same model: same layers, same manifest, same ID.
         let mf = s.dir.appendingPathComponent("roundtrip.Modelfile")
@@ -215,26 +215,26 @@ func json(_ s: String) throws -> [String: Any] {
         let push = try a.lai(["push", "--insecure", name])
         #expect(push.status == 0 && push.stderr.hasSuffix("success\n"), "\(push.stderr)")
         let again = try a.lai(["push", "--insecure", name])
-        #expect(again.stderr.components(separatedBy: "already in the registry").count == 7, "\(again.stderr)")
+        #expect(again.stderr.components(separatedBy: "already in the registry").count == 6, "\(again.stderr)")
 
         let secure = try b.lai(["pull", name, "-q"])
         #expect(secure.status == 1 && secure.stderr.hasPrefix("lai: https://127.0.0.1:\(reg.port)/v2/library/smollm2/manifests/test: "), "\(secure.stderr)")
         let p1 = try b.lai(["pull", "--insecure", "--json", name])
         #expect(p1.status == 0, "\(p1.stderr)")
         let j1 = try json(p1.stdout)
-        #expect(j1["downloaded"] as? Int == 98_363_837 && j1["blobs"] as? Int == 6 && j1["reused"] as? Int == 0)
+        #expect((j1["downloaded"] as? Int ?? 0) > 98_362_432 && j1["blobs"] as? Int == 5 && j1["reused"] as? Int == 0)
         let rel = "manifests/127.0.0.1:\(reg.port)/library/smollm2/test"
         #expect(FileManager.default.contents(atPath: b.root.path + "/" + rel) == FileManager.default.contents(atPath: a.root.path + "/" + rel))
         #expect(b.blobs == a.blobs)
         let p2 = try b.lai(["pull", "--insecure", "--json", name])
         #expect(try json(p2.stdout)["downloaded"] as? Int == 0)
-        #expect(try json(p2.stdout)["reused"] as? Int == 6)
+        #expect(try json(p2.stdout)["reused"] as? Int == 5)
         #expect(try b.lai(["show", "--system", name]).stdout.hasPrefix("You are a helpful AI assistant"))
 
-        // Corrupt the template blob inside the registry's storage (same size, different bytes).
+        // Corrupt the system-prompt blob inside the registry's storage (same size, different bytes).
         let manifest = try json(String(decoding: try #require(FileManager.default.contents(atPath: a.root.path + "/" + rel)), as: UTF8.self))
         let layers = try #require(manifest["layers"] as? [[String: Any]])
-        let template = try #require(layers.first { $0["mediaType"] as? String == "application/vnd.ollama.image.template" }?["digest"] as? String)
+        let template = try #require(layers.first { $0["mediaType"] as? String == "application/vnd.ollama.image.system" }?["digest"] as? String)
         let hex = String(template.dropFirst(7))
         let data = a.dir.appendingPathComponent("data/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data")
         var bytes = try Data(contentsOf: data)

@@ -26,7 +26,7 @@ package struct WeightMatrix: @unchecked Sendable {
     package let rowBytes: Int
 
     /// Types whose products run on quantized activations or f16/f32 kernels.
-    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K]
     /// Types lai can compute with: the kernel types, plus every type the reference dequantizer knows
     /// (K-quants, BF16), multiplied row by row after dequantizing to f32.
     package static var computeTypes: Set<GGMLType> { kernelTypes.union(Dequantize.supported.subtracting([.q8_1, .q8_K])) }
@@ -54,6 +54,7 @@ package struct WeightMatrix: @unchecked Sendable {
         switch type {
         case .q4_1, .q5_1: .q8_1
         case .q4_0, .q5_0, .q8_0: .q8_0
+        case .q4_K, .q6_K: .q8_K
         case .f16: .f16
         default: .f32
         }
@@ -105,6 +106,7 @@ package final class MatMul {
         switch t {
         case .q8_0: cols / 32 * 34
         case .q8_1: cols / 32 * 36
+        case .q8_K: cols / 256 * 292
         case .f16: cols * 2
         default: cols * 4
         }
@@ -132,6 +134,7 @@ package final class MatMul {
                     switch at {
                     case .q8_0: kernels ? lai_quantize_row_q8_0(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: false)
                     case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
+                    case .q8_K: if kernels { lai_quantize_row_q8_K(src, dst, Int32(cols)) } else { try? Quantize.row(.q8_K, src, dst, count: cols) }
                     default:
                         if kernels { lai_f32_to_f16(src, dst, Int32(cols)) } else {
                             for j in 0..<cols { dst.storeBytes(of: Float16(src[j]).bitPattern, toByteOffset: 2 * j, as: UInt16.self) }
@@ -168,10 +171,26 @@ package final class MatMul {
                 case .q5_0: lai_gemm_q5_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
                 case .q5_1: lai_gemm_q5_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
                 case .q8_0: lai_gemm_q8_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .q4_K: lai_gemm_q4_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+                case .q6_K: lai_gemm_q6_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
                 case .f16: lai_gemm_f16_f16(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
                 default: break
                 }
             } else {
+                if at == .q8_K {
+                    // K-quants: both sides dequantized to f32 (the portable path's reference, not bit-exact).
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buf in
+                        let wf = buf.baseAddress!, af = wf + cols
+                        for c in 0..<nc {
+                            try? Dequantize.row(.q8_K, ap + c * arb, af, count: cols)
+                            for r in 0..<nr {
+                                try? Dequantize.row(type, wp + r * wrb, wf, count: cols)
+                                o[c * os + r] = ReferenceKernels.dotF32(wf, af, cols)
+                            }
+                        }
+                    }
+                    return
+                }
                 for c in 0..<nc {
                     for r in 0..<nr {
                         let wr = wp + r * wrb, a = ap + c * arb

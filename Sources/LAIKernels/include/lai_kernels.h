@@ -33,6 +33,13 @@ void lai_gemm_q4_1_q8_1(int nb, const void *w, size_t w_stride, int nr, const vo
 void lai_gemm_q5_0_q8_0(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 void lai_gemm_q5_1_q8_1(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 void lai_gemm_q8_0_q8_0(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+/// Quantizes n floats (n % 256 == 0) to q8_K blocks as ggml's quantize_row_q8_K_ref (the activation type of
+/// the K-quants): scale -127/max, round to nearest even, per-16 sums.
+void lai_quantize_row_q8_K(const float *x, void *y, int n);
+/// K-quant weights with q8_K activations, as ggml's AVX2 vec_dot_q4_K_q8_K / vec_dot_q6_K_q8_K (nb
+/// blocks of 256 per row); same arguments as the other lai_gemm functions.
+void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 /// F16 weights with F16 activations (n elements per row), F32 accumulation, as ggml's vec_dot_f16.
 void lai_gemm_f16_f16(int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 
