@@ -65,6 +65,18 @@ import LAICore
         }
     }
 
+    @Test func q8KActivationsMatchTheReferenceQuantizer() throws {
+        guard lai_kernels_available() != 0 else { return }
+        var rng = SplitMix64(seed: 9)
+        let n = 256 * 6
+        var x = (0..<n).map { _ in Float.random(in: -4...4, using: &rng) }
+        for i in 256..<512 { x[i] = 0 }
+        var a = [UInt8](repeating: 0, count: n / 256 * 292), b = a
+        lai_quantize_row_q8_K(x, &a, Int32(n))
+        try x.withUnsafeBufferPointer { xp in try b.withUnsafeMutableBytes { try Quantize.row(.q8_K, xp.baseAddress!, $0.baseAddress!, count: n) } }
+        #expect(a == b)
+    }
+
     @Test func attentionMatchesReference() {
         guard lai_kernels_available() != 0 else { return }
         var rng = SplitMix64(seed: 11)
