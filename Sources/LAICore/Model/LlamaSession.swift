@@ -29,6 +29,9 @@ package final class LlamaSession {
     private var logitsBuffer: UnsafeMutablePointer<Float>
     private var logitsRows: Int
     private let useKernels: Bool
+    // Per layer: the products that share an input, dispatched together.
+    private var qkvJobs: [[MatMulJob]] = []
+    private var gateUpJobs: [[MatMulJob]] = []
 
     /// Bytes held by the KV cache.
     package var kvCacheBytes: Int { 2 * config.layers * contextSize * config.kvDim * 2 }
@@ -57,6 +60,8 @@ package final class LlamaSession {
         attnScratch = .allocate(byteCount: B * c.heads * 4 * c.headDim, alignment: 64)
         logitsRows = 1
         logitsBuffer = buf(c.vocabulary)
+        qkvJobs = model.layers.map { [MatMulJob($0.wq, q), MatMulJob($0.wk, k), MatMulJob($0.wv, v)] }
+        gateUpJobs = model.layers.map { [MatMulJob($0.gate, hb), MatMulJob($0.up, hb2)] }
     }
 
     deinit {
@@ -123,9 +128,7 @@ package final class LlamaSession {
         for (l, L) in model.layers.enumerated() {
             // attention
             pool.parallelRanges(n) { r in for t in r { Ops.rmsNorm(xb + t * E, x + t * E, L.attnNorm, E, eps: c.rmsEps) } }
-            matmul.apply(L.wq, xb, n: n, q)
-            matmul.apply(L.wk, xb, n: n, k)
-            matmul.apply(L.wv, xb, n: n, v)
+            matmul.apply(qkvJobs[l], xb, n: n)
             let layerK = kc + l * ctx * kvd, layerV = vc + l * ctx * kvd
             pool.parallelRanges(n) { r in
                 for t in r {
@@ -165,8 +168,7 @@ package final class LlamaSession {
                 }
             }
             // feed-forward
-            matmul.apply(L.gate, xb, n: n, hb)
-            matmul.apply(L.up, xb, n: n, hb2)
+            matmul.apply(gateUpJobs[l], xb, n: n)
             pool.parallelRanges(n) { r in
                 for t in r { if kernels { lai_swiglu(hb + t * ff, hb2 + t * ff, Int32(ff)) } else { Ops.swiglu(hb + t * ff, hb2 + t * ff, ff) } }
             }

@@ -82,6 +82,16 @@ package struct WeightMatrix: @unchecked Sendable {
     }
 }
 
+/// One product of a `MatMul.apply` call: a weight matrix and where its output goes.
+package struct MatMulJob: @unchecked Sendable {
+    package let w: WeightMatrix
+    package let out: UnsafeMutablePointer<Float>
+    package let outStride: Int
+    package init(_ w: WeightMatrix, _ out: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
+        self.w = w; self.out = out; self.outStride = outStride ?? w.rows
+    }
+}
+
 /// Computes `out = x · Wᵀ` for a batch of activation rows, splitting the work over the thread pool.
 ///
 /// Activations are converted once per call to the weight type's activation encoding (q8_0, q8_1 or
@@ -114,10 +124,52 @@ package final class MatMul {
 
     /// W (rows, cols) @ x (n, cols) -> out (n, rows); `out` rows are `outStride` floats apart.
     package func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ out: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
-        let os = outStride ?? w.rows
-        if !w.hasKernel { applyDequantized(w, x, n: n, out, outStride: os); return }
-        let at = w.activationType
-        let arb = Self.activationRowBytes(at, w.cols)
+        apply([MatMulJob(w, out, outStride: outStride)], x, n: n)
+    }
+
+    /// Several products of the same input (Q, K and V; gate and up) in one parallel dispatch, with the
+    /// activations quantized once: fewer synchronizations per token, which is what generation is made of.
+    package func apply(_ jobs: [MatMulJob], _ x: UnsafePointer<Float>, n: Int) {
+        guard let first = jobs.first else { return }
+        let shared = jobs.allSatisfy { $0.w.hasKernel && $0.w.cols == first.w.cols && $0.w.activationType == first.w.activationType }
+        if !shared || jobs.count > 4 {
+            for j in jobs {
+                if j.w.hasKernel { apply([j], x, n: n) } else { applyDequantized(j.w, x, n: n, j.out, outStride: j.outStride) }
+            }
+            return
+        }
+        let at = first.w.activationType, cols = first.w.cols
+        let arb = Self.activationRowBytes(at, cols)
+        let act = quantizeActivations(x, n: n, type: at, cols: cols, rowBytes: arb)
+        // Tasks: blocks of weight rows × blocks of tokens, so a tile's activations stay in cache.
+        let totalRows = jobs.reduce(0) { $0 + $1.w.rows }
+        let rowBlock = n == 1 ? max(4, (totalRows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 4 * 4) : 48
+        let colBlock = 64
+        let colTasks = (n + colBlock - 1) / colBlock
+        // Up to four jobs: row-task counts and their running sums, without allocating.
+        var rowTasks = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &rowTasks) { raw in
+            let rt = raw.bindMemory(to: Int.self)
+            for (i, j) in jobs.enumerated() { rt[i] = (j.w.rows + rowBlock - 1) / rowBlock }
+        }
+        let counts = [rowTasks.0, rowTasks.1, rowTasks.2, rowTasks.3]
+        let perJob = counts.map { $0 * colTasks }
+        let total = perJob.reduce(0, +)
+        let kernels = useKernels
+        let xin = UnsafeRawPointer(x)
+        pool.parallelFor(total) { t in
+            var task = t, j = 0
+            while task >= perJob[j] { task -= perJob[j]; j += 1 }
+            let job = jobs[j]
+            let rt = counts[j]
+            let r0 = (task % rt) * rowBlock, c0 = (task / rt) * colBlock
+            let nr = min(rowBlock, job.w.rows - r0), nc = min(colBlock, n - c0)
+            Self.tile(job.w, act: act, arb: arb, xin: xin, out: job.out, os: job.outStride, r0: r0, nr: nr, c0: c0, nc: nc, kernels: kernels)
+        }
+    }
+
+    /// Converts x (n, cols) to the activation encoding `type` in the scratch buffer (rows `rowBytes` apart).
+    private func quantizeActivations(_ x: UnsafePointer<Float>, n: Int, type at: GGMLType, cols: Int, rowBytes arb: Int) -> UnsafeRawPointer {
         let need = arb * n
         if need > scratchBytes {
             scratch.deallocate()
@@ -125,7 +177,6 @@ package final class MatMul {
             scratch = .allocate(byteCount: need, alignment: 64)
         }
         let act = UnsafeMutableRawPointer(scratch)
-        let cols = w.cols
         let kernels = useKernels
         if at != .f32 {
             pool.parallelRanges(n, minChunk: 4) { range in
@@ -143,60 +194,57 @@ package final class MatMul {
                 }
             }
         }
-        // Tasks: blocks of weight rows × blocks of tokens, so a tile's activations stay in cache.
-        let rowBlock = n == 1 ? max(4, (w.rows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 4 * 4) : 48
-        let colBlock = 64
-        let rowTasks = (w.rows + rowBlock - 1) / rowBlock
-        let colTasks = (n + colBlock - 1) / colBlock
-        let wdata = w.data, wrb = w.rowBytes, type = w.type, rows = w.rows
-        let xin = UnsafeRawPointer(x)
-        pool.parallelFor(rowTasks * colTasks) { task in
-            let r0 = (task % rowTasks) * rowBlock, c0 = (task / rowTasks) * colBlock
-            let nr = min(rowBlock, rows - r0), nc = min(colBlock, n - c0)
-            let wp = wdata + r0 * wrb
-            let o = out + c0 * os + r0
-            if type == .f32 {
-                for c in 0..<nc {
-                    let xa = (xin + (c0 + c) * cols * 4).assumingMemoryBound(to: Float.self)
-                    for r in 0..<nr { o[c * os + r] = lai_dot_f32((wp + r * wrb).assumingMemoryBound(to: Float.self), xa, Int32(cols)) }
-                }
-                return
+        return UnsafeRawPointer(act)
+    }
+
+    /// Rows r0..<r0+nr of `w` against tokens c0..<c0+nc.
+    @inline(__always)
+    private static func tile(_ w: WeightMatrix, act: UnsafeRawPointer, arb: Int, xin: UnsafeRawPointer, out: UnsafeMutablePointer<Float>, os: Int,
+                             r0: Int, nr: Int, c0: Int, nc: Int, kernels: Bool) {
+        let wrb = w.rowBytes, type = w.type, cols = w.cols
+        let wp = w.data + r0 * wrb
+        let o = out + c0 * os + r0
+        if type == .f32 {
+            for c in 0..<nc {
+                let xa = (xin + (c0 + c) * cols * 4).assumingMemoryBound(to: Float.self)
+                for r in 0..<nr { o[c * os + r] = lai_dot_f32((wp + r * wrb).assumingMemoryBound(to: Float.self), xa, Int32(cols)) }
             }
-            let ap = UnsafeRawPointer(act + c0 * arb)
-            if kernels {
-                let nb = Int32(cols / 32)
-                switch type {
-                case .q4_0: lai_gemm_q4_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .q4_1: lai_gemm_q4_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .q5_0: lai_gemm_q5_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .q5_1: lai_gemm_q5_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .q8_0: lai_gemm_q8_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .q4_K: lai_gemm_q4_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .q6_K: lai_gemm_q6_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                case .f16: lai_gemm_f16_f16(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-                default: break
-                }
-            } else {
-                if at == .q8_K {
-                    // K-quants: both sides dequantized to f32 (the portable path's reference, not bit-exact).
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buf in
-                        let wf = buf.baseAddress!, af = wf + cols
-                        for c in 0..<nc {
-                            try? Dequantize.row(.q8_K, ap + c * arb, af, count: cols)
-                            for r in 0..<nr {
-                                try? Dequantize.row(type, wp + r * wrb, wf, count: cols)
-                                o[c * os + r] = ReferenceKernels.dotF32(wf, af, cols)
-                            }
-                        }
-                    }
-                    return
-                }
+            return
+        }
+        let ap = act + c0 * arb
+        if kernels {
+            let nb = Int32(cols / 32)
+            switch type {
+            case .q4_0: lai_gemm_q4_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q4_1: lai_gemm_q4_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q5_0: lai_gemm_q5_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q5_1: lai_gemm_q5_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q8_0: lai_gemm_q8_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q4_K: lai_gemm_q4_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q6_K: lai_gemm_q6_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .f16: lai_gemm_f16_f16(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            default: break
+            }
+            return
+        }
+        if w.activationType == .q8_K {
+            // K-quants: both sides dequantized to f32 (the portable path's reference, not bit-exact).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buf in
+                let wf = buf.baseAddress!, af = wf + cols
                 for c in 0..<nc {
+                    try? Dequantize.row(.q8_K, ap + c * arb, af, count: cols)
                     for r in 0..<nr {
-                        let wr = wp + r * wrb, a = ap + c * arb
-                        o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a, n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
+                        try? Dequantize.row(type, wp + r * wrb, wf, count: cols)
+                        o[c * os + r] = ReferenceKernels.dotF32(wf, af, cols)
                     }
                 }
+            }
+            return
+        }
+        for c in 0..<nc {
+            for r in 0..<nr {
+                let wr = wp + r * wrb, a = ap + c * arb
+                o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a, n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
             }
         }
     }
