@@ -16,6 +16,7 @@ struct LAI: ParsableCommand {
             Quantize.self,
             PerplexityCommand.self,
             Bench.self,
+            Embed.self,
         ]
     )
 
