@@ -47,7 +47,7 @@ package final class BertEncoder {
     /// Encodes sequences of token ids (each 1…context long, all together ≤ capacity) and writes one pooled
     /// vector of `embedding` floats per sequence to `out` (sequences.count, E). Ids must be < vocabulary.
     package func encode(_ sequences: [[Int32]], pooling: Pooling, normalize: Bool, into out: UnsafeMutablePointer<Float>) {
-        let c = config, E = c.embedding, ff = c.feedForward, H = c.heads, hd = c.headDim
+        let c = config, E = c.embedding, H = c.heads, hd = c.headDim
         var offsets: [Int] = []
         var total = 0
         for s in sequences { offsets.append(total); total += s.count }

@@ -9,7 +9,10 @@ package enum BertKernels {
     /// bits. Relative error about 2e-7 for x in [-87, 88]; inputs outside are clamped (e^-87 ≈ 1.6e-38, not 0).
     @inline(__always)
     static func exp(_ x0: V) -> V {
-        let x = x0.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
+        // Clamp with selects (pointwiseMin/Max are not always inlined).
+        let lo = V(repeating: -87.3), hi = V(repeating: 88.3)
+        var x = x0.replacing(with: lo, where: x0 .< lo)
+        x = x.replacing(with: hi, where: x .> hi)
         let magic = V(repeating: 12_582_912)  // 1.5 · 2^23: adding it rounds to an integer in the low mantissa bits
         let t = x * 1.442_695_040_888_963_4 + magic
         let n = t - magic
@@ -98,7 +101,7 @@ package enum BertKernels {
         let body = n / 16 * 16
         var mv = V(repeating: -.infinity)
         var i = 0
-        while i < body { mv = pointwiseMax(mv, UnsafeRawPointer(x + i).loadUnaligned(as: V.self)); i += 16 }
+        while i < body { let e = UnsafeRawPointer(x + i).loadUnaligned(as: V.self); mv = mv.replacing(with: e, where: e .> mv); i += 16 }
         var m = mv.max()
         for j in body..<n { m = Swift.max(m, x[j]) }
         var s = V()

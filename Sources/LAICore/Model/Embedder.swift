@@ -67,7 +67,8 @@ package final class Embedder: TextEmbedder {
         let arch = file.metadata.architecture ?? ""
         switch arch {
         case "bert":
-            let model = try BertModel(file: file)
+            // LAI_EMBED_KERNELS=1: block-quantized weights through MatMul's kernels instead of f32 BLAS.
+            let model = try BertModel(file: file, quantizedKernels: ProcessInfo.processInfo.environment["LAI_EMBED_KERNELS"] == "1")
             guard tokenizer.vocabularySize <= model.config.vocabulary else {
                 throw ModelError.invalid(path: file.path, message: "the vocabulary is larger than token_embd")
             }
