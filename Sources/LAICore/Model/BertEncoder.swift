@@ -46,7 +46,10 @@ package final class BertEncoder {
 
     /// Encodes sequences of token ids (each 1…context long, all together ≤ capacity) and writes one pooled
     /// vector of `embedding` floats per sequence to `out` (sequences.count, E). Ids must be < vocabulary.
-    package func encode(_ sequences: [[Int32]], pooling: Pooling, normalize: Bool, into out: UnsafeMutablePointer<Float>) {
+    /// OpenBLAS is held to one thread per call during the pass (its setting is restored after) unless
+    /// `manageBLASThreads` is false because the caller already did so (`withSingleThreadedBLAS`).
+    package func encode(_ sequences: [[Int32]], pooling: Pooling, normalize: Bool, into out: UnsafeMutablePointer<Float>,
+                        manageBLASThreads: Bool = true) {
         let c = config, E = c.embedding, H = c.heads, hd = c.headDim
         var offsets: [Int] = []
         var total = 0
@@ -71,7 +74,7 @@ package final class BertEncoder {
         }
 
         let scale = 1 / Float(hd).squareRoot()
-        let saved = openblas_get_num_threads()
+        let saved = manageBLASThreads ? openblas_get_num_threads() : 1
         if saved != 1 { openblas_set_num_threads(1) }
         defer { if saved != 1 { openblas_set_num_threads(saved) } }
         for L in model.layers {
@@ -102,6 +105,14 @@ package final class BertEncoder {
             pooling.pool(x + offsets[s] * E, n: sequences[s].count, dim: E, stride: E, into: o)
             if normalize { Pooling.l2Normalize(o, E) }
         }
+    }
+
+    /// Runs `body` with OpenBLAS held to one thread per call (lai's threads call it concurrently), then restores it.
+    package static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = openblas_get_num_threads()
+        if saved != 1 { openblas_set_num_threads(1) }
+        defer { if saved != 1 { openblas_set_num_threads(saved) } }
+        return try body()
     }
 
     /// x (n, cols) · Wᵀ + b → out (n, rows), optionally followed by GELU; rows split over the pool.
@@ -158,4 +169,6 @@ package final class BertEncoder {
 final class TaskCounter: Sendable {
     private let value = Atomic<Int>(0)
     func claim() -> Int { value.add(1, ordering: .relaxed).oldValue }
+    /// Adds `n` and returns the new total.
+    func add(_ n: Int) -> Int { value.add(n, ordering: .relaxed).newValue }
 }

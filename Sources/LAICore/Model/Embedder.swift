@@ -43,6 +43,8 @@ package final class Embedder: TextEmbedder {
     /// Tokens in the last `embed` call (after truncation), for throughput reports.
     package private(set) var lastTokenCount = 0
     private var backend: Backend
+    /// Single-threaded encoders, one per pool thread, for inputs of many batches (made on first use).
+    private var workers: [BertEncoder] = []
 
     private enum Backend {
         case bert(BertEncoder)
@@ -98,6 +100,7 @@ package final class Embedder: TextEmbedder {
         set {
             if case let .bert(e) = backend, newValue != e.capacity {
                 backend = .bert(BertEncoder(model: e.model, capacity: newValue, pool: e.pool))
+                workers = []
             }
         }
     }
@@ -154,24 +157,48 @@ package final class Embedder: TextEmbedder {
         case let .bert(encoder):
             // Shortest first, packed greedily into batches of ≤ capacity tokens.
             let order = encoded.indices.sorted { encoded[$0].ids.count < encoded[$1].ids.count }
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: order.count * E)
-            defer { buffer.deallocate() }
-            var start = 0, done = 0
+            var batches: [Range<Int>] = []   // ranges of `order`
+            var start = 0
             while start < order.count {
                 var end = start, tokens = 0
                 while end < order.count, tokens + encoded[order[end]].ids.count <= encoder.capacity {
                     tokens += encoded[order[end]].ids.count
                     end += 1
                 }
-                let batch = order[start..<end].map { encoded[$0].ids }
-                encoder.encode(batch, pooling: pooling, normalize: normalize, into: buffer)
-                for (j, i) in order[start..<end].enumerated() {
-                    out[i] = Array(UnsafeBufferPointer(start: buffer + j * E, count: E))
-                }
-                done += end - start
-                progress?(done, texts.count)
+                batches.append(start..<end)
                 start = end
             }
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: order.count * E)   // (sorted text, E)
+            defer { buffer.deallocate() }
+            let threads = encoder.pool.threadCount
+            if threads > 1 && batches.count >= 2 * threads {
+                // Many batches: one whole batch per thread at a time (single-threaded encoders, no barriers
+                // inside a pass), claimed from a counter; only slot 0 reports progress.
+                if workers.count != threads || workers.first?.capacity != encoder.capacity {
+                    workers = (0..<threads).map { _ in BertEncoder(model: encoder.model, capacity: encoder.capacity, pool: ThreadPool(threads: 1)) }
+                }
+                let ws = workers, next = TaskCounter(), done = TaskCounter(), total = texts.count
+                let pooling = self.pooling, normalize = self.normalize, progress = self.progress
+                BertEncoder.withSingleThreadedBLAS {
+                    encoder.pool.parallelFor(threads) { slot in
+                        while true {
+                            let b = next.claim()
+                            if b >= batches.count { return }
+                            let r = batches[b]
+                            ws[slot].encode(r.map { encoded[order[$0]].ids }, pooling: pooling, normalize: normalize,
+                                            into: buffer + r.lowerBound * E, manageBLASThreads: false)
+                            let d = done.add(r.count)
+                            if slot == 0 { progress?(d, total) }
+                        }
+                    }
+                }
+            } else {
+                for r in batches {
+                    encoder.encode(r.map { encoded[order[$0]].ids }, pooling: pooling, normalize: normalize, into: buffer + r.lowerBound * E)
+                    progress?(r.upperBound, texts.count)
+                }
+            }
+            for (j, i) in order.enumerated() { out[i] = Array(UnsafeBufferPointer(start: buffer + j * E, count: E)) }
         case let .decoder(session):
             for (i, e) in encoded.enumerated() {
                 var v = try session.pooledHiddenState(e.ids, last: pooling != .mean)

@@ -126,8 +126,11 @@ enum EmbedFixtures {
         e.batchTokens = 512   // several forward passes
         let small = try e.embed(texts)
         let d2 = EmbedFixtures.maxDiff(single, small)
-        print("batching: OK, maxdiff = \(d1) (one batch), \(d2) (512-token batches)")
-        #expect(d1 <= 1e-5 && d2 <= 1e-5)
+        // Enough texts for many batches: whole batches run on separate threads.
+        let many = try e.embed(Array(repeating: texts, count: 12).flatMap { $0 })
+        let d3 = EmbedFixtures.maxDiff(Array(repeating: single, count: 12).flatMap { $0 }, many)
+        print("batching: OK, maxdiff = \(d1) (one batch), \(d2) (512-token batches), \(d3) (\(many.count) texts, batch per thread)")
+        #expect(d1 <= 1e-5 && d2 <= 1e-5 && d3 <= 1e-5)
         #expect(try e.embed([]).isEmpty)
     }
 
