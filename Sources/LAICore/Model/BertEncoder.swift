@@ -118,7 +118,14 @@ package final class BertEncoder {
     /// x (n, cols) · Wᵀ + b → out (n, rows), optionally followed by GELU; rows split over the pool.
     private func linear(_ l: BertLinear, _ xin: UnsafePointer<Float>, _ n: Int, _ out: UnsafeMutablePointer<Float>, gelu: Bool = false) {
         let rows = l.w.rows, cols = l.w.cols
-        if let w = l.dense {
+        if let w = l.dense, n < 128, pool.threadCount > 1 {
+            // Few tokens (a query): split the weight rows instead, so every thread has work.
+            pool.parallelRanges(rows, minChunk: 64, oversubscribe: 1) { r in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r.count), Int32(cols),
+                            1, xin, Int32(cols), w + r.lowerBound * cols, Int32(cols), 0, out + r.lowerBound, Int32(rows))
+            }
+            pool.parallelRanges(n, minChunk: 16) { r in Self.finish(out, r, rows: rows, bias: l.bias, gelu: gelu) }
+        } else if let w = l.dense {
             pool.parallelRanges(n, minChunk: 64, oversubscribe: 2) { r in
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r.count), Int32(rows), Int32(cols),
                             1, xin + r.lowerBound * cols, Int32(cols), w, Int32(cols), 0, out + r.lowerBound * rows, Int32(rows))

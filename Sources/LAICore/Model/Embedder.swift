@@ -147,8 +147,9 @@ package final class Embedder: TextEmbedder {
             onTruncate(i, e.fullCount)
         }
         let vocab = tokenizer.vocabularySize
-        for (i, e) in encoded.enumerated() where e.ids.contains(where: { $0 < 0 || Int($0) >= vocab }) {
-            throw ModelError.invalid(path: path, message: "text \(i) produced a token id outside the vocabulary")
+        for (i, e) in encoded.enumerated() where e.ids.isEmpty || e.ids.contains(where: { $0 < 0 || Int($0) >= vocab }) {
+            throw ModelError.invalid(path: path, message: e.ids.isEmpty ? "text \(i) has no tokens (the vocabulary adds no [CLS]/BOS)"
+                                                                        : "text \(i) produced a token id outside the vocabulary")
         }
         lastTokenCount = encoded.reduce(0) { $0 + $1.ids.count }
         let E = dimension

@@ -134,6 +134,22 @@ enum EmbedFixtures {
         #expect(try e.embed([]).isEmpty)
     }
 
+    /// Not a timed test: prints the median latency of one short query (the knowledge base's search path).
+    @Test func queryLatency() throws {
+        guard EmbedFixtures.available else { Issue.record("missing MiniLM or the reference"); return }
+        let e = try Embedder(path: try EmbedFixtures.gguf(.f32))
+        let first = try e.embed(["What is the capital of France?"])[0]
+        var times: [Double] = []
+        for _ in 0..<20 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let v = try e.embed(["What is the capital of France?"])[0]
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            #expect(v == first)
+        }
+        times.sort()
+        print("query latency (9 tokens, \(ThreadPool.shared.threadCount) threads): median \(times[10]) ms, min \(times[0]) ms")
+    }
+
     @Test func longTextsAreTruncatedWithAWarningOrRejected() throws {
         guard EmbedFixtures.available else { Issue.record("missing MiniLM or the reference"); return }
         let path = try EmbedFixtures.gguf(.f32)
