@@ -22,6 +22,7 @@ struct LAI: ParsableCommand {
             Quantize.self,
             PerplexityCommand.self,
             Bench.self,
+            Embed.self,
         ]
     )
 

@@ -183,3 +183,36 @@ package final class LlamaSession {
         matmul.apply(model.output, xb, n: rows.count, logits)
     }
 }
+
+// Embeddings from a decoder (for users without a dedicated embedding model).
+extension LlamaSession {
+    /// Runs `tokens` from position 0 (the cache is reset) and returns the final hidden state after output_norm,
+    /// averaged over all tokens (`last: false`) or of the last token; `embedding` floats, not normalized.
+    package func pooledHiddenState(_ tokens: [Int32], last: Bool) throws -> [Float] {
+        reset()
+        guard !tokens.isEmpty else { throw ModelError.invalid(path: model.file.path, message: "nothing to embed (no tokens)") }
+        guard tokens.count <= contextSize else { throw ModelError.contextFull(limit: contextSize) }
+        let vocab = config.vocabulary
+        for t in tokens where t < 0 || Int(t) >= vocab {
+            throw ModelError.invalid(path: model.file.path, message: "token id \(t) is outside the vocabulary (\(vocab))")
+        }
+        let E = config.embedding
+        var sum = [Double](repeating: 0, count: E)
+        var out = [Float](repeating: 0, count: E)
+        var start = 0
+        while start < tokens.count {
+            let n = min(batchCapacity, tokens.count - start)
+            tokens.withUnsafeBufferPointer { forward(UnsafeBufferPointer(rebasing: $0[start..<(start + n)]), logitRows: nil, logits: logitsBuffer) }
+            for t in 0..<n {
+                if last && start + t != tokens.count - 1 { continue }
+                Ops.rmsNorm(xb, x + t * E, model.outputNorm, E, eps: config.rmsEps)
+                for i in 0..<E { sum[i] += Double(xb[i]) }
+            }
+            start += n
+        }
+        let count = last ? 1 : tokens.count
+        for i in 0..<E { out[i] = Float(sum[i] / Double(count)) }
+        reset()
+        return out
+    }
+}
