@@ -108,14 +108,8 @@ package final class Embedder: TextEmbedder {
     /// Token count of `text` as embedded (with [CLS]/[SEP] or BOS as the vocabulary asks), before truncation.
     package func countTokens(_ text: String) -> Int { encode(text).count }
 
-    /// The tokenizer's ids plus a final EOS when the vocabulary asks for one (`add_eos_token`) and the
-    /// WordPiece path did not add it: convert_hf_to_gguf.py marks BERT's "[CLS] $A [SEP]" template as
-    /// add_bos + add_eos (add_sep false), and sentence-transformers always ends with [SEP].
-    private func encode(_ text: String) -> [Int32] {
-        var ids = tokenizer.encode(text)
-        if tokenizer.kind == .wpm, tokenizer.addEOS, let e = tokenizer.eos, ids.last != e { ids.append(e) }
-        return ids
-    }
+    /// The tokenizer's ids with the vocabulary's special tokens ([CLS] … [SEP] for BERT).
+    private func encode(_ text: String) -> [Int32] { tokenizer.encode(text) }
 
     /// The token ids `embed` feeds the model for `text`, cut to `maxTokens` (keeping a final [SEP]/EOS).
     package func tokens(_ text: String) -> (ids: [Int32], fullCount: Int) {

@@ -53,7 +53,11 @@ extension Tokenizer {
                     case let .token(t): out.append(t)
                     }
                 }
-                if addSpecial && addSep, let s = sep { out.append(s) }
+                // [SEP] closes the text; files converted by newer tools say so through add_eos_token
+                // (eos = [SEP]) instead of add_sep_token.
+                if addSpecial {
+                    if addSep, let s = sep { out.append(s) } else if addEOS, let e = eos { out.append(e) }
+                }
             }
         }
         return out
