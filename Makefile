@@ -29,6 +29,8 @@ MINILM := $(LAI_CACHE)/minilm/model.safetensors
 # the F16 dequantization of the Q4_1 model, and Q8_0/Q4_0/Q4_K_M from that F16, as ../shared/ref used.
 SMOLLM2_F16 := $(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16.gguf
 SMOLLM2_DERIVED := $(SMOLLM2_F16) $(foreach t,Q8_0 Q4_0 Q4_K_M,$(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16-$(t).gguf)
+# all-MiniLM-L6-v2 converted from the wheel's safetensors folder by lai's converter.
+MINILM_GGUF := $(LAI_CACHE)/minilm/minilm-F32.gguf
 
 .PHONY: help deps build test fuzz models derived-models demo bench ppl install clean
 
@@ -83,7 +85,10 @@ $(SMOLLM2_F16): $(SMOLLM2)
 $(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16-%.gguf: $(SMOLLM2_F16)
 	$(LAI) quantize $(SMOLLM2_F16) --type $* -o $(dir $@) --force
 
-derived-models: build models $(SMOLLM2_DERIVED)
+$(MINILM_GGUF): $(MINILM)
+	$(LAI) quantize $(LAI_CACHE)/minilm --type f32 -o $(LAI_CACHE)/minilm --force
+
+derived-models: build models $(SMOLLM2_DERIVED) $(MINILM_GGUF)
 
 test: deps models
 	swift build $(SWIFT_RELEASE) --build-tests
@@ -104,6 +109,9 @@ demo: build models
 bench: derived-models
 	@for m in $(SMOLLM2) $(filter-out $(SMOLLM2_F16),$(SMOLLM2_DERIVED)) $(SMOLLM2_F16); do \
 	  $(LAI) bench $$m -t 2 -p 512 -n 128 -r 3 | tail -n +3; done
+	@echo "embeddings (all-MiniLM-L6-v2 F32, 2 threads; llama.cpp: 152 and 9.9 texts/s):"
+	@LAI_THREADS=2 $(LAI) embed --bench ../shared/ref/embed-bench-short.txt $(MINILM_GGUF) 2>&1 | tail -1
+	@LAI_THREADS=2 $(LAI) embed --bench ../shared/ref/embed-bench-paras.txt $(MINILM_GGUF) 2>&1 | tail -1
 	@echo "tokenizer speed (1 MB of English, one core):"
 	@swift test $(SWIFT_RELEASE) --filter TokenizerSpeed 2>&1 | grep -E "MB/s|MB in" || true
 

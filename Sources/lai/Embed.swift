@@ -64,7 +64,10 @@ struct Embed: ParsableCommand {
         } else {
             items = try Self.lines(FileHandle.standardInput.readDataToEndOfFile(), source: "stdin")
         }
-        let embedder = try Embedder(path: model, normalize: !noNormalize, truncate: truncate)
+        // A Hugging Face folder or GGUF path as given; otherwise a store name.
+        var isDir: ObjCBool = false
+        let path = FileManager.default.fileExists(atPath: model, isDirectory: &isDir) ? model : try ModelResolution.resolve(model).path
+        let embedder = try Embedder(path: path, normalize: !noNormalize, truncate: truncate)
         embedder.batchTokens = batch
         if let p = pooling.flatMap(Pooling.init(name:)) { embedder.pooling = p }
         let loaded = Date()
