@@ -7,7 +7,8 @@ import LAIKernels
 ///
 /// A forward pass makes hundreds of parallel calls per token, so dispatch must cost microseconds: workers
 /// spin briefly on a generation counter before sleeping on a condition variable, and tasks are handed out
-/// through an atomic counter. Not re-entrant: call `parallelFor` from one thread at a time.
+/// through an atomic counter. Safe to call from several threads: while one caller owns the workers,
+/// others run their tasks on their own thread.
 package final class ThreadPool: @unchecked Sendable {
     package let threadCount: Int
     private let shared: PoolState
@@ -44,7 +45,14 @@ package final class ThreadPool: @unchecked Sendable {
             for t in 0..<tasks { body(t) }
             return
         }
+        // One job at a time: a second caller (another thread, or a task calling back in) runs its
+        // tasks itself instead of corrupting the job in flight.
+        guard shared.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for t in 0..<tasks { body(t) }
+            return
+        }
         withoutActuallyEscaping(body) { b in shared.run(tasks, b) }
+        shared.busy.store(false, ordering: .releasing)
     }
 
     /// Splits `0..<count` into about `threadCount * oversubscribe` contiguous ranges and runs them in parallel.
@@ -67,6 +75,8 @@ final class PoolState: @unchecked Sendable {
     private let finished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Set while a caller owns the workers.
+    let busy = Atomic<Bool>(false)
     private var body: ((Int) -> Void)?
     private let mutex = NSCondition()
     static let fieldBits = 22

@@ -127,3 +127,18 @@ import LAICore
         }
     }
 }
+
+extension KernelTests {
+    /// Several threads sharing one pool (as tests, or a server, do) each get all their tasks run once.
+    @Test func threadPoolIsSafeForConcurrentCallers() {
+        let pool = ThreadPool(threads: 2)
+        let callers = 4, tasks = 300
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: callers * tasks)
+        counts.initialize(repeating: 0, count: callers * tasks)
+        DispatchQueue.concurrentPerform(iterations: callers) { c in
+            for _ in 0..<100 { pool.parallelFor(tasks) { counts[c * tasks + $0] += 1 } }
+        }
+        #expect((0..<(callers * tasks)).allSatisfy { counts[$0] == 100 })
+        counts.deallocate()
+    }
+}
