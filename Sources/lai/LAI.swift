@@ -16,6 +16,9 @@ struct LAI: ParsableCommand {
             Quantize.self,
             PerplexityCommand.self,
             Bench.self,
+            Index.self,
+            Ask.self,
+            VectorBench.self,
         ]
     )
 

@@ -7,6 +7,7 @@
 #define LAI_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "lai_vector_kernels.h"
 
 /// 1 when the AVX2 kernels were compiled in.
 int lai_kernels_available(void);
