@@ -27,6 +27,7 @@ struct Index: ParsableCommand {
     @Flag(help: "Rewrite the knowledge base without deleted rows.") var compact = false
     @Flag(help: "Check every checksum of the knowledge base.") var verify = false
     @Flag(help: "No progress on stderr.") var quiet = false
+    @Option(name: .customLong("commit-every"), help: .hidden) var commitEvery: Int?
 
     func validate() throws {
         let modes = [!paths.isEmpty, list, rm != nil, compact || verify].filter { $0 }.count
@@ -84,6 +85,7 @@ struct Index: ParsableCommand {
             model: embedder.modelName, dimension: embedder.dimension, element: VectorElement(name: storage) ?? .f32, metric: .cosine))
         let indexer = Indexer(writer: writer, embedder: embedder)
         if let c = chunkTokens { indexer.chunker.maxTokens = c; indexer.chunker.overlapTokens = c / 6 }
+        if let c = commitEvery { indexer.commitEvery = max(1, c) }
         let progress = ProgressLine(enabled: !quiet)
         let summary = try indexer.run(walk) { p in progress.update(p) }
         progress.finish()

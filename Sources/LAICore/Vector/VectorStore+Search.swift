@@ -87,6 +87,10 @@ extension VectorStore {
     /// Searches many queries at once (`queries` holds `queries.count / dimension` rows): scores come from
     /// sgemm over blocks of rows (f16/int8 rows dequantized per block first), then per-query heaps.
     /// Results equal `search` for f32 (up to float summation order); for int8 they are the re-ranked scores.
+    ///
+    /// Threads split the rows (each runs a single-threaded sgemm on its blocks and keeps its own heaps,
+    /// merged at the end); OpenBLAS's own threads are set to 1 meanwhile, so its spinning workers and ours
+    /// do not fight over the cores.
     package func search(batch queries: [Float], k: Int, pool: ThreadPool = .shared) throws -> [[VectorHit]] {
         guard queries.count % dimension == 0 else {
             throw VectorError.dimensionMismatch(path: path, expected: dimension, got: queries.count % dimension)
@@ -102,50 +106,64 @@ extension VectorStore {
                 if s > 0 { let r = 1 / s.squareRoot(); for j in 0..<dimension { q[i * dimension + j] *= r } }
             }
         }
-        let qBlock = 512, rBlock = 4096, dim = dimension, tombs = tombstones
-        var heaps = [TopK](repeating: TopK(k: k), count: nq)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: qBlock * rBlock)
-        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: rBlock * dim)
-        defer { scores.deallocate(); decoded.deallocate() }
+        let qBlock = 512, rBlock = 1024, dim = dimension, tombs = tombstones, segs = segments
+        // Contiguous row ranges, about 4 per thread, never splitting a segment's 1024-row blocks.
+        var blocks: [(seg: Int, start: Int, n: Int)] = []
+        for (si, s) in segs.enumerated() {
+            var r = 0
+            while r < s.count { let n = min(rBlock, s.count - r); blocks.append((si, r, n)); r += n }
+        }
+        let taskCount = min(blocks.count, pool.threadCount * 4)
+        let savedThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(savedThreads) }
+        var results = [[VectorHit]](repeating: [], count: nq)
         q.withUnsafeBufferPointer { qp in
-            heaps.withUnsafeMutableBufferPointer { hp in
-                var q0 = 0
-                while q0 < nq {
-                    let qn = min(qBlock, nq - q0)
-                    for s in segments {
-                        var r0 = 0
-                        while r0 < s.count {
-                            let rn = min(rBlock, s.count - r0)
+            var q0 = 0
+            while q0 < nq {
+                let qn = min(qBlock, nq - q0)
+                var heaps = [TopK](repeating: TopK(k: k), count: taskCount * qn)
+                heaps.withUnsafeMutableBufferPointer { hp in
+                    pool.parallelFor(taskCount) { t in
+                        let scores = UnsafeMutablePointer<Float>.allocate(capacity: qn * rBlock)
+                        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: rBlock * dim)
+                        defer { scores.deallocate(); decoded.deallocate() }
+                        let lo = blocks.count * t / taskCount, hi = blocks.count * (t + 1) / taskCount
+                        for bi in lo..<hi {
+                            let (si, r0, rn) = blocks[bi]
+                            let s = segs[si]
                             let b: UnsafePointer<Float>
                             let ldb: Int
                             if s.element == .f32 {
                                 b = s.row(r0).assumingMemoryBound(to: Float.self); ldb = s.stride / 4
                             } else {
-                                pool.parallelRanges(rn, minChunk: 64) { range in
-                                    for i in range { s.decode(r0 + i, into: decoded + i * dim) }
-                                }
+                                for i in 0..<rn { s.decode(r0 + i, into: decoded + i * dim) }
                                 b = UnsafePointer(decoded); ldb = dim
                             }
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(qn), Int32(rn), Int32(dim), 1,
                                         qp.baseAddress! + q0 * dim, Int32(dim), b, Int32(ldb), 0, scores, Int32(rn))
                             let base = s.firstRow + r0
-                            pool.parallelFor(qn) { qi in
+                            for qi in 0..<qn {
                                 let row = scores + qi * rn
-                                var th = hp[q0 + qi].threshold
+                                var th = hp[t * qn + qi].threshold
                                 for i in 0..<rn where row[i] >= th {
                                     if !tombs.isEmpty && tombs.contains(base + i) { continue }
-                                    hp[q0 + qi].insert(row[i], base + i)
-                                    th = hp[q0 + qi].threshold
+                                    hp[t * qn + qi].insert(row[i], base + i)
+                                    th = hp[t * qn + qi].threshold
                                 }
                             }
-                            r0 += rn
                         }
                     }
-                    q0 += qn
                 }
+                for qi in 0..<qn {
+                    var merged = TopK(k: k)
+                    for t in 0..<taskCount { let h = heaps[t * qn + qi]; for (sc, r) in zip(h.scores, h.rows) { merged.insert(sc, r) } }
+                    results[q0 + qi] = merged.sorted()
+                }
+                q0 += qn
             }
         }
-        return heaps.map { $0.sorted() }
+        return results
     }
 
     /// BM25 (k1 = 1.2, b = 0.75) over live rows; the `k` best rows with a positive score, best first.
