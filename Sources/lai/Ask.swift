@@ -57,7 +57,9 @@ struct Ask: ParsableCommand {
             for c in try Retriever(store: store, embedder: embedder).retrieve(text, k: k) {
                 let r = c.record
                 let lines = "\(r.lineRange.lowerBound)-\(r.lineRange.upperBound)"
-                sources.append(Source(label: GroundedPrompt.label(r) + (r.title.isEmpty ? "" : " (\(r.title))"),
+                var shown = r
+                shown.path = Self.display(r.path)
+                sources.append(Source(label: GroundedPrompt.label(shown) + (r.title.isEmpty ? "" : " (\(r.title))"),
                                       path: r.path, lines: lines, score: c.score, text: r.text))
             }
         } else if kb != nil {
@@ -102,6 +104,12 @@ struct Ask: ParsableCommand {
         if json { return printSources(used, answer: answer) }
         Stdout.write(answer.hasSuffix("\n") ? "\n" : "\n\n")
         printSources(used, answer: nil)
+    }
+
+    /// A path as shown to people and the model: relative to the working directory when below it.
+    static func display(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
     }
 
     private func printSources(_ sources: [Source], answer: String?) {

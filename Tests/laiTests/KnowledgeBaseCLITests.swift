@@ -48,7 +48,7 @@ enum KB {
         #expect(sources[0]["lines"] as? String == "3-5" && (sources[0]["score"] as? Double ?? 0) > 0)
 
         r = try CLI.run(["ask", "--kb", "docs", "--retrieve-only", "-k", "2", "Which firewall ports are open?"], env: env)
-        #expect(r.status == 0 && r.stdout.hasPrefix("[1] \(KB.corpus)/server-setup.md:8-10 (Web server setup > Firewall)"), "\(r.stdout)")
+        #expect(r.status == 0 && r.stdout.hasPrefix("[1] ") && r.stdout.split(separator: "\n")[0].contains("kb/server-setup.md:8-10 (Web server setup > Firewall)  score "), "\(r.stdout)")
         #expect(!r.stdout.contains("[3]"))
 
         // The question on stdin.
@@ -99,7 +99,7 @@ enum KB {
         #expect(try CLI.run(["index", KB.corpus], env: env).status == 0)
         var r = try CLI.run(["ask", "What are the moons of Mars called?", "-n", "24", "--temperature", "0"], env: env)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("Sources:\n[1] \(KB.corpus)/astronomy.html:3-5"), "\(r.stdout)")
+        #expect(r.stdout.contains("Sources:\n[1] ") && r.stdout.contains("kb/astronomy.html:3-5 (The planets of the Solar System)\n"), "\(r.stdout)")
         r = try CLI.run(["ask", "--json", "-k", "2", "-n", "16", "--temperature", "0", "What are the moons of Mars called?"], env: env)
         let obj = try KB.json(r.stdout)
         #expect(!(obj["answer"] as? String ?? "").isEmpty && (obj["sources"] as? [Any])?.count == 2, "\(r.stdout)")

@@ -158,13 +158,15 @@ package enum HTMLText {
             out.append(c)
             i += 1
         }
-        // Collapse runs of blank lines and trailing spaces.
+        // Collapse runs of blank lines and trim lines, except inside code fences (from <pre>).
         var lines: [Substring] = []
         var blank = 0
+        var fenced = false
         for line in String(out).split(separator: "\n", omittingEmptySubsequences: false) {
             let t = line.trimmingCharacters(in: .whitespaces)
+            if t == "```" { fenced.toggle() } else if fenced { lines.append(line); blank = 0; continue }
             if t.isEmpty { blank += 1; if blank > 1 { continue } } else { blank = 0 }
-            lines.append(inPre ? line : Substring(t))
+            lines.append(Substring(t))
         }
         return lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
     }

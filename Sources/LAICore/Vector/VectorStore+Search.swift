@@ -26,7 +26,8 @@ extension VectorStore {
     ///
     /// int8 stores scan with an int8 copy of the query (integer dots), keep 4k candidates and re-rank them
     /// with the f32 query against the dequantized rows, so the final order has only the storage error.
-    package func search(_ query: [Float], k: Int, pool: ThreadPool = .shared) throws -> [VectorHit] {
+    package func search(_ query: [Float], k: Int, pool: ThreadPool? = nil) throws -> [VectorHit] {
+        let pool = pool ?? self.pool
         let q = try prepared(query)
         if k <= 0 || count == 0 { return [] }
         let kk = element == .int8 ? max(4 * k, 40) : k
@@ -91,7 +92,8 @@ extension VectorStore {
     /// Threads split the rows (each runs a single-threaded sgemm on its blocks and keeps its own heaps,
     /// merged at the end); OpenBLAS's own threads are set to 1 meanwhile, so its spinning workers and ours
     /// do not fight over the cores.
-    package func search(batch queries: [Float], k: Int, pool: ThreadPool = .shared) throws -> [[VectorHit]] {
+    package func search(batch queries: [Float], k: Int, pool: ThreadPool? = nil) throws -> [[VectorHit]] {
+        let pool = pool ?? self.pool
         guard queries.count % dimension == 0 else {
             throw VectorError.dimensionMismatch(path: path, expected: dimension, got: queries.count % dimension)
         }

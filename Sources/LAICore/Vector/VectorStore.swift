@@ -18,6 +18,8 @@ package final class VectorStore: @unchecked Sendable {
     package let manifest: StoreManifest
     let segments: [VectorSegment]
     package let tombstones: Set<Int>
+    /// The threads searches run on (give each concurrent user its own: a pool runs one loop at a time).
+    package let pool: ThreadPool
     private let lock = NSLock()
     private var recordCache: [Int: [VectorRecord]] = [:]
     private var keywordCache: [Int: KeywordSegment] = [:]
@@ -39,8 +41,9 @@ package final class VectorStore: @unchecked Sendable {
     ///
     /// A compaction may delete segment files between our reading the manifest and mapping them; then the
     /// manifest has changed and we read it again.
-    package init(path: String, verify: StoreVerification = .structure) throws {
+    package init(path: String, verify: StoreVerification = .structure, pool: ThreadPool = .shared) throws {
         self.path = path
+        self.pool = pool
         (manifest, segments) = try Self.load(path, verify: verify)
         tombstones = Set(manifest.tombstones)
         if verify == .full { for i in segments.indices { _ = try records(segment: i); _ = try keywords(segment: i) } }

@@ -22,6 +22,7 @@ package struct StoreOptions: Sendable {
 package final class VectorStoreWriter {
     package let path: String
     private var lockFD: Int32 = -1
+    private let pool: ThreadPool
     /// The last committed state.
     package private(set) var store: VectorStore
     private var pendingVectors: [Float] = []
@@ -34,8 +35,9 @@ package final class VectorStoreWriter {
 
     /// Opens (with `create`, creates when absent) the store at `path` and takes its writer lock.
     /// Throws `VectorError.locked` at once when another process holds it.
-    package init(path: String, create: StoreOptions? = nil) throws {
+    package init(path: String, create: StoreOptions? = nil, pool: ThreadPool = .shared) throws {
         self.path = path
+        self.pool = pool
         let fm = FileManager.default
         if !VectorStore.exists(at: path) {
             guard create != nil else { throw VectorError.notAStore(path: path) }
@@ -50,7 +52,7 @@ package final class VectorStoreWriter {
             _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: m.encode())
         }
         do {
-            store = try VectorStore(path: path)
+            store = try VectorStore(path: path, pool: pool)
         } catch {
             Glibc.close(lockFD); lockFD = -1
             throw error
@@ -202,6 +204,6 @@ package final class VectorStoreWriter {
         var m = m
         m.generation += 1
         _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: m.encode())
-        store = try VectorStore(path: path)
+        store = try VectorStore(path: path, pool: pool)
     }
 }

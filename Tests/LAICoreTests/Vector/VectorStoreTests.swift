@@ -33,7 +33,7 @@ enum VectorFixtures {
     }
 
     static func makeStore(_ dir: URL, element: VectorElement, n: Int, d: Int, metric: VectorMetric = .cosine, seed: UInt64 = 1) throws -> (VectorStoreWriter, [[Float]]) {
-        let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "test", dimension: d, element: element, metric: metric))
+        let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "test", dimension: d, element: element, metric: metric), pool: ThreadPool(threads: 2))
         let v = randomVectors(n, d, seed: seed)
         try w.add(v, records(n))
         try w.commit()
@@ -83,7 +83,7 @@ enum VectorFixtures {
 
     @Test func dotMetricKeepsMagnitudes() throws {
         let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
-        let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "m", dimension: 4, element: .f32, metric: .dot))
+        let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "m", dimension: 4, element: .f32, metric: .dot), pool: ThreadPool(threads: 2))
         try w.add([[1, 0, 0, 0], [3, 0, 0, 0], [0, 1, 0, 0]], VectorFixtures.records(3))
         try w.commit()
         let hits = try w.store.search([1, 0, 0, 0], k: 2)
@@ -94,7 +94,7 @@ enum VectorFixtures {
     @Test func int8RecallAgainstF32() throws {
         let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let (wf, v) = try VectorFixtures.makeStore(dir.appendingPathComponent("f32"), element: .f32, n: 20000, d: 384, metric: .dot)
-        let wq = try VectorStoreWriter(path: dir.appendingPathComponent("i8").path, create: StoreOptions(model: "test", dimension: 384, element: .int8, metric: .dot))
+        let wq = try VectorStoreWriter(path: dir.appendingPathComponent("i8").path, create: StoreOptions(model: "test", dimension: 384, element: .int8, metric: .dot), pool: ThreadPool(threads: 2))
         try wq.add(v, VectorFixtures.records(v.count)); try wq.commit()
         let queries = VectorFixtures.randomVectors(50, 384, seed: 5)
         var hit = 0, batchHit = 0
@@ -183,7 +183,7 @@ enum VectorFixtures {
     @Test func readersKeepTheirSnapshot() throws {
         let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let (w, v) = try VectorFixtures.makeStore(dir, element: .int8, n: 100, d: 64)
-        let reader = try VectorStore(path: dir.path)
+        let reader = try VectorStore(path: dir.path, pool: ThreadPool(threads: 2))
         w.delete(rows: [0, 1, 2]); try w.commit()
         try w.add(VectorFixtures.randomVectors(10, 64, seed: 3), VectorFixtures.records(10, offset: 100)); try w.compact()
         // The old snapshot still searches its (now unlinked) files.
