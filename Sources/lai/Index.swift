@@ -143,6 +143,7 @@ struct VectorBench: ParsableCommand {
     @Option(help: "Storage types to build, comma-separated.") var storage = "f32,int8"
     @Option(help: "Directory for the stores (default: a temporary one, removed after).") var dir: String?
     @Option(name: [.customShort("t"), .long], help: "Threads.") var threads: Int?
+    @Flag(help: "Reuse the stores in --dir when they have --rows rows (skip building).") var reuse = false
 
     func run() throws {
         let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
@@ -151,6 +152,7 @@ struct VectorBench: ParsableCommand {
         let elements = storage.split(separator: ",").compactMap { VectorElement(name: String($0)) }
         var rng = SeededRandom(seed: 42)
         func unitVectors(_ n: Int) -> [Float] {
+            let dim = self.dim
             var v = [Float](repeating: 0, count: n * dim)
             var i = 0
             while i < v.count {
@@ -168,6 +170,14 @@ struct VectorBench: ParsableCommand {
             return v
         }
         let t0 = Date()
+        let existing = elements.allSatisfy { (try? VectorStore(path: root + "/" + $0.description))?.count == rows }
+        if !(reuse && existing) { try build(root, elements, unitVectors) }
+        print(String(format: "built %d × %d in %.1f s (%@)", rows, dim, Date().timeIntervalSince(t0), elements.map(\.description).joined(separator: ", ")))
+        rng = SeededRandom(seed: 7)  // queries independent of the rows, built or reused
+        try measure(root, elements, unitVectors(max(single, batch)), pool)
+    }
+
+    private func build(_ root: String, _ elements: [VectorElement], _ unitVectors: (Int) -> [Float]) throws {
         var writers: [VectorStoreWriter] = []
         for e in elements {
             let p = root + "/" + e.description
@@ -184,8 +194,9 @@ struct VectorBench: ParsableCommand {
             done += n
         }
         for w in writers { w.close() }
-        print(String(format: "built %d × %d in %.1f s (%@)", rows, dim, Date().timeIntervalSince(t0), elements.map(\.description).joined(separator: ", ")))
-        let queries = unitVectors(max(single, batch))
+    }
+
+    private func measure(_ root: String, _ elements: [VectorElement], _ queries: [Float], _ pool: ThreadPool) throws {
         var exact: [[VectorHit]]?
         for e in elements {
             let p = root + "/" + e.description
