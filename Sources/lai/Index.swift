@@ -89,7 +89,13 @@ struct Index: ParsableCommand {
         let progress = ProgressLine(enabled: !quiet)
         let summary = try indexer.run(walk) { p in progress.update(p) }
         progress.finish()
-        for s in summary.skipped { Stderr.line("lai: skipped \(s.path): \(s.reason)") }
+        // The first skipped files by name, the rest counted by reason.
+        for s in summary.skipped.prefix(10) { Stderr.line("lai: skipped \(s.path): \(s.reason)") }
+        if summary.skipped.count > 10 {
+            var reasons: [String: Int] = [:]
+            for s in summary.skipped.dropFirst(10) { reasons[s.reason, default: 0] += 1 }
+            Stderr.line("lai: skipped \(summary.skipped.count - 10) more: " + reasons.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        }
         print("""
         \(kb): \(summary.filesSeen) files: \(summary.added) added, \(summary.changed) changed, \(summary.unchanged) unchanged, \
         \(summary.removed) removed, \(summary.skipped.count) skipped

@@ -64,40 +64,65 @@ package final class Indexer {
         var p = IndexProgress(filesDone: 0, filesTotal: walk.files.count, chunksDone: 0, bytesDone: 0,
                               bytesTotal: sizes.reduce(0, +), seconds: 0, currentFile: "")
         var failed = Set<String>()
+        // Chunks of several files are embedded together, so small files still make full batches.
+        var pending: [(path: String, hash: String, chunks: [Chunk], oldRows: [Int]?)] = []
+        var pendingChunks = 0
+        func flush() throws {
+            if pending.isEmpty { return }
+            let texts = pending.flatMap { $0.chunks.map(\.embeddingText) }
+            var vectors: [[Float]] = []
+            vectors.reserveCapacity(texts.count)
+            var i = 0
+            while i < texts.count {
+                let end = min(i + batchSize, texts.count)
+                vectors += try embedder.embed(Array(texts[i..<end]))
+                i = end
+            }
+            guard vectors.count == texts.count else { throw RAGError.invalid("the embedder returned \(vectors.count) vectors for \(texts.count) texts") }
+            var at = 0
+            for f in pending {
+                let records = f.chunks.map {
+                    VectorRecord(text: $0.text, path: f.path, contentHash: f.hash, byteRange: $0.byteRange, lineRange: $0.lineRange, title: $0.title)
+                }
+                if let rows = f.oldRows { writer.delete(rows: rows); summary.chunksDeleted += rows.count; summary.changed += 1 } else { summary.added += 1 }
+                try writer.add(Array(vectors[at..<(at + records.count)]), records)
+                at += records.count
+                summary.chunksAdded += records.count
+                p.chunksDone += records.count
+            }
+            pending = []; pendingChunks = 0
+            // Commit between files only: a file's old rows go in the same commit as its new ones.
+            if writer.pendingAdds >= commitEvery { try writer.commit() }
+        }
         for (fi, f) in walk.files.enumerated() {
             p.currentFile = f.relative
             defer {
                 p.filesDone = fi + 1; p.bytesDone += sizes[fi]; p.seconds = Date().timeIntervalSince(start)
                 progress(p)
             }
+            // Hash first: an unchanged file is never parsed again.
+            guard let data = FileManager.default.contents(atPath: f.path) else {
+                summary.skipped.append((f.path, "permission denied or not a file")); failed.insert(f.path); continue
+            }
+            let bytes = [UInt8](data)
+            let old = existing[f.path]
+            if let o = old, o.hash == SHA256.hash(bytes).hex { summary.unchanged += 1; continue }
             let doc: Document
-            do { doc = try DocumentReader.read(f.path) } catch let e as RAGError {
+            do { doc = try DocumentReader.read(f.path, bytes: bytes) } catch let e as RAGError {
                 summary.skipped.append((f.path, skipReason(e))); failed.insert(f.path); continue
             }
-            let old = existing[f.path]
-            if let o = old, o.hash == doc.contentHash { summary.unchanged += 1; continue }
             let chunks = chunker.chunks(doc.text, kind: doc.kind)
-            var vectors: [[Float]] = []
-            vectors.reserveCapacity(chunks.count)
-            var i = 0
-            while i < chunks.count {
-                let batch = chunks[i..<min(i + batchSize, chunks.count)]
-                vectors += try embedder.embed(batch.map(\.embeddingText))
-                i += batch.count
+            if chunks.isEmpty {
+                if let o = old { writer.delete(rows: o.rows); summary.chunksDeleted += o.rows.count; summary.changed += 1 } else {
+                    summary.skipped.append((f.path, "no text"))
+                }
+                continue
             }
-            let records = chunks.map {
-                VectorRecord(text: $0.text, path: f.path, contentHash: doc.contentHash, byteRange: $0.byteRange,
-                             lineRange: $0.lineRange, title: $0.title)
-            }
-            if let o = old { writer.delete(rows: o.rows); summary.chunksDeleted += o.rows.count; summary.changed += 1 } else { summary.added += 1 }
-            try writer.add(vectors, records)
-            summary.chunksAdded += chunks.count
-            p.chunksDone += chunks.count
-            if chunks.isEmpty && old == nil {
-                // An empty file leaves no row; nothing to remember.
-            }
-            if writer.pendingAdds >= commitEvery { try writer.commit() }
+            pending.append((f.path, doc.contentHash, chunks, old?.rows))
+            pendingChunks += chunks.count
+            if pendingChunks >= batchSize { try flush() }
         }
+        try flush()
         let walked = Set(walk.files.map(\.path))
         for (path, e) in existing where !walked.contains(path) && !failed.contains(path) {
             guard walk.roots.contains(where: { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else { continue }
