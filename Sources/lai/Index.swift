@@ -19,7 +19,7 @@ struct Index: ParsableCommand {
     var embedModel: String?
     @Option(help: "Only index files matching this glob (repeatable).") var include: [String] = []
     @Option(help: "Skip paths matching this glob (repeatable).") var exclude: [String] = []
-    @Option(help: "Vector storage for a new knowledge base: f32, f16 or int8.") var storage: String = "f32"
+    @Option(help: "Vector storage for a new knowledge base: f32 (default), f16 or int8.") var storage: String?
     @Option(name: .customLong("chunk-tokens"), help: "Token budget per chunk (default: fits the embedder, at most 200).")
     var chunkTokens: Int?
     @Flag(help: "List knowledge bases.") var list = false
@@ -32,7 +32,7 @@ struct Index: ParsableCommand {
     func validate() throws {
         let modes = [!paths.isEmpty, list, rm != nil, compact || verify].filter { $0 }.count
         if modes != 1 { throw ValidationError("give PATHs to index, or one of --list, --rm NAME, --compact/--verify") }
-        if VectorElement(name: storage) == nil { throw ValidationError("--storage must be f32, f16 or int8") }
+        if let s = storage, VectorElement(name: s) == nil { throw ValidationError("--storage must be f32, f16 or int8") }
         if let c = chunkTokens, c < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
     }
 
@@ -82,7 +82,10 @@ struct Index: ParsableCommand {
         let walk = try FileWalker(includes: include, excludes: exclude).walk(paths)
         try FileManager.default.createDirectory(atPath: KnowledgeBase.root, withIntermediateDirectories: true)
         let writer = try VectorStoreWriter(path: dir, create: StoreOptions(
-            model: embedder.modelName, dimension: embedder.dimension, element: VectorElement(name: storage) ?? .f32, metric: .cosine))
+            model: embedder.modelName, dimension: embedder.dimension, element: storage.flatMap { VectorElement(name: $0) } ?? .f32, metric: .cosine))
+        if let s = storage.flatMap({ VectorElement(name: $0) }), s != writer.store.element {
+            Stderr.line("lai: \(kb) stores \(writer.store.element) vectors; --storage \(s) applies to new knowledge bases only")
+        }
         let indexer = Indexer(writer: writer, embedder: embedder)
         if let c = chunkTokens { indexer.chunker.maxTokens = c; indexer.chunker.overlapTokens = c / 6 }
         if let c = commitEvery { indexer.commitEvery = max(1, c) }
