@@ -17,6 +17,10 @@ package final class VectorStore: @unchecked Sendable {
     package let path: String
     package let manifest: StoreManifest
     let segments: [VectorSegment]
+    /// Each segment's text and keyword files, mapped at open so the snapshot survives a compaction
+    /// unlinking them; checksums are verified when first decoded.
+    private let textFiles: [MappedFile]
+    private let keywordFiles: [MappedFile]
     package let tombstones: Set<Int>
     /// The threads searches run on (give each concurrent user its own: a pool runs one loop at a time).
     package let pool: ThreadPool
@@ -44,24 +48,28 @@ package final class VectorStore: @unchecked Sendable {
     package init(path: String, verify: StoreVerification = .structure, pool: ThreadPool = .shared) throws {
         self.path = path
         self.pool = pool
-        (manifest, segments) = try Self.load(path, verify: verify)
+        (manifest, segments, textFiles, keywordFiles) = try Self.load(path, verify: verify)
         tombstones = Set(manifest.tombstones)
         if verify == .full { for i in segments.indices { _ = try records(segment: i); _ = try keywords(segment: i) } }
     }
 
-    private static func load(_ path: String, verify: StoreVerification) throws -> (StoreManifest, [VectorSegment]) {
+    private static func load(_ path: String, verify: StoreVerification) throws -> (StoreManifest, [VectorSegment], [MappedFile], [MappedFile]) {
         var attempt = 0
         while true {
             let manifest = try readManifest(path)
             do {
-                var segs: [VectorSegment] = []
+                var segs: [VectorSegment] = [], texts: [MappedFile] = [], kws: [MappedFile] = []
+                func map(_ name: String) throws -> MappedFile {
+                    let p = path + "/" + name
+                    guard FileManager.default.fileExists(atPath: p) else { throw VectorError.missingFile(path: p) }
+                    return try MappedFile(path: p)
+                }
                 for e in manifest.segments {
                     segs.append(try VectorSegment(directory: path, entry: e, manifest: manifest, verify: verify == .full))
-                    for f in [e.textFile, e.keywordsFile] where !FileManager.default.fileExists(atPath: path + "/" + f) {
-                        throw VectorError.missingFile(path: path + "/" + f)
-                    }
+                    texts.append(try map(e.textFile))
+                    kws.append(try map(e.keywordsFile))
                 }
-                return (manifest, segs)
+                return (manifest, segs, texts, kws)
             } catch VectorError.missingFile(let p) {
                 attempt += 1
                 if attempt >= 5 || (try? readManifest(path))?.generation == manifest.generation {
@@ -115,7 +123,7 @@ package final class VectorStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let r = recordCache[i] { return r }
         let e = segments[i].entry
-        let bytes = try loadChecked(e.textFile, size: e.textBytes, sha: e.textSHA256)
+        let bytes = try loadChecked(textFiles[i], size: e.textBytes, sha: e.textSHA256)
         let r = try RecordCodec.decode(bytes, path: path + "/" + e.textFile, expectedCount: e.rows)
         recordCache[i] = r
         return r
@@ -125,15 +133,14 @@ package final class VectorStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let k = keywordCache[i] { return k }
         let e = segments[i].entry
-        let bytes = try loadChecked(e.keywordsFile, size: e.keywordsBytes, sha: e.keywordsSHA256)
+        let bytes = try loadChecked(keywordFiles[i], size: e.keywordsBytes, sha: e.keywordsSHA256)
         let k = try KeywordSegment.decode(bytes, path: path + "/" + e.keywordsFile, expectedRows: e.rows)
         keywordCache[i] = k
         return k
     }
 
-    private func loadChecked(_ name: String, size: Int, sha: String) throws -> [UInt8] {
-        let p = path + "/" + name
-        let f = try MappedFile(path: p)
+    private func loadChecked(_ f: MappedFile, size: Int, sha: String) throws -> [UInt8] {
+        let p = f.path
         guard f.count == size else { throw VectorError.corrupt(path: p, reason: "\(f.count) bytes, the manifest says \(size)") }
         guard SHA256.hash(f.bytes).hex == sha else { throw VectorError.checksumMismatch(path: p) }
         return try Zstd.decompress(f.bytes, path: p)

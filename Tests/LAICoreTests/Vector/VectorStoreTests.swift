@@ -189,6 +189,8 @@ enum VectorFixtures {
         // The old snapshot still searches its (now unlinked) files.
         #expect(reader.count == 100)
         #expect(try reader.search(v[1], k: 1).first?.row == 1)
+        #expect(try reader.record(1) == VectorFixtures.records(100)[1])
+        #expect(try reader.keywordSearch("chunk 1", k: 1).count == 1)
         #expect(try VectorStore(path: dir.path).count == 107)
     }
 
