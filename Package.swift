@@ -20,9 +20,11 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3"])]
         ),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // zstd (Debian's libzstd-dev): the vector store's compressed text and keyword files.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(
             name: "LAICore",
-            dependencies: ["LAIKernels", "CBLAS"],
+            dependencies: ["LAIKernels", "CBLAS", "CZstd"],
             path: "Sources/LAICore"
         ),
         .executableTarget(

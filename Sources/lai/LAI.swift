@@ -23,6 +23,9 @@ struct LAI: ParsableCommand {
             PerplexityCommand.self,
             Bench.self,
             Embed.self,
+            Index.self,
+            Ask.self,
+            VectorBench.self,
         ]
     )
 

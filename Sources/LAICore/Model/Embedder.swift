@@ -2,14 +2,7 @@
 // the API the knowledge base codes against. Many texts per call: sorted by length and packed into batches.
 import Foundation
 
-/// Something that turns texts into fixed-size vectors.
-package protocol TextEmbedder: AnyObject {
-    var dimension: Int { get }
-    var modelName: String { get }          // e.g. file name, recorded in vector stores
-    var maxTokens: Int { get }
-    func countTokens(_ text: String) -> Int
-    func embed(_ texts: [String]) throws -> [[Float]]   // L2-normalized unless configured otherwise
-}
+// `TextEmbedder`, the protocol this implements, lives in RAG/TextEmbedder.swift.
 
 /// Why texts could not be embedded.
 package enum EmbedError: Error, CustomStringConvertible {

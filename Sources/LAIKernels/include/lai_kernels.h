@@ -7,6 +7,7 @@
 #define LAI_KERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "lai_vector_kernels.h"
 
 /// The spin-loop hint (`pause` on x86, `yield` on arm64).
 static inline void lai_cpu_relax(void) {

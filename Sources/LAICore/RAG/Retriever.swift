@@ -1,0 +1,54 @@
+// Retriever: hybrid retrieval — exact vector search plus BM25 keyword search, fused by reciprocal rank.
+
+/// One retrieved chunk with its fused score and the ranks that produced it.
+package struct RetrievedChunk: Sendable {
+    package var row: Int
+    package var record: VectorRecord
+    /// Reciprocal-rank-fusion score: the sum of 1 / (60 + rank) over the two rankings (rank from 1).
+    package var score: Double
+    package var vectorRank: Int?
+    package var keywordRank: Int?
+    /// Cosine (or dot) similarity with the question, when the vector search found it.
+    package var similarity: Float?
+}
+
+package struct Retriever {
+    package let store: VectorStore
+    package let embedder: TextEmbedder
+    /// How many hits each ranking contributes before fusion.
+    package var candidates = 50
+    /// RRF's constant (Cormack et al. 2009 use 60).
+    package var rrfK = 60.0
+
+    package init(store: VectorStore, embedder: TextEmbedder) throws {
+        guard embedder.modelName == store.model else {
+            throw VectorError.modelMismatch(path: store.path, store: store.model, requested: embedder.modelName)
+        }
+        guard embedder.dimension == store.dimension else {
+            throw VectorError.dimensionMismatch(path: store.path, expected: store.dimension, got: embedder.dimension)
+        }
+        self.store = store; self.embedder = embedder
+    }
+
+    /// The `k` best chunks for `question`, best first.
+    package func retrieve(_ question: String, k: Int) throws -> [RetrievedChunk] {
+        guard k > 0, store.count > 0 else { return [] }
+        let n = max(candidates, k)
+        guard let q = try embedder.embed([question]).first else { return [] }
+        let vec = try store.search(q, k: n)
+        let kw = try store.keywordSearch(question, k: n)
+        var fused: [Int: RetrievedChunk] = [:]
+        for (i, h) in vec.enumerated() {
+            fused[h.row] = RetrievedChunk(row: h.row, record: try store.record(h.row), score: 1 / (rrfK + Double(i + 1)),
+                                          vectorRank: i + 1, keywordRank: nil, similarity: h.score)
+        }
+        for (i, h) in kw.enumerated() {
+            let add = 1 / (rrfK + Double(i + 1))
+            if fused[h.row] != nil { fused[h.row]?.score += add; fused[h.row]?.keywordRank = i + 1 } else {
+                fused[h.row] = RetrievedChunk(row: h.row, record: try store.record(h.row), score: add,
+                                              vectorRank: nil, keywordRank: i + 1, similarity: nil)
+            }
+        }
+        return Array(fused.values.sorted { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }.prefix(k))
+    }
+}

@@ -1,0 +1,107 @@
+// StoreManifest: the list of live segments, tombstones and store settings, replaced atomically per commit.
+import Foundation
+
+/// One segment as the manifest lists it: its rows and the size and SHA-256 of each of its three files.
+package struct SegmentEntry: Sendable, Equatable {
+    package var id: Int
+    /// Global row id of the segment's first row; rows are `firstRow ..< firstRow + rows`.
+    package var firstRow: Int
+    package var rows: Int
+    package var vectorsBytes: Int
+    package var vectorsSHA256: String
+    package var textBytes: Int
+    package var textSHA256: String
+    package var keywordsBytes: Int
+    package var keywordsSHA256: String
+
+    package var vectorsFile: String { String(format: "seg-%06d.vec", id) }
+    package var textFile: String { String(format: "seg-%06d.txt.zst", id) }
+    package var keywordsFile: String { String(format: "seg-%06d.kw.zst", id) }
+    package var files: [String] { [vectorsFile, textFile, keywordsFile] }
+}
+
+/// The committed state of a store (the MANIFEST file). See docs/FORMATS-VECTOR.md.
+package struct StoreManifest: Sendable, Equatable {
+    /// Increases by one with every commit.
+    package var generation = 0
+    /// The embedding model the vectors came from (queries must use the same one).
+    package var model: String
+    package var dimension: Int
+    package var element: VectorElement
+    package var metric: VectorMetric
+    package var nextRow = 0
+    package var nextSegment = 1
+    package var segments: [SegmentEntry] = []
+    /// Deleted global row ids, ascending.
+    package var tombstones: [Int] = []
+
+    package init(model: String, dimension: Int, element: VectorElement, metric: VectorMetric) {
+        self.model = model; self.dimension = dimension; self.element = element; self.metric = metric
+    }
+
+    static let fileName = "MANIFEST"
+    static let magic = "LAIVS"
+
+    /// The file: one line `LAIVS 1 <sha256 of the rest>` then the JSON object and a newline.
+    func encode() -> [UInt8] {
+        let segs: [JSON] = segments.map { s in
+            .object([("id", .int(s.id)), ("first_row", .int(s.firstRow)), ("rows", .int(s.rows)),
+                     ("vectors_bytes", .int(s.vectorsBytes)), ("vectors_sha256", .string(s.vectorsSHA256)),
+                     ("text_bytes", .int(s.textBytes)), ("text_sha256", .string(s.textSHA256)),
+                     ("keywords_bytes", .int(s.keywordsBytes)), ("keywords_sha256", .string(s.keywordsSHA256))])
+        }
+        let body = JSON.object([
+            ("format", .string("lai-vector-store")), ("version", .int(1)), ("generation", .int(generation)),
+            ("model", .string(model)), ("dimension", .int(dimension)), ("element", .string(element.description)),
+            ("metric", .string(metric.rawValue)), ("next_row", .int(nextRow)), ("next_segment", .int(nextSegment)),
+            ("segments", .array(segs)), ("tombstones", .array(tombstones.map { .int($0) })),
+        ]).serialized() + "\n"
+        let bytes = Array(body.utf8)
+        return Array("\(Self.magic) 1 \(SHA256.hash(bytes).hex)\n".utf8) + bytes
+    }
+
+    static func decode(_ data: [UInt8], path: String) throws -> StoreManifest {
+        guard let nl = data.firstIndex(of: 10) else { throw VectorError.corrupt(path: path, reason: "no header line") }
+        let header = String(decoding: data[..<nl], as: UTF8.self).split(separator: " ")
+        guard header.count == 3, header[0] == Self.magic else { throw VectorError.corrupt(path: path, reason: "not a lai vector store manifest") }
+        guard header[1] == "1" else { throw VectorError.corrupt(path: path, reason: "manifest version \(header[1]) is not supported") }
+        let body = Array(data[(nl + 1)...])
+        guard SHA256.hash(body).hex == header[2] else { throw VectorError.checksumMismatch(path: path) }
+        guard let obj = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            throw VectorError.corrupt(path: path, reason: "manifest is not a JSON object")
+        }
+        func int(_ o: [String: Any], _ k: String) throws -> Int {
+            guard let v = o[k] as? Int, v >= 0 else { throw VectorError.corrupt(path: path, reason: "'\(k)' missing or negative") }
+            return v
+        }
+        func str(_ o: [String: Any], _ k: String) throws -> String {
+            guard let v = o[k] as? String else { throw VectorError.corrupt(path: path, reason: "'\(k)' missing") }
+            return v
+        }
+        guard let element = VectorElement(name: try str(obj, "element")) else { throw VectorError.corrupt(path: path, reason: "unknown element type") }
+        guard let metric = VectorMetric(rawValue: try str(obj, "metric")) else { throw VectorError.corrupt(path: path, reason: "unknown metric") }
+        let dim = try int(obj, "dimension")
+        guard dim > 0, dim <= 1 << 16 else { throw VectorError.corrupt(path: path, reason: "dimension \(dim) out of range") }
+        var m = StoreManifest(model: try str(obj, "model"), dimension: dim, element: element, metric: metric)
+        m.generation = try int(obj, "generation")
+        m.nextRow = try int(obj, "next_row")
+        m.nextSegment = try int(obj, "next_segment")
+        guard let segs = obj["segments"] as? [[String: Any]], let tombs = obj["tombstones"] as? [Int] else {
+            throw VectorError.corrupt(path: path, reason: "'segments' or 'tombstones' missing")
+        }
+        var expectFirst = -1
+        for s in segs {
+            let e = SegmentEntry(id: try int(s, "id"), firstRow: try int(s, "first_row"), rows: try int(s, "rows"),
+                                 vectorsBytes: try int(s, "vectors_bytes"), vectorsSHA256: try str(s, "vectors_sha256"),
+                                 textBytes: try int(s, "text_bytes"), textSHA256: try str(s, "text_sha256"),
+                                 keywordsBytes: try int(s, "keywords_bytes"), keywordsSHA256: try str(s, "keywords_sha256"))
+            guard e.firstRow >= expectFirst, e.firstRow + e.rows <= m.nextRow, e.id < m.nextSegment else {
+                throw VectorError.corrupt(path: path, reason: "segment \(e.id) rows overlap or exceed next_row")
+            }
+            expectFirst = e.firstRow + e.rows
+            m.segments.append(e)
+        }
+        m.tombstones = tombs.sorted()
+        return m
+    }
+}

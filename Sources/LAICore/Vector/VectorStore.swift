@@ -1,0 +1,172 @@
+// VectorStore: a read-only snapshot of a committed store (manifest + memory-mapped segments).
+import Foundation
+
+/// How much `VectorStore` checks when it opens.
+package enum StoreVerification: Sendable {
+    /// Manifest checksum, every file present, segment headers and sizes (milliseconds for any size).
+    case structure
+    /// Also the SHA-256 of every segment's vector file (reads every byte once).
+    case full
+}
+
+/// A committed state of a store directory, opened read-only.
+///
+/// Opening reads the manifest once and maps the segments it lists, so a reader sees exactly one commit
+/// however writers proceed; text and keyword files load (and are checksum-verified) on first use.
+package final class VectorStore: @unchecked Sendable {
+    package let path: String
+    package let manifest: StoreManifest
+    let segments: [VectorSegment]
+    /// Each segment's text and keyword files, mapped at open so the snapshot survives a compaction
+    /// unlinking them; checksums are verified when first decoded.
+    private let textFiles: [MappedFile]
+    private let keywordFiles: [MappedFile]
+    package let tombstones: Set<Int>
+    /// The threads searches run on (give each concurrent user its own: a pool runs one loop at a time).
+    package let pool: ThreadPool
+    private let lock = NSLock()
+    private var recordCache: [Int: [VectorRecord]] = [:]
+    private var keywordCache: [Int: KeywordSegment] = [:]
+
+    package var dimension: Int { manifest.dimension }
+    package var element: VectorElement { manifest.element }
+    package var metric: VectorMetric { manifest.metric }
+    package var model: String { manifest.model }
+    /// Rows stored, tombstoned ones included.
+    package var storedCount: Int { manifest.segments.reduce(0) { $0 + $1.rows } }
+    /// Rows that search can return.
+    package var count: Int { storedCount - tombstones.count }
+
+    package static func exists(at path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/" + StoreManifest.fileName)
+    }
+
+    /// Opens the last committed state of the store at `path`.
+    ///
+    /// A compaction may delete segment files between our reading the manifest and mapping them; then the
+    /// manifest has changed and we read it again.
+    package init(path: String, verify: StoreVerification = .structure, pool: ThreadPool = .shared) throws {
+        self.path = path
+        self.pool = pool
+        (manifest, segments, textFiles, keywordFiles) = try Self.load(path, verify: verify)
+        tombstones = Set(manifest.tombstones)
+        if verify == .full { for i in segments.indices { _ = try records(segment: i); _ = try keywords(segment: i) } }
+    }
+
+    private static func load(_ path: String, verify: StoreVerification) throws -> (StoreManifest, [VectorSegment], [MappedFile], [MappedFile]) {
+        var attempt = 0
+        while true {
+            let manifest = try readManifest(path)
+            do {
+                var segs: [VectorSegment] = [], texts: [MappedFile] = [], kws: [MappedFile] = []
+                func map(_ name: String) throws -> MappedFile {
+                    let p = path + "/" + name
+                    guard FileManager.default.fileExists(atPath: p) else { throw VectorError.missingFile(path: p) }
+                    return try MappedFile(path: p)
+                }
+                for e in manifest.segments {
+                    segs.append(try VectorSegment(directory: path, entry: e, manifest: manifest, verify: verify == .full))
+                    texts.append(try map(e.textFile))
+                    kws.append(try map(e.keywordsFile))
+                }
+                return (manifest, segs, texts, kws)
+            } catch VectorError.missingFile(let p) {
+                attempt += 1
+                if attempt >= 5 || (try? readManifest(path))?.generation == manifest.generation {
+                    throw VectorError.missingFile(path: p)
+                }
+            }
+        }
+    }
+
+    static func readManifest(_ dir: String) throws -> StoreManifest {
+        let p = dir + "/" + StoreManifest.fileName
+        guard FileManager.default.fileExists(atPath: p) else { throw VectorError.notAStore(path: dir) }
+        let f = try MappedFile(path: p)
+        return try StoreManifest.decode(Array(f.bytes), path: p)
+    }
+
+    // MARK: Rows
+
+    /// The segment index holding global row `row`, or nil.
+    func segmentIndex(ofRow row: Int) -> Int? {
+        var lo = 0, hi = segments.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if segments[mid].firstRow + segments[mid].count <= row { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < segments.count && segments[lo].firstRow <= row ? lo : nil
+    }
+
+    /// Every live row id, ascending.
+    package var liveRows: [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        for s in segments { for r in s.firstRow..<(s.firstRow + s.count) where !tombstones.contains(r) { out.append(r) } }
+        return out
+    }
+
+    /// The stored vector of `row` (dequantized for f16/int8).
+    package func vector(_ row: Int) throws -> [Float] {
+        guard let s = segmentIndex(ofRow: row) else { throw VectorError.invalid("\(path): no row \(row)") }
+        return segments[s].vector(row - segments[s].firstRow)
+    }
+
+    /// The text and metadata of `row`.
+    package func record(_ row: Int) throws -> VectorRecord {
+        guard let s = segmentIndex(ofRow: row) else { throw VectorError.invalid("\(path): no row \(row)") }
+        return try records(segment: s)[row - segments[s].firstRow]
+    }
+
+    /// All records of segment `i` (loaded once, SHA-256 checked).
+    func records(segment i: Int) throws -> [VectorRecord] {
+        lock.lock(); defer { lock.unlock() }
+        if let r = recordCache[i] { return r }
+        let e = segments[i].entry
+        let bytes = try loadChecked(textFiles[i], size: e.textBytes, sha: e.textSHA256)
+        let r = try RecordCodec.decode(bytes, path: path + "/" + e.textFile, expectedCount: e.rows)
+        recordCache[i] = r
+        return r
+    }
+
+    func keywords(segment i: Int) throws -> KeywordSegment {
+        lock.lock(); defer { lock.unlock() }
+        if let k = keywordCache[i] { return k }
+        let e = segments[i].entry
+        let bytes = try loadChecked(keywordFiles[i], size: e.keywordsBytes, sha: e.keywordsSHA256)
+        let k = try KeywordSegment.decode(bytes, path: path + "/" + e.keywordsFile, expectedRows: e.rows)
+        keywordCache[i] = k
+        return k
+    }
+
+    private func loadChecked(_ f: MappedFile, size: Int, sha: String) throws -> [UInt8] {
+        let p = f.path
+        guard f.count == size else { throw VectorError.corrupt(path: p, reason: "\(f.count) bytes, the manifest says \(size)") }
+        guard SHA256.hash(f.bytes).hex == sha else { throw VectorError.checksumMismatch(path: p) }
+        return try Zstd.decompress(f.bytes, path: p)
+    }
+
+    /// Every live (row, record), in row order.
+    package func liveRecords() throws -> [(row: Int, record: VectorRecord)] {
+        var out: [(Int, VectorRecord)] = []
+        for (i, s) in segments.enumerated() {
+            let recs = try records(segment: i)
+            for j in 0..<s.count where !tombstones.contains(s.firstRow + j) { out.append((s.firstRow + j, recs[j])) }
+        }
+        return out
+    }
+
+    /// Reads every byte and checks every checksum; throws the first problem found.
+    package func verify() throws {
+        for (i, s) in segments.enumerated() {
+            if SHA256.hash(s.file.bytes).hex != s.entry.vectorsSHA256 { throw VectorError.checksumMismatch(path: s.file.path) }
+            lock.lock(); recordCache[i] = nil; keywordCache[i] = nil; lock.unlock()
+            _ = try records(segment: i); _ = try keywords(segment: i)
+        }
+    }
+
+    /// Bytes of all files the manifest lists (and the manifest).
+    package var diskBytes: Int {
+        manifest.segments.reduce(manifest.encode().count) { $0 + $1.vectorsBytes + $1.textBytes + $1.keywordsBytes }
+    }
+}

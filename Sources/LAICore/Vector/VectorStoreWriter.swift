@@ -1,0 +1,209 @@
+// VectorStoreWriter: the one writer of a store (advisory lock), adding rows, tombstoning and compacting.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Settings of a new store.
+package struct StoreOptions: Sendable {
+    package var model: String
+    package var dimension: Int
+    package var element: VectorElement
+    package var metric: VectorMetric
+    package init(model: String, dimension: Int, element: VectorElement = .f32, metric: VectorMetric = .cosine) {
+        self.model = model; self.dimension = dimension; self.element = element; self.metric = metric
+    }
+}
+
+/// Holds the store's writer lock (`flock` on `LOCK`), buffers additions and deletions, and makes them
+/// visible in `commit()`: new segment files first (each written to a temporary name, fsynced, renamed),
+/// then a new MANIFEST replacing the old one atomically. Until the rename, readers and a restarted writer
+/// see the previous commit; files a crashed writer left behind are removed when the next writer opens.
+package final class VectorStoreWriter {
+    package let path: String
+    private var lockFD: Int32 = -1
+    private let pool: ThreadPool
+    /// The last committed state.
+    package private(set) var store: VectorStore
+    private var pendingVectors: [Float] = []
+    private var pendingRecords: [VectorRecord] = []
+    private var pendingDeletes = Set<Int>()
+
+    package var manifest: StoreManifest { store.manifest }
+    package var hasPendingChanges: Bool { !pendingRecords.isEmpty || !pendingDeletes.isEmpty }
+    package var pendingAdds: Int { pendingRecords.count }
+
+    /// Opens (with `create`, creates when absent) the store at `path` and takes its writer lock.
+    /// Throws `VectorError.locked` at once when another process holds it.
+    package init(path: String, create: StoreOptions? = nil, pool: ThreadPool = .shared) throws {
+        self.path = path
+        self.pool = pool
+        let fm = FileManager.default
+        if !VectorStore.exists(at: path) {
+            guard create != nil else { throw VectorError.notAStore(path: path) }
+            do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw FileError.cannotWrite(path: path, reason: "\(error.localizedDescription)")
+            }
+        }
+        lockFD = try Self.lock(path)
+        if !VectorStore.exists(at: path), let o = create {
+            guard o.dimension > 0, o.dimension <= 1 << 16 else { throw VectorError.invalid("\(path): dimension \(o.dimension) out of range") }
+            let m = StoreManifest(model: o.model, dimension: o.dimension, element: o.element, metric: o.metric)
+            _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: m.encode())
+        }
+        do {
+            store = try VectorStore(path: path, pool: pool)
+        } catch {
+            Glibc.close(lockFD); lockFD = -1
+            throw error
+        }
+        if let o = create {
+            if o.model != store.model { Glibc.close(lockFD); lockFD = -1; throw VectorError.modelMismatch(path: path, store: store.model, requested: o.model) }
+            if o.dimension != store.dimension { Glibc.close(lockFD); lockFD = -1; throw VectorError.dimensionMismatch(path: path, expected: store.dimension, got: o.dimension) }
+        }
+        removeGarbage()
+    }
+
+    deinit { if lockFD >= 0 { Glibc.close(lockFD) } }
+
+    /// Gives up the lock (also released when the process exits or is killed).
+    package func close() { if lockFD >= 0 { Glibc.close(lockFD); lockFD = -1 } }
+
+    private static func lock(_ dir: String) throws -> Int32 {
+        let p = dir + "/LOCK"
+        let fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FileError.cannotWrite(path: p, reason: String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buf = [UInt8](repeating: 0, count: 64)
+            let n = pread(fd, &buf, 64, 0)
+            Glibc.close(fd)
+            let holder = n > 0 ? String(decoding: buf[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+            throw VectorError.locked(path: dir, holder: holder.isEmpty ? "unknown" : holder)
+        }
+        let s = Array("pid \(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, s, s.count, 0)
+        return fd
+    }
+
+    /// Removes segment files no manifest lists and temporary files (a crashed writer's leftovers).
+    private func removeGarbage() {
+        let live = Set(manifest.segments.flatMap(\.files) + [StoreManifest.fileName, "LOCK"])
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where !live.contains(name) {
+            if name.hasPrefix("seg-") || name.contains(".lai-tmp-") { unlink(path + "/" + name) }
+        }
+    }
+
+    // MARK: Changes
+
+    /// Queues one row per vector (normalized for cosine stores); visible after `commit()`.
+    package func add(_ vectors: [[Float]], _ records: [VectorRecord]) throws {
+        guard vectors.count == records.count else { throw VectorError.invalid("\(path): \(vectors.count) vectors for \(records.count) records") }
+        for v in vectors {
+            guard v.count == store.dimension else { throw VectorError.dimensionMismatch(path: path, expected: store.dimension, got: v.count) }
+            guard v.allSatisfy(\.isFinite) else { throw VectorError.invalid("\(path): a vector has a NaN or infinite value") }
+            var x = v
+            if store.metric == .cosine { VectorStore.normalize(&x) }
+            pendingVectors += x
+        }
+        pendingRecords += records
+    }
+
+    /// Adds flat vectors (count × dimension) without per-row arrays (bulk loads, benchmarks).
+    package func add(flat vectors: [Float], _ records: [VectorRecord]) throws {
+        guard vectors.count == records.count * store.dimension else { throw VectorError.invalid("\(path): vector data does not match \(records.count) records") }
+        let start = pendingVectors.count
+        pendingVectors += vectors
+        if store.metric == .cosine {
+            let d = store.dimension
+            pendingVectors.withUnsafeMutableBufferPointer { p in
+                for i in 0..<records.count {
+                    var s: Float = 0
+                    for j in 0..<d { s += p[start + i * d + j] * p[start + i * d + j] }
+                    if s > 0 { let r = 1 / s.squareRoot(); for j in 0..<d { p[start + i * d + j] *= r } }
+                }
+            }
+        }
+        pendingRecords += records
+    }
+
+    /// Tombstones committed rows (ids from search or `rows(forPath:)`).
+    package func delete(rows: [Int]) {
+        for r in rows where store.segmentIndex(ofRow: r) != nil && !store.tombstones.contains(r) { pendingDeletes.insert(r) }
+    }
+
+    /// Drops the queued, uncommitted changes.
+    package func discardPending() { pendingVectors = []; pendingRecords = []; pendingDeletes = [] }
+
+    /// Writes the queued changes as one new commit.
+    package func commit() throws {
+        if !hasPendingChanges { return }
+        var m = store.manifest
+        if !pendingRecords.isEmpty {
+            let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: pendingRecords.count, records: pendingRecords) { i, dst in
+                pendingVectors.withUnsafeBufferPointer { p in
+                    SegmentWriter.encode(p.baseAddress! + i * m.dimension, dimension: m.dimension, element: m.element, into: dst)
+                }
+            }
+            m.segments.append(entry)
+            m.nextSegment += 1
+            m.nextRow += pendingRecords.count
+        }
+        m.tombstones = Array(Set(m.tombstones).union(pendingDeletes)).sorted()
+        try publish(m)
+        discardPending()
+    }
+
+    /// Rewrites all live rows into one new segment (rows copied byte for byte, not re-quantized) and drops
+    /// tombstones. Row ids change. Old segment files are deleted after the new manifest is in place; readers
+    /// that mapped them keep reading their (unlinked) copies.
+    package func compact() throws {
+        try commit()
+        let old = store
+        var m = old.manifest
+        let live = old.liveRows
+        var records: [VectorRecord] = []
+        records.reserveCapacity(live.count)
+        for r in live { records.append(try old.record(r)) }
+        m.segments = []
+        m.tombstones = []
+        if !live.isEmpty {
+            let stride = m.element.rowStride(dimension: m.dimension)
+            let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: live.count, records: records) { i, dst in
+                let row = live[i]
+                guard let si = old.segmentIndex(ofRow: row) else { return 0 }
+                let s = old.segments[si], j = row - s.firstRow
+                dst.copyMemory(from: s.row(j), byteCount: stride)
+                return s.scales?[j] ?? 0
+            }
+            m.segments = [entry]
+            m.nextSegment += 1
+            m.nextRow += live.count
+        }
+        try publish(m)
+        for e in old.manifest.segments { for f in e.files { unlink(path + "/" + f) } }
+    }
+
+    private func writeSegment(id: Int, firstRow: Int, count: Int, records: [VectorRecord],
+                              fill: (Int, UnsafeMutableRawPointer) -> Float) throws -> SegmentEntry {
+        var e = SegmentEntry(id: id, firstRow: firstRow, rows: count, vectorsBytes: 0, vectorsSHA256: "",
+                             textBytes: 0, textSHA256: "", keywordsBytes: 0, keywordsSHA256: "")
+        let v = try SegmentWriter.write(path: path + "/" + e.vectorsFile, element: store.element, dimension: store.dimension,
+                                        firstRow: firstRow, rows: count, fill: fill)
+        e.vectorsBytes = v.bytes; e.vectorsSHA256 = v.sha256
+        let t = try writeSmallFile(path: path + "/" + e.textFile, bytes: try Zstd.compress(RecordCodec.encode(records)))
+        e.textBytes = t.bytes; e.textSHA256 = t.sha256
+        let kw = try writeSmallFile(path: path + "/" + e.keywordsFile,
+                                    bytes: try Zstd.compress(KeywordSegment(texts: records.map { $0.title.isEmpty ? $0.text : $0.title + "\n" + $0.text }).encode()))
+        e.keywordsBytes = kw.bytes; e.keywordsSHA256 = kw.sha256
+        return e
+    }
+
+    /// The commit point: MANIFEST replaced atomically (temp, fsync, rename, fsync directory).
+    private func publish(_ m: StoreManifest) throws {
+        var m = m
+        m.generation += 1
+        _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: m.encode())
+        store = try VectorStore(path: path, pool: pool)
+    }
+}

@@ -1,0 +1,137 @@
+// lai ask: answer a question from a knowledge base (hybrid retrieval + grounded prompt), or from stdin.
+import ArgumentParser
+import Foundation
+import LAICore
+
+struct Ask: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Answer a question from your knowledge base, citing its sources.",
+        discussion: """
+        Retrieves the k best chunks (vector search and BM25 keywords, fused by reciprocal rank), asks the chat
+        model to answer only from them with citations like [1], streams the answer, then lists the sources.
+        Text piped on stdin is extra context (cat notes.md | lai ask "what did we decide?"), or the question
+        when no QUESTION is given. Without a knowledge base, stdin alone is the source.
+        """)
+
+    @Argument(parsing: .remaining, help: "The question (default: stdin).") var question: [String] = []
+    @Option(help: "Knowledge base name (default: 'default' when it exists).") var kb: String?
+    @Option(help: "Chat model (GGUF file; default the demo SmolLM2).") var model: String?
+    @Option(name: .customLong("embed-model"), help: "Embedding model (default ~/.cache/lai/minilm); must be the one the knowledge base was built with.")
+    var embedModel: String?
+    @Option(name: .customShort("k"), help: "Number of sources.") var k = 5
+    @Flag(help: "Print one JSON object {answer, sources:[{path, lines, score, text}]}.") var json = false
+    @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false
+    @OptionGroup var sampling: SamplingOptions
+
+    func validate() throws {
+        if k < 1 || k > 100 { throw ValidationError("-k must be between 1 and 100") }
+    }
+
+    /// A source for the prompt and the output.
+    struct Source {
+        var label: String
+        var path: String
+        var lines: String
+        var score: Double
+        var text: String
+    }
+
+    func run() throws {
+        var text = question.joined(separator: " ")
+        var stdinText = ""
+        if !LineEditor.stdinIsTerminal {
+            stdinText = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if text.isEmpty { text = stdinText; stdinText = "" }
+        text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ValidationError("no question: give QUESTION or pipe it on stdin") }
+
+        var sources: [Source] = []
+        if !stdinText.isEmpty { sources.append(Source(label: "stdin", path: "stdin", lines: "", score: 0, text: stdinText)) }
+        let name = kb ?? KnowledgeBase.defaultName
+        let dir = try KnowledgeBase.directory(name)
+        if VectorStore.exists(at: dir) {
+            let store = try VectorStore(path: dir)
+            let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
+            for c in try Retriever(store: store, embedder: embedder).retrieve(text, k: k) {
+                let r = c.record
+                let lines = "\(r.lineRange.lowerBound)-\(r.lineRange.upperBound)"
+                var shown = r
+                shown.path = Self.display(r.path)
+                sources.append(Source(label: GroundedPrompt.label(shown) + (r.title.isEmpty ? "" : " (\(r.title))"),
+                                      path: r.path, lines: lines, score: c.score, text: r.text))
+            }
+        } else if kb != nil {
+            throw RAGError.noKnowledgeBase(name: name, path: dir)
+        } else if stdinText.isEmpty && !retrieveOnly {
+            throw RAGError.invalid("no knowledge base '\(name)' in \(KnowledgeBase.root) and no context on stdin; index files with: lai index PATH")
+        }
+
+        if retrieveOnly { return printSources(sources, answer: nil) }
+
+        let lm = try LanguageModel(path: model ?? laiCache + "/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+        var params = sampling.apply(to: SamplingParameters())
+        if sampling.temperature == nil { params.temperature = 0.2 }
+        if sampling.numPredict == nil { params.numPredict = 512 }
+        let ctx = lm.contextSize(requested: sampling.context)
+        let formatter = lm.chatFormatter()
+        // Fit the prompt: drop the weakest sources, then shorten the last one, until the answer has room.
+        let room = max(64, ctx - max(params.numPredict, 128))
+        var used = sources
+        var tokens: [Int32] = []
+        while true {
+            let msg = GroundedPrompt.userMessage(question: text, sources: used.map { PromptSource(label: $0.label, text: $0.text) })
+            let rendered = formatter.render([ChatMessage(role: "system", content: GroundedPrompt.system),
+                                             ChatMessage(role: "user", content: msg)], addGenerationPrompt: true)
+            tokens = lm.tokenizer.encode(rendered, addSpecial: true, parseSpecial: true)
+            if tokens.count <= room || used.isEmpty { break }
+            if used.count > 1 { used.removeLast() } else {
+                let t = used[0].text
+                used[0].text = String(t.prefix(max(0, t.count * room / max(tokens.count, 1) - 16)))
+                if used[0].text.isEmpty { used.removeAll() }
+            }
+        }
+        if used.count < sources.count && !json { Stderr.line("lai: \(sources.count - used.count) source(s) left out to fit the context window (\(ctx) tokens; --ctx for more)") }
+        let session = LlamaSession(model: lm.model, contextSize: ctx, pool: sampling.pool)
+        var sampler = Sampler(params)
+        var answer = ""
+        _ = try Generator(lm: lm, session: session).generate(prompt: tokens, sampler: &sampler) { piece in
+            answer += piece
+            if !json { Stdout.write(piece) }
+            return true
+        }
+        if json { return printSources(used, answer: answer) }
+        Stdout.write(answer.hasSuffix("\n") ? "\n" : "\n\n")
+        printSources(used, answer: nil)
+    }
+
+    /// A path as shown to people and the model: relative to the working directory when below it.
+    static func display(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
+    }
+
+    private func printSources(_ sources: [Source], answer: String?) {
+        if json {
+            var fields: [(String, JSON)] = []
+            if let a = answer { fields.append(("answer", .string(a))) }
+            fields.append(("sources", .array(sources.map { s in
+                .object([("path", .string(s.path)), ("lines", .string(s.lines)), ("score", .double(s.score)), ("text", .string(s.text))])
+            })))
+            print(JSON.object(fields).serialized())
+            return
+        }
+        if sources.isEmpty { print("(no sources)"); return }
+        if !retrieveOnly { print("Sources:") }
+        for (i, s) in sources.enumerated() {
+            if retrieveOnly {
+                print("[\(i + 1)] \(s.label)  score \(String(format: "%.4f", s.score))")
+                let preview = s.text.split(separator: "\n").prefix(3).joined(separator: " ").prefix(200)
+                print("    \(preview)")
+            } else {
+                print("[\(i + 1)] \(s.label)")
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+// lai index: build or update a knowledge base from files; list and remove knowledge bases.
+import ArgumentParser
+import Foundation
+import LAICore
+
+struct Index: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Index files into a knowledge base (incremental), list or remove knowledge bases.",
+        discussion: """
+        Walks PATHs (hidden and binary files skipped, .gitignore honoured), chunks text, Markdown, source, HTML
+        and PDF (with pdftotext) by structure, embeds the chunks and stores them in ~/.lai/kb/NAME (LAI_HOME
+        overrides ~/.lai). Indexing again updates the knowledge base: unchanged files are skipped, changed ones
+        replaced and removed ones deleted. Progress goes to stderr, the summary to stdout.
+        """)
+
+    @Argument(help: "Files and directories to index.") var paths: [String] = []
+    @Option(help: "Knowledge base name.") var kb: String = KnowledgeBase.defaultName
+    @Option(name: .customLong("embed-model"), help: "Embedding model: GGUF file or Hugging Face folder (default ~/.cache/lai/minilm).")
+    var embedModel: String?
+    @Option(help: "Only index files matching this glob (repeatable).") var include: [String] = []
+    @Option(help: "Skip paths matching this glob (repeatable).") var exclude: [String] = []
+    @Option(help: "Vector storage for a new knowledge base: f32 (default), f16 or int8.") var storage: String?
+    @Option(name: .customLong("chunk-tokens"), help: "Token budget per chunk (default: fits the embedder, at most 200).")
+    var chunkTokens: Int?
+    @Flag(help: "List knowledge bases.") var list = false
+    @Option(help: "Remove the knowledge base NAME.") var rm: String?
+    @Flag(help: "Rewrite the knowledge base without deleted rows.") var compact = false
+    @Flag(help: "Check every checksum of the knowledge base.") var verify = false
+    @Flag(help: "No progress on stderr.") var quiet = false
+    @Option(name: .customLong("commit-every"), help: .hidden) var commitEvery: Int?
+
+    func validate() throws {
+        let modes = [!paths.isEmpty, list, rm != nil, compact || verify].filter { $0 }.count
+        if modes != 1 { throw ValidationError("give PATHs to index, or one of --list, --rm NAME, --compact/--verify") }
+        if let s = storage, VectorElement(name: s) == nil { throw ValidationError("--storage must be f32, f16 or int8") }
+        if let c = chunkTokens, c < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
+    }
+
+    func run() throws {
+        if list { return try listAll() }
+        if let name = rm {
+            try KnowledgeBase.remove(name)
+            print("removed knowledge base '\(name)'")
+            return
+        }
+        let dir = try KnowledgeBase.directory(kb)
+        if compact || verify {
+            guard VectorStore.exists(at: dir) else { throw RAGError.noKnowledgeBase(name: kb, path: dir) }
+            if verify { try VectorStore(path: dir, verify: .full).verify(); print("\(kb): all checksums match") }
+            if compact {
+                let w = try VectorStoreWriter(path: dir)
+                let before = w.store.diskBytes
+                try w.compact()
+                print("\(kb): compacted, \(w.store.count) chunks, \(Formatting.bytes(before)) → \(Formatting.bytes(w.store.diskBytes))")
+            }
+            return
+        }
+        try indexPaths(dir)
+    }
+
+    private func listAll() throws {
+        let names = KnowledgeBase.names()
+        if names.isEmpty { print("no knowledge bases in \(KnowledgeBase.root) (create one with: lai index PATH)"); return }
+        print("NAME".padding(toLength: 20, withPad: " ", startingAt: 0) + "CHUNKS    FILES   SIZE        STORAGE  MODEL")
+        for n in names {
+            do {
+                let s = try VectorStore(path: KnowledgeBase.root + "/" + n)
+                let files = Set(try s.liveRecords().map(\.record.path)).count
+                print(n.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + String(s.count).padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + String(files).padding(toLength: 8, withPad: " ", startingAt: 0)
+                      + Formatting.bytes(s.diskBytes).padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + s.element.description.padding(toLength: 9, withPad: " ", startingAt: 0) + s.model)
+            } catch {
+                print(n.padding(toLength: 20, withPad: " ", startingAt: 0) + "error: \(error)")
+            }
+        }
+    }
+
+    private func indexPaths(_ dir: String) throws {
+        let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
+        let walk = try FileWalker(includes: include, excludes: exclude).walk(paths)
+        try FileManager.default.createDirectory(atPath: KnowledgeBase.root, withIntermediateDirectories: true)
+        let writer = try VectorStoreWriter(path: dir, create: StoreOptions(
+            model: embedder.modelName, dimension: embedder.dimension, element: storage.flatMap { VectorElement(name: $0) } ?? .f32, metric: .cosine))
+        if let s = storage.flatMap({ VectorElement(name: $0) }), s != writer.store.element {
+            Stderr.line("lai: \(kb) stores \(writer.store.element) vectors; --storage \(s) applies to new knowledge bases only")
+        }
+        let indexer = Indexer(writer: writer, embedder: embedder)
+        if let c = chunkTokens { indexer.chunker.maxTokens = c; indexer.chunker.overlapTokens = c / 6 }
+        if let c = commitEvery { indexer.commitEvery = max(1, c) }
+        let progress = ProgressLine(enabled: !quiet)
+        let summary = try indexer.run(walk) { p in progress.update(p) }
+        progress.finish()
+        // The first skipped files by name, the rest counted by reason.
+        for s in summary.skipped.prefix(10) { Stderr.line("lai: skipped \(s.path): \(s.reason)") }
+        if summary.skipped.count > 10 {
+            var reasons: [String: Int] = [:]
+            for s in summary.skipped.dropFirst(10) { reasons[s.reason, default: 0] += 1 }
+            Stderr.line("lai: skipped \(summary.skipped.count - 10) more: " + reasons.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        }
+        print("""
+        \(kb): \(summary.filesSeen) files: \(summary.added) added, \(summary.changed) changed, \(summary.unchanged) unchanged, \
+        \(summary.removed) removed, \(summary.skipped.count) skipped
+        \(summary.chunksAdded) chunks embedded (\(String(format: "%.1f", summary.chunksPerSecond)) chunks/s), \
+        \(summary.chunksDeleted) deleted\(summary.compacted ? ", compacted" : ""); \(summary.liveChunks) chunks in \
+        \(Formatting.bytes(writer.store.diskBytes)), \(String(format: "%.1f", summary.seconds)) s
+        """)
+    }
+}
+
+/// Progress on stderr: one rewritten line on a terminal, a plain line every few seconds otherwise.
+final class ProgressLine {
+    let enabled: Bool
+    let tty = isatty(2) == 1
+    var last = Date.distantPast
+    var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ p: IndexProgress) {
+        guard enabled else { return }
+        let now = Date()
+        let done = p.filesDone == p.filesTotal
+        guard done || now.timeIntervalSince(last) >= (tty ? 0.1 : 2) else { return }
+        last = now
+        let eta = p.eta.map { String(format: ", ETA %.0fs", $0) } ?? ""
+        let line = "indexing: \(p.filesDone)/\(p.filesTotal) files, \(p.chunksDone) chunks, "
+            + String(format: "%.1f chunks/s", p.chunksPerSecond) + eta
+        if tty {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + "  " + String(p.currentFile.suffix(40))).utf8))
+            shown = true
+        } else {
+            Stderr.line(line)
+        }
+    }
+
+    func finish() { if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+}
+
+/// `lai bench-vector`: exact-search speed of the vector store on random unit vectors (not a test; numbers
+/// depend on the machine and its load). Builds f32 and int8 stores from the same vectors, then reports open
+/// time, size on disk, single-query latency, batch QPS and the int8 store's recall@k against exact f32.
+struct VectorBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-vector", abstract: "Benchmark exact vector search.", shouldDisplay: false)
+
+    @Option(help: "Rows.") var rows = 100_000
+    @Option(help: "Dimensions.") var dim = 384
+    @Option(help: "k.") var k = 10
+    @Option(help: "Queries timed one at a time.") var single = 100
+    @Option(help: "Queries in the batch.") var batch = 1000
+    @Option(help: "Storage types to build, comma-separated.") var storage = "f32,int8"
+    @Option(help: "Directory for the stores (default: a temporary one, removed after).") var dir: String?
+    @Option(name: [.customShort("t"), .long], help: "Threads.") var threads: Int?
+    @Flag(help: "Reuse the stores in --dir when they have --rows rows (skip building).") var reuse = false
+
+    func run() throws {
+        let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
+        let root = dir ?? (NSTemporaryDirectory() + "lai-bench-vector-\(getpid())")
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: root) } }
+        let elements = storage.split(separator: ",").compactMap { VectorElement(name: String($0)) }
+        var rng = SeededRandom(seed: 42)
+        func unitVectors(_ n: Int) -> [Float] {
+            let dim = self.dim
+            var v = [Float](repeating: 0, count: n * dim)
+            var i = 0
+            while i < v.count {
+                let u1 = max(rng.unit(), 1e-300), u2 = rng.unit()
+                let r = (-2 * log(u1)).squareRoot()
+                v[i] = Float(r * cos(2 * .pi * u2)); if i + 1 < v.count { v[i + 1] = Float(r * sin(2 * .pi * u2)) }
+                i += 2
+            }
+            for r in 0..<n {
+                var s: Float = 0
+                for j in 0..<dim { s += v[r * dim + j] * v[r * dim + j] }
+                let inv = 1 / s.squareRoot()
+                for j in 0..<dim { v[r * dim + j] *= inv }
+            }
+            return v
+        }
+        let t0 = Date()
+        let existing = elements.allSatisfy { (try? VectorStore(path: root + "/" + $0.description))?.count == rows }
+        if !(reuse && existing) { try build(root, elements, unitVectors) }
+        print(String(format: "built %d × %d in %.1f s (%@)", rows, dim, Date().timeIntervalSince(t0), elements.map(\.description).joined(separator: ", ")))
+        rng = SeededRandom(seed: 7)  // queries independent of the rows, built or reused
+        try measure(root, elements, unitVectors(max(single, batch)), pool)
+    }
+
+    private func build(_ root: String, _ elements: [VectorElement], _ unitVectors: (Int) -> [Float]) throws {
+        var writers: [VectorStoreWriter] = []
+        for e in elements {
+            let p = root + "/" + e.description
+            try? FileManager.default.removeItem(atPath: p)
+            writers.append(try VectorStoreWriter(path: p, create: StoreOptions(model: "random", dimension: dim, element: e, metric: .dot)))
+        }
+        let part = 100_000
+        var done = 0
+        while done < rows {
+            let n = min(part, rows - done)
+            let v = unitVectors(n)
+            let recs = (0..<n).map { VectorRecord(text: "", path: "row \(done + $0)") }
+            for w in writers { try w.add(flat: v, recs); try w.commit() }
+            done += n
+        }
+        for w in writers { w.close() }
+    }
+
+    private func measure(_ root: String, _ elements: [VectorElement], _ queries: [Float], _ pool: ThreadPool) throws {
+        var exact: [[VectorHit]]?
+        for e in elements {
+            let p = root + "/" + e.description
+            var opens: [Double] = []
+            var store: VectorStore?
+            for _ in 0..<5 { let t = Date(); store = try VectorStore(path: p); opens.append(Date().timeIntervalSince(t)) }
+            guard let s = store else { continue }
+            var lat: [Double] = []
+            for i in 0..<single {
+                let q = Array(queries[(i * dim)..<((i + 1) * dim)])
+                let t = Date(); _ = try s.search(q, k: k, pool: pool); lat.append(Date().timeIntervalSince(t))
+            }
+            lat.sort()
+            let bq = Array(queries[0..<(batch * dim)])
+            let tb = Date()
+            let results = try s.search(batch: bq, k: k, pool: pool)
+            let bs = Date().timeIntervalSince(tb)
+            var recall = ""
+            if e == .f32 { exact = results } else if let ex = exact {
+                // recall@k of the single-query path (the int8 kernel + re-rank) against exact f32.
+                var hit = 0, tot = 0
+                for i in 0..<min(single, batch) {
+                    let q = Array(queries[(i * dim)..<((i + 1) * dim)])
+                    let got = Set(try s.search(q, k: k, pool: pool).map(\.row))
+                    hit += ex[i].filter { got.contains($0.row) }.count; tot += ex[i].count
+                }
+                var bhit = 0
+                for i in 0..<batch { let got = Set(results[i].map(\.row)); bhit += ex[i].filter { got.contains($0.row) }.count }
+                recall = String(format: ", recall@%d %.4f (single), %.4f (batch)", k, Double(hit) / Double(max(tot, 1)), Double(bhit) / Double(batch * k))
+            }
+            print(String(format: "%@ %d×%d: open %.2f ms (min of 5), %@ on disk; one query p50 %.2f ms p90 %.2f ms min %.2f ms; batch of %d: %.0f QPS%@",
+                         e.description, rows, dim, (opens.min() ?? 0) * 1000, Formatting.bytes(s.diskBytes), lat[lat.count / 2] * 1000,
+                         lat[lat.count * 9 / 10] * 1000, lat[0] * 1000, batch, Double(batch) / bs, recall))
+        }
+    }
+}
