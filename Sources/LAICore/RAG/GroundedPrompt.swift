@@ -14,15 +14,16 @@ package enum GroundedPrompt {
     If the sources do not contain the answer, say that the sources do not contain it; do not guess.
     """
 
-    /// The user message: numbered sources, then the question and a reminder of the rules.
+    /// The user message: numbered sources (their text only: small models copy file names and line
+    /// ranges into the answer instead of reading the text), then the question and the rules again.
     package static func userMessage(question: String, sources: [PromptSource]) -> String {
         var s = "Sources:\n\n"
         if sources.isEmpty { s += "(none)\n\n" }
         for (i, src) in sources.enumerated() {
-            s += "[\(i + 1)] \(src.label)\n\(src.text.trimmingCharacters(in: .whitespacesAndNewlines))\n\n"
+            s += "[\(i + 1)] \(src.text.trimmingCharacters(in: .whitespacesAndNewlines))\n\n"
         }
         s += "Question: \(question)\n\n"
-        s += "Answer from the sources above and cite them like [1]. If they do not contain the answer, say so."
+        s += "Answer in one or two sentences using the sources above, and cite them like [1]. If they do not contain the answer, say so."
         return s
     }
 
