@@ -159,9 +159,14 @@ ALWAYS_INLINE void NAME##_tile(int nb, const char *w, size_t ws, const char *a, 
 void lai_gemm_##NAME(int nb, const void *vw, size_t ws, int nr, const void *va, size_t as, int nc, float *out, size_t os) { \
     const char *w = vw, *a = va;                                                                             \
     if (nc == 1) {                                                                                           \
-        int r = 0;                                                                                           \
-        for (; r + 4 <= nr; r += 4) NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 4, 1);              \
-        for (; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);                      \
+        /* One row at a time: the weights stream through memory in order, which the prefetchers     */     \
+        /* follow best; generation is bound by that stream.                                          */     \
+        for (int r = 0; r < nr; r++) {                                                                       \
+            _mm_prefetch(w + (r + 2) * ws, _MM_HINT_T0);                                                     \
+            _mm_prefetch(w + (r + 2) * ws + 256, _MM_HINT_T0);                                               \
+            _mm_prefetch(w + (r + 2) * ws + 512, _MM_HINT_T0);                                               \
+            NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);                                       \
+        }                                                                                                    \
         return;                                                                                              \
     }                                                                                                        \
     int c = 0;                                                                                               \
