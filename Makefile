@@ -32,7 +32,7 @@ SMOLLM2_DERIVED := $(SMOLLM2_F16) $(foreach t,Q8_0 Q4_0 Q4_K_M,$(LAI_CACHE)/smol
 # all-MiniLM-L6-v2 converted from the wheel's safetensors folder by lai's converter.
 MINILM_GGUF := $(LAI_CACHE)/minilm/minilm-F32.gguf
 
-.PHONY: help deps build test fuzz models derived-models demo bench ppl install clean
+.PHONY: help deps build test fuzz models derived-models demo bench bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -42,6 +42,7 @@ help:
 	@echo "make models   download the demo models into $(LAI_CACHE) (checked by sha256)"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
 	@echo "make bench    speed benchmarks (lai bench on every SmolLM2 type, tokenizer speed)"
+	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
 	@echo "make clean    remove build products"
@@ -114,6 +115,11 @@ bench: derived-models
 	@LAI_THREADS=2 $(LAI) embed --bench ../shared/ref/embed-bench-paras.txt $(MINILM_GGUF) 2>&1 | tail -1
 	@echo "tokenizer speed (1 MB of English, one core):"
 	@swift test $(SWIFT_RELEASE) --filter TokenizerSpeed 2>&1 | grep -E "MB/s|MB in" || true
+
+# Exact search latency/QPS and int8 recall (compare with the faiss figures in ../shared/ref/EMBEDDINGS.md).
+bench-vector: build
+	LAI_THREADS=2 $(LAI) bench-vector --rows 100000
+	LAI_THREADS=2 $(LAI) bench-vector --rows 1000000
 
 # Perplexity on ../shared/ref/ppl-text.txt for every model llama.cpp measured (LLAMACPP.md "Quality").
 ppl: derived-models

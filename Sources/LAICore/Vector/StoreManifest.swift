@@ -20,7 +20,7 @@ package struct SegmentEntry: Sendable, Equatable {
     package var files: [String] { [vectorsFile, textFile, keywordsFile] }
 }
 
-/// The committed state of a store (the MANIFEST file). See docs/FORMATS-VECTOR.md.
+/// The committed state of a store (the MANIFEST file). See docs/FORMATS.md ("Vector store").
 package struct StoreManifest: Sendable, Equatable {
     /// Increases by one with every commit.
     package var generation = 0

@@ -22,7 +22,7 @@ package struct VectorRecord: Sendable, Equatable {
     }
 }
 
-/// The records of one segment: encoded as documented in docs/FORMATS-VECTOR.md ("text file").
+/// The records of one segment: encoded as documented in docs/FORMATS.md ("Vector store") ("text file").
 enum RecordCodec {
     static let magic = "LAITXT01"
 

@@ -3,7 +3,7 @@ import Foundation
 import LAIKernels
 
 /// A read-only view of `seg-NNNNNN.vec`: a 64-byte header, `rows` rows of `stride` bytes, and for int8 a
-/// table of one f32 scale per row. Layout in docs/FORMATS-VECTOR.md.
+/// table of one f32 scale per row. Layout in docs/FORMATS.md ("Vector store").
 final class VectorSegment: @unchecked Sendable {
     static let magic = Array("LAIVEC01".utf8)
     static let headerBytes = 64
