@@ -104,7 +104,8 @@ fuzz: deps models
 # not a terminal, one answer to what is piped in).
 demo: build models
 	$(LAI) create smollm2:135m -f Modelfiles/smollm2.Modelfile
-	$(LAI) run smollm2:135m
+	@if [ -t 0 ]; then $(LAI) run smollm2:135m; \
+	else echo "Why is the sky blue? Answer in two sentences." | $(LAI) run smollm2:135m --verbose; fi
 
 # Speed, as llama-bench measures it (compare with ../shared/ref/LLAMACPP.md; same machine kind, 2 threads).
 bench: derived-models
