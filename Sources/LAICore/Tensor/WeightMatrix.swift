@@ -63,22 +63,12 @@ package struct WeightMatrix: @unchecked Sendable {
     /// Whether products use the block kernels (else rows are dequantized to f32 first).
     package var hasKernel: Bool { Self.kernelTypes.contains(type) }
 
-    /// Row `r` as floats.
+    /// Row `r` as floats (ggml's dequantization, exactly).
     package func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         let row = data + r * rowBytes
-        switch type {
-        case .f32: out.update(from: row.assumingMemoryBound(to: Float.self), count: cols)
-        case .f16: for i in 0..<cols { out[i] = ReferenceKernels.h2f(row, 2 * i) }
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0:
-            var q = SIMD32<Int32>()
-            for b in 0..<(cols / 32) {
-                let (d, m) = ReferenceKernels.unpack(type, row, b, &q)
-                for j in 0..<32 { out[32 * b + j] = d * Float(q[j]) + m }
-            }
-        default:
-            // Validated at load (computeTypes ⊆ Dequantize.supported), so this cannot throw.
-            try? Dequantize.row(type, row, out, count: cols)
-        }
+        if type == .f32 { out.update(from: row.assumingMemoryBound(to: Float.self), count: cols); return }
+        // Validated at load (computeTypes ⊆ Dequantize.supported), so this cannot throw.
+        try? Dequantize.row(type, row, out, count: cols)
     }
 }
 
