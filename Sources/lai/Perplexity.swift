@@ -29,9 +29,8 @@ struct PerplexityCommand: ParsableCommand {
         let t0 = Date()
         let quiet = json
         if !quiet { Stderr.line("perplexity: \(tokens.count) tokens, \(tokens.count / context) chunks of \(context)") }
-        var line = ""
         let r = try Perplexity.compute(session: session, tokens: tokens, context: context, bos: lm.tokenizer.addBOS ? lm.tokenizer.bos : nil) { i, _, p in
-            if !quiet { line += "[\(i)]\(String(format: "%.4f", p)) "; FileHandle.standardError.write("[\(i)]\(String(format: "%.4f", p)) ".data(using: .utf8)!) }
+            if !quiet { FileHandle.standardError.write("[\(i)]\(String(format: "%.4f", p)) ".data(using: .utf8)!) }
         }
         let secs = Date().timeIntervalSince(t0)
         if json {

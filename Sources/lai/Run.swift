@@ -25,8 +25,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let resolved = try ModelResolution.resolve(model)
         let lm = try LanguageModel(path: resolved.path)
-        var params = sampling.apply(to: try ModelResolution.parameters(for: resolved))
-        if params.stop.isEmpty { params.stop = [] }
+        let params = sampling.apply(to: try ModelResolution.parameters(for: resolved))
         let ctxParam = resolved.parameters.first { $0.0 == "num_ctx" }.flatMap { Int($0.1) }
         let ctx = lm.contextSize(requested: sampling.context ?? ctxParam)
         let session = LlamaSession(model: lm.model, contextSize: ctx, pool: sampling.pool, useKernels: !portable)

@@ -110,7 +110,7 @@ package struct Generator {
             logits = try session.evaluate([tok], logits: .last)
         }
         let tail = pending + decoder.flush()
-        if !tail.isEmpty && stats.doneReason != "stop" { _ = emit(tail) } else if !tail.isEmpty && stops.allSatisfy({ !tail.contains($0) }) { _ = emit(tail) }
+        if !tail.isEmpty, stats.doneReason != "stop" || stops.allSatisfy({ !tail.contains($0) }) { _ = emit(tail) }
         stats.generatedTokens = produced
         stats.generateSeconds = Date().timeIntervalSince(tg0)
         return stats

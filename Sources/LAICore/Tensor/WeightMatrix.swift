@@ -136,13 +136,7 @@ package final class MatMul {
         let rowBlock = n == 1 ? max(4, (totalRows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 4 * 4) : 48
         let colBlock = 64
         let colTasks = (n + colBlock - 1) / colBlock
-        // Up to four jobs: row-task counts and their running sums, without allocating.
-        var rowTasks = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &rowTasks) { raw in
-            let rt = raw.bindMemory(to: Int.self)
-            for (i, j) in jobs.enumerated() { rt[i] = (j.w.rows + rowBlock - 1) / rowBlock }
-        }
-        let counts = [rowTasks.0, rowTasks.1, rowTasks.2, rowTasks.3]
+        let counts = jobs.map { ($0.w.rows + rowBlock - 1) / rowBlock }   // row tasks per job
         let perJob = counts.map { $0 * colTasks }
         let total = perJob.reduce(0, +)
         let kernels = useKernels
