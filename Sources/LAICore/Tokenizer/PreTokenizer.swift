@@ -17,6 +17,8 @@ package struct PreTokenizer: Sendable {
     package let addBOS: Bool
     /// The type has no BOS token (chatglm/glm4).
     package let noBOS: Bool
+    /// Gemma 4's type: the text is raw UTF-8 with spaces as ▁, not GPT-2 byte characters.
+    package let isSentencePieceStyle: Bool
     private let steps: [Step]
 
     enum Step: @unchecked Sendable {
@@ -27,6 +29,8 @@ package struct PreTokenizer: Sendable {
     static let gpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
     static let llama3Pattern = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let qwen2Pattern = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+    /// Qwen3.5: Qwen2's pattern with combining marks (\\p{M}) kept inside words.
+    static let qwen35Pattern = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let poroPattern = " ?[^(\\s|.,!?…。，、।۔،)]+"
     static let contractions = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
 
@@ -55,6 +59,9 @@ package struct PreTokenizer: Sendable {
         case "starcoder": return ["\\p{N}", gpt2Pattern]
         case "gpt2": return [gpt2Pattern]
         case "qwen2": return [qwen2Pattern]
+        case "qwen35": return [qwen35Pattern]
+        // SentencePiece-style BPE: no word splitting, only newlines apart (merges never cross them)
+        case "gemma4": return ["[^\\n]+|[\\n]+"]
         case "poro": return [poroPattern]
         case "viking": return [poroPattern, "\\p{N}"]
         case "tekken":
@@ -100,7 +107,9 @@ package struct PreTokenizer: Sendable {
         case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
              "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "exaone4":
             return ("gpt2", true, false, false, false)
-        case "qwen2", "deepseek-r1-qwen", "kormo", "megrez": return ("qwen2", false, false, false, false)
+        case "qwen2", "deepseek-r1-qwen", "kormo", "megrez", "f2llmv2": return ("qwen2", false, false, false, false)
+        case "qwen35": return ("qwen35", false, false, false, false)
+        case "gemma4", "granite-embed-multi-311m": return ("gemma4", true, false, false, false)
         case "stablelm2": return ("qwen2", true, false, false, false)
         case "hunyuan", "grok-2", "solar-open": return ("qwen2", false, false, false, false)
         case "dbrx": return ("dbrx", true, false, false, false)
@@ -131,7 +140,7 @@ package struct PreTokenizer: Sendable {
         "jina-v1-en", "jina-v2-code", "roberta-bpe", "exaone4", "qwen2", "deepseek-r1-qwen", "kormo", "megrez", "stablelm2",
         "hunyuan", "grok-2", "solar-open", "dbrx", "smaug-bpe", "poro-chat", "bloom", "gpt3-finnish", "glm4", "chatglm-bpe",
         "viking", "tekken", "exaone-moe", "chameleon", "gpt-4o", "llama4", "minimax-m2", "superbpe", "bailingmoe",
-        "bailingmoe2", "llada-moe", "seed-coder", "kimi-k2", "afmoe",
+        "bailingmoe2", "llada-moe", "seed-coder", "kimi-k2", "afmoe", "f2llmv2", "qwen35", "gemma4", "granite-embed-multi-311m",
     ]
 
     package init?(pre: String) {
@@ -139,6 +148,7 @@ package struct PreTokenizer: Sendable {
         name = pre.isEmpty ? "default" : pre
         patterns = PreTokenizer.patterns(forType: t)
         cleanSpaces = clean; ignoreMerges = ignore; addBOS = bos; self.noBOS = noBOS
+        isSentencePieceStyle = t == "gemma4"
         var steps: [Step] = []
         for p in patterns {
             switch p {

@@ -128,11 +128,31 @@ extension Tokenizer {
         var ids: [Int32] = []
         var prev: [Int32] = []
         var next: [Int32] = []
+        /// Byte offset of each initial symbol in the word, plus the word's length.
+        var starts: [Int32] = []
         var heap: [(key: UInt64, right: Int32, lid: Int32, rid: Int32)] = []
     }
 
     func encodeBPE(_ text: UnsafeBufferPointer<UInt8>, into out: inout [Int32], scratch: inout BPEScratch) {
         guard let pre = preTokenizer else { return }
+        if !byteLevel {
+            // SentencePiece-style BPE (llama.cpp's escape_whitespaces): spaces become ▁ before splitting
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(text.count + 16)
+            for b in text { if b == 0x20 { escaped.append(contentsOf: [0xE2, 0x96, 0x81]) } else { escaped.append(b) } }
+            escaped.withUnsafeBufferPointer { e in
+                let (cps, offs) = UnicodeText.codePoints(e)
+                for w in pre.split(cps) {
+                    let word = UnsafeBufferPointer(rebasing: e[offs[w.lowerBound]..<offs[w.upperBound]])
+                    // a run of newlines that is itself a token stays whole (llama.cpp's Gemma 4 fix)
+                    if word.allSatisfy({ $0 == 0x0A }), let id = textTable.find(UnsafeRawBufferPointer(word)) {
+                        out.append(id); continue
+                    }
+                    bpeWord(word, false, into: &out, &scratch)
+                }
+            }
+            return
+        }
         let (cps, offs) = UnicodeText.codePoints(text)
         let words = pre.split(cps)
         for w in words {
@@ -144,14 +164,27 @@ extension Tokenizer {
     /// Merges one word's bytes: lowest merge rank first, leftmost on ties (llama.cpp's llm_tokenizer_bpe_session).
     @inline(__always)
     func bpeWord(_ word: UnsafeBufferPointer<UInt8>, _ ignoreMerges: Bool, into out: inout [Int32], _ s: inout BPEScratch) {
-        let n = word.count
-        if n == 0 { return }
+        if word.isEmpty { return }
         if ignoreMerges, let id = rawTable.find(UnsafeRawBufferPointer(word)) { out.append(id); return }
-        if n == 1 { let t = byteTokens[Int(word[0])]; if t >= 0 { out.append(t) }; return }
+        if byteLevel && word.count == 1 { let t = byteTokens[Int(word[0])]; if t >= 0 { out.append(t) }; return }
         s.ids.removeAll(keepingCapacity: true); s.prev.removeAll(keepingCapacity: true); s.next.removeAll(keepingCapacity: true)
-        s.heap.removeAll(keepingCapacity: true)
+        s.heap.removeAll(keepingCapacity: true); s.starts.removeAll(keepingCapacity: true)
+        if byteLevel {
+            // one symbol per byte: its GPT-2 character's token
+            for i in 0..<word.count { s.ids.append(byteTokens[Int(word[i])]); s.starts.append(Int32(i)) }
+        } else {
+            // one symbol per UTF-8 character: its token, or -1 (falls back to <0xNN> bytes at the end)
+            var i = 0
+            while i < word.count {
+                let len = min(word.count - i, UnicodeText.utf8Length(word[i]))
+                s.ids.append(textTable.find(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: word[i..<(i + len)]))) ?? -1)
+                s.starts.append(Int32(i))
+                i += len
+            }
+        }
+        let n = s.ids.count
+        s.starts.append(Int32(word.count))
         for i in 0..<n {
-            s.ids.append(byteTokens[Int(word[i])])
             s.prev.append(Int32(i - 1))
             s.next.append(i == n - 1 ? -1 : Int32(i + 1))
         }
@@ -185,7 +218,7 @@ extension Tokenizer {
             }
             return top
         }
-        for i in 1..<n { push(Int32(i - 1), Int32(i), &s) }
+        for i in stride(from: 1, to: n, by: 1) { push(Int32(i - 1), Int32(i), &s) }
         while !s.heap.isEmpty {
             let b = pop(&s)
             let l = Int(Int32(truncatingIfNeeded: b.key & 0xFFFF_FFFF)), r = Int(b.right)
@@ -203,7 +236,13 @@ extension Tokenizer {
         var i: Int32 = 0
         while i >= 0 {
             let id = s.ids[Int(i)]
-            if id >= 0 { out.append(id) }
+            if id >= 0 {
+                out.append(id)
+            } else if id == -1 && !byteLevel {
+                for j in Int(s.starts[Int(i)])..<Int(s.starts[Int(i) + 1]) where byteTokens[Int(word[j])] >= 0 {
+                    out.append(byteTokens[Int(word[j])])
+                }
+            }
             i = s.next[Int(i)]
         }
     }

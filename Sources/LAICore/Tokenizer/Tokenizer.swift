@@ -28,6 +28,9 @@ package final class Tokenizer: @unchecked Sendable {
     package let kind: Kind
     /// The BPE word splitter (nil for SentencePiece and WordPiece).
     package let preTokenizer: PreTokenizer?
+    /// BPE over GPT-2 byte characters (true), or SentencePiece-style BPE over raw UTF-8 with spaces written
+    /// as ▁ and `<0xNN>` byte fallback (Gemma 4's `gemma4` model; llama.cpp's `escape_whitespaces`).
+    package let byteLevel: Bool
 
     package var vocabularySize: Int { attrs.count }
     package var bos: Int32?
@@ -80,6 +83,7 @@ package final class Tokenizer: @unchecked Sendable {
         // Per-model defaults (llama.cpp's load()).
         var pre: PreTokenizer? = nil
         var clean = false
+        var byteLevel = true
         switch model {
         case "gpt2":
             kind = .bpe
@@ -90,6 +94,15 @@ package final class Tokenizer: @unchecked Sendable {
             clean = p.cleanSpaces
             addBOS = p.addBOS; addEOS = false; addSep = false; addSpacePrefix = false
             if p.noBOS { bos = nil }
+            if p.isSentencePieceStyle { byteLevel = false }
+        case "gemma4":
+            // llama.cpp: BPE with the gemma4 splitter whatever tokenizer.ggml.pre says, no default special ids
+            kind = .bpe
+            let p = PreTokenizer(pre: "gemma4")!
+            pre = p
+            clean = p.cleanSpaces
+            byteLevel = false
+            addBOS = true; addEOS = false; addSep = false; addSpacePrefix = false
         case "llama":
             kind = .spm
             bos = 1; eos = 2; unk = 0
@@ -104,6 +117,7 @@ package final class Tokenizer: @unchecked Sendable {
         }
         preTokenizer = pre
         cleanSpaces = clean
+        self.byteLevel = byteLevel
         if let v = md.bool("tokenizer.ggml.add_space_prefix") { addSpacePrefix = v }
 
         // Token texts (empty ones renamed like llama.cpp), scores, types.
@@ -152,6 +166,8 @@ package final class Tokenizer: @unchecked Sendable {
         }
 
         try loadSpecialIDs(md)
+        // llama.cpp forces BOS on for Gemma 4 whatever add_bos_token says (its PR 21500)
+        if !byteLevel && bos != nil { addBOS = true }
         detectSpecialTokens(md)
         if kind == .bpe { try loadBPE(md) }
         if kind == .spm { loadSPMBytes() }
@@ -267,22 +283,26 @@ package final class Tokenizer: @unchecked Sendable {
             throw TokenizerError.missingKey(path: path, key: "tokenizer.ggml.merges")
         }
         let n = attrs.count
-        for b in 0..<256 {
-            var s: [UInt8] = []
-            UnicodeText.appendUTF8(UnicodeText.byteToCodePoint[b], to: &s)
-            byteTokens[b] = textTable.find(s) ?? -1
+        if byteLevel {
+            for b in 0..<256 {
+                var s: [UInt8] = []
+                UnicodeText.appendUTF8(UnicodeText.byteToCodePoint[b], to: &s)
+                byteTokens[b] = textTable.find(s) ?? -1
+            }
+        } else {
+            loadByteFallback(unknown: nil)
         }
         // raw bytes of every token whose text is made of GPT-2 byte characters
         var raw = ByteStringTable(capacity: n)
         var buf: [UInt8] = []
-        textBytes.withUnsafeBufferPointer { tb in
+        if byteLevel { textBytes.withUnsafeBufferPointer { tb in
             for i in 0..<n {
                 buf.removeAll(keepingCapacity: true)
                 if decodeByteLevel(UnsafeBufferPointer(rebasing: tb[textStarts[i]..<textStarts[i + 1]]), into: &buf) {
                     buf.withUnsafeBytes { raw.insert($0, id: Int32(i)) }
                 }
             }
-        }
+        } }
         rawTable = raw
         var pairs = PairTable(capacity: m.count)
         var rank: Int32 = 0
@@ -314,10 +334,15 @@ package final class Tokenizer: @unchecked Sendable {
 
     /// SentencePiece byte fallback: `<0xNN>`, else the single byte as text (llama.cpp's byte_to_token).
     private func loadSPMBytes() {
+        loadByteFallback(unknown: unk)
+    }
+
+    /// `<0xNN>` byte tokens (SentencePiece also accepts the raw byte as a token, then UNK).
+    private func loadByteFallback(unknown: Int32?) {
         let hex = Array("0123456789ABCDEF".utf8)
         for b in 0..<256 {
             let name: [UInt8] = [0x3C, 0x30, 0x78, hex[b >> 4], hex[b & 15], 0x3E]
-            byteTokens[b] = textTable.find(name) ?? textTable.find([UInt8(b)]) ?? unk ?? -1
+            byteTokens[b] = textTable.find(name) ?? (kind == .spm ? textTable.find([UInt8(b)]) : nil) ?? unknown ?? -1
         }
     }
 
@@ -335,11 +360,11 @@ package final class Tokenizer: @unchecked Sendable {
                 pieceBytesFlat.append(contentsOf: text)
             } else if a.contains(.normal) {
                 switch kind {
-                case .bpe:
+                case .bpe where byteLevel:
                     tmp.removeAll(keepingCapacity: true)
                     let ok = text.withUnsafeBufferPointer { decodeByteLevel($0, into: &tmp) }
                     if ok { pieceBytesFlat.append(contentsOf: tmp) } else { pieceBytesFlat.append(contentsOf: unknownBytePiece(text)) }
-                case .spm, .wpm:
+                case .bpe, .spm, .wpm:
                     // ▁ (E2 96 81) → space
                     var j = text.startIndex
                     while j < text.endIndex {
@@ -348,7 +373,7 @@ package final class Tokenizer: @unchecked Sendable {
                         } else { pieceBytesFlat.append(text[j]); j += 1 }
                     }
                 }
-            } else if a.contains(.byte), kind != .bpe {
+            } else if a.contains(.byte), kind != .bpe || !byteLevel {
                 // <0xNN>
                 if text.count == 6, let v = UInt8(String(decoding: text.dropFirst(3).prefix(2), as: UTF8.self), radix: 16) {
                     pieceBytesFlat.append(v)

@@ -16,7 +16,7 @@ package enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .missingKey(path, key):
             return "\(path): vocabulary has no usable '\(key)'"
         case let .unsupportedModel(path, model):
-            return "\(path): tokenizer model '\(model)' is not supported (lai supports gpt2, llama, bert)"
+            return "\(path): tokenizer model '\(model)' is not supported (lai supports gpt2, gemma4, llama, bert)"
         case let .unsupportedPreTokenizer(path, pre):
             return "\(path): unknown pre-tokenizer '\(pre)' (tokenizer.ggml.pre)"
         case let .invalid(path, message):

@@ -129,6 +129,16 @@ func divergence(_ text: String, want: [Int32], got: [Int32]) -> String {
         #expect(tok.decode(ids, skipSpecial: true) == " hello world!")
     }
 
+    /// Gemma 4: SentencePiece-style BPE (▁ for spaces, raw UTF-8, <0xNN> fallback); llama.cpp forces BOS on.
+    @Test func gemma4SpacesAndBOS() throws {
+        let path = Fixtures.vocab.appendingPathComponent("ggml-vocab-gemma-4.gguf").path
+        let tok = try Tokenizer(gguf: try GGUFFile(path: path))
+        #expect(!tok.byteLevel && tok.addBOS)
+        let ids = tok.encode(" Hello  world\n\n🤖", addSpecial: true)
+        #expect(ids.first == tok.bos)
+        #expect(tok.decode(ids, skipSpecial: true) == " Hello  world\n\n🤖")
+    }
+
     @Test func missingVocabularyIsOneLineError() throws {
         // A GGUF without tokenizer keys: write one with the GGUF writer.
         let dir = try Fixtures.tempDir()
