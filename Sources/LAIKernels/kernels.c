@@ -451,7 +451,9 @@ void lai_f32_to_f16(const float *x, void *vy, int n) {
 }
 
 void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
-                       float scale, float *out, void *scratch) {
+                       float scale, float softcap, float *out, void *scratch) {
+    // ggml: with a softcap, s = cap * tanh(s * scale / cap)
+    if (softcap != 0.0f) scale /= softcap;
     uint16_t *qh = scratch, *acc = (uint16_t *)scratch + hd;
     lai_f32_to_f16(q, qh, hd);
     memset(acc, 0, (size_t)hd * 2);
@@ -462,6 +464,7 @@ void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_s
         float s = dot_f16_ggml(kj, qh, hd);
         int i;
         s *= scale;
+        if (softcap != 0.0f) s = softcap * tanhf(s);
         const float Mold = M;
         float ms = 1.0f, vs = 1.0f;
         if (s > M) {
@@ -563,7 +566,7 @@ void lai_f32_to_f16(const float *x, void *y, int n) { (void)x; (void)y; (void)n;
 void lai_swiglu(float *gate, const float *up, int n) { (void)gate; (void)up; (void)n; }
 void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox) { (void)x; (void)heads; (void)head_dim; (void)dims; (void)cs; (void)neox; }
 void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
-                       float scale, float *out, void *scratch) {
-    (void)q; (void)k; (void)v; (void)kv_stride; (void)n; (void)hd; (void)scale; (void)out; (void)scratch;
+                       float scale, float softcap, float *out, void *scratch) {
+    (void)q; (void)k; (void)v; (void)kv_stride; (void)n; (void)hd; (void)scale; (void)softcap; (void)out; (void)scratch;
 }
 #endif

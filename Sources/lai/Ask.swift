@@ -93,7 +93,7 @@ struct Ask: ParsableCommand {
             }
         }
         if used.count < sources.count && !json { Stderr.line("lai: \(sources.count - used.count) source(s) left out to fit the context window (\(ctx) tokens; --ctx for more)") }
-        let session = LlamaSession(model: lm.model, contextSize: ctx, pool: sampling.pool)
+        let session = DecoderSession(model: lm.model, contextSize: ctx, pool: sampling.pool)
         var sampler = Sampler(params)
         var answer = ""
         _ = try Generator(lm: lm, session: session).generate(prompt: tokens, sampler: &sampler) { piece in

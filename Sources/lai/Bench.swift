@@ -38,9 +38,9 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
-        let m = try LlamaModel(path: model)
+        let m = try DecoderModel(path: model)
         m.file.file.adviseWillNeed()
-        let session = LlamaSession(model: m, contextSize: max(nPrompt, nGen) + 1, batchCapacity: batch, pool: pool, useKernels: !portable)
+        let session = DecoderSession(model: m, contextSize: max(nPrompt, nGen) + 1, batchCapacity: batch, pool: pool, useKernels: !portable)
         var rng = SystemRandomNumberGenerator()
         let vocab = Int32(m.config.vocabulary)
         // Warm-up (pages in the weights), as llama-bench does.

@@ -25,7 +25,7 @@ struct PerplexityCommand: ParsableCommand {
         let text = String(decoding: data, as: UTF8.self)
         let tokens = lm.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
         let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
-        let session = LlamaSession(model: lm.model, contextSize: context, batchCapacity: context, pool: pool)
+        let session = DecoderSession(model: lm.model, contextSize: context, batchCapacity: context, pool: pool)
         let t0 = Date()
         let quiet = json
         if !quiet { Stderr.line("perplexity: \(tokens.count) tokens, \(tokens.count / context) chunks of \(context)") }

@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
         let params = sampling.apply(to: try ModelResolution.parameters(for: resolved))
         let ctxParam = resolved.parameters.first { $0.0 == "num_ctx" }.flatMap { Int($0.1) }
         let ctx = lm.contextSize(requested: sampling.context ?? ctxParam)
-        let session = LlamaSession(model: lm.model, contextSize: ctx, pool: sampling.pool, useKernels: !portable)
+        let session = DecoderSession(model: lm.model, contextSize: ctx, pool: sampling.pool, useKernels: !portable)
         let formatter = lm.chatFormatter(overrideTemplate: resolved.template)
         if verbose, let why = formatter.fallbackReason { Stderr.line("lai: chat template: \(why)") }
         let systemPrompt = system ?? resolved.system
@@ -181,7 +181,7 @@ struct Run: ParsableCommand {
 /// The conversation: messages so far, the tokens in the KV cache, and the sampler.
 struct ChatState {
     let lm: LanguageModel
-    let session: LlamaSession
+    let session: DecoderSession
     let formatter: ChatFormatter
     var system: String?
     let raw: Bool
@@ -190,7 +190,7 @@ struct ChatState {
     /// Tokens whose keys and values are in the session's cache, in order.
     var cached: [Int32] = []
 
-    init(lm: LanguageModel, session: LlamaSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
+    init(lm: LanguageModel, session: DecoderSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
         self.lm = lm; self.session = session; self.formatter = formatter; self.system = system; self.raw = raw
         sampler = Sampler(params)
     }

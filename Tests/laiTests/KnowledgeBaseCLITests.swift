@@ -92,8 +92,8 @@ enum KB {
         #expect(none.status == 1 && none.stderr.contains("no knowledge base"), "\(none.stderr)")
     }
 
-    @Test func askAnswersWithSmolLM2() throws {
-        guard FileManager.default.fileExists(atPath: CLI.smolLM2) else { return }
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.smolLM2), "needs the demo model (make models)"))
+    func askAnswersWithSmolLM2() throws {
         let home = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: home) }
         let env = KB.env(home)
         #expect(try CLI.run(["index", KB.corpus], env: env).status == 0)

@@ -41,7 +41,7 @@ package final class Embedder: TextEmbedder {
 
     private enum Backend {
         case bert(BertEncoder)
-        case decoder(LlamaSession)
+        case decoder(DecoderSession)
     }
 
     /// Opens a GGUF file (architecture bert, llama or qwen2) or a Hugging Face BERT folder; a folder is
@@ -71,9 +71,9 @@ package final class Embedder: TextEmbedder {
             dimension = model.config.embedding
             maxTokens = model.config.context
             pooling = model.config.pooling
-        case _ where LlamaConfig.architectures.contains(arch):
-            let model = try LlamaModel(file: file)
-            let session = LlamaSession(model: model, contextSize: min(model.config.trainedContext, 4096), batchCapacity: 512, pool: pool)
+        case _ where Architectures.isDecoder(arch):
+            let model = try DecoderModel(file: file)
+            let session = DecoderSession(model: model, contextSize: min(model.config.trainedContext, 4096), batchCapacity: 512, pool: pool)
             backend = .decoder(session)
             dimension = model.config.embedding
             maxTokens = session.contextSize

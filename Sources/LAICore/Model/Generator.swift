@@ -18,7 +18,7 @@ package struct GenerationStats: Sendable {
 /// A model ready to talk: the weights, the tokenizer and the chat formatter, from one GGUF file.
 package final class LanguageModel: @unchecked Sendable {
     package let file: GGUFFile
-    package let model: LlamaModel
+    package let model: DecoderModel
     package let tokenizer: Tokenizer
     package let chatTemplateSource: String?
     package let loadSeconds: Double
@@ -26,7 +26,7 @@ package final class LanguageModel: @unchecked Sendable {
     package init(path: String) throws {
         let t0 = Date()
         file = try GGUFFile(path: path)
-        model = try LlamaModel(file: file)
+        model = try DecoderModel(file: file)
         tokenizer = try Tokenizer(gguf: file)
         chatTemplateSource = file.metadata.string("tokenizer.chat_template")
         file.file.adviseWillNeed()
@@ -49,9 +49,9 @@ package final class LanguageModel: @unchecked Sendable {
 /// Runs generation on a session: appends prompt tokens, then samples until a stop condition.
 package struct Generator {
     package let lm: LanguageModel
-    package let session: LlamaSession
+    package let session: DecoderSession
 
-    package init(lm: LanguageModel, session: LlamaSession) { self.lm = lm; self.session = session }
+    package init(lm: LanguageModel, session: DecoderSession) { self.lm = lm; self.session = session }
 
     /// Evaluates `prompt` after what the session already holds, then generates. `emit` receives text as
     /// it becomes final (never half a UTF-8 character, never part of a stop sequence) and returns false

@@ -14,7 +14,7 @@ package enum Perplexity {
     /// Splits `tokens` into `tokens.count / context` chunks of `context` tokens (the rest is dropped), runs
     /// each from an empty cache (the first token replaced by BOS when the model adds one) and scores the
     /// predictions of tokens `context/2 + 1 ..< context`, exactly as llama.cpp's `perplexity()`.
-    package static func compute(session: LlamaSession, tokens: [Int32], context: Int, bos: Int32?,
+    package static func compute(session: DecoderSession, tokens: [Int32], context: Int, bos: Int32?,
                                 progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> PerplexityResult {
         let nChunks = tokens.count / context
         guard nChunks > 0 else {

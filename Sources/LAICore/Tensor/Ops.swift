@@ -25,6 +25,43 @@ package enum Ops {
         for i in 0..<n { out[i] = out[i] * scale * w[i] + b[i] }
     }
 
+    /// LayerNorm without a bias (Falcon-style models that ship only a weight).
+    package static func layerNormNoBias(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ n: Int, eps: Float) {
+        var sum: Double = 0
+        for i in 0..<n { sum += Double(x[i]) }
+        let mean = Float(sum / Double(n))
+        var sum2: Double = 0
+        for i in 0..<n { let v = x[i] - mean; out[i] = v; sum2 += Double(v * v) }
+        let variance = Float(sum2 / Double(n))
+        let scale = 1 / (variance + eps).squareRoot()
+        for i in 0..<n { out[i] = out[i] * scale * w[i] }
+    }
+
+    /// ggml's GELU table: the tanh GELU of every f16 value, rounded to f16 (index = the f16 bit pattern).
+    package static let geluF16Table: [Float] = (0..<65536).map { bits in
+        let x = Float(Float16(bitPattern: UInt16(bits)))
+        let c: Float = 0.7978845608028654
+        return Float(Float16(0.5 * x * (1 + tanhf(c * x * (1 + 0.044715 * x * x)))))
+    }
+
+    /// GELU as ggml computes it on CPU: x ≤ -10 → 0, x ≥ 10 → x, else the table entry of x rounded to f16.
+    @inline(__always)
+    package static func geluGGML(_ x: Float, _ table: UnsafePointer<Float>) -> Float {
+        if x <= -10 { return 0 }
+        if x >= 10 { return x }
+        return table[Int(Float16(x).bitPattern)]
+    }
+
+    /// gate ← gelu(gate) × up (GeGLU, ggml_vec_geglu_f32).
+    package static func geglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int, table: UnsafePointer<Float>) {
+        for i in 0..<n { gate[i] = geluGGML(gate[i], table) * up[i] }
+    }
+
+    /// x ← gelu(x) (ggml_vec_gelu_f32).
+    package static func geluInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, table: UnsafePointer<Float>) {
+        for i in 0..<n { x[i] = geluGGML(x[i], table) }
+    }
+
     /// The cos/sin table of RoPE for one position, computed as ggml's rope cache (theta multiplied
     /// step by step by theta_scale in Float, cosf/sinf), `dims / 2` pairs.
     package static func ropeCache(_ cache: UnsafeMutablePointer<Float>, position: Int, dims: Int, base: Float, freqScale: Float) {
@@ -75,7 +112,8 @@ package enum Ops {
     }
 
     /// Portable twin of `lai_attention_f16`: one head, one query, over `n` f16 cached positions.
-    package static func attentionF16Reference(_ q: UnsafePointer<Float>, k: UnsafeRawPointer, v: UnsafeRawPointer, kvStride: Int, n: Int, hd: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
+    package static func attentionF16Reference(_ q: UnsafePointer<Float>, k: UnsafeRawPointer, v: UnsafeRawPointer, kvStride: Int, n: Int, hd: Int, scale: Float, softcap: Float = 0, out: UnsafeMutablePointer<Float>) {
+        let scale = softcap != 0 ? scale / softcap : scale
         let qh = (0..<hd).map { Float(Float16(q[$0])) }
         var acc = [Float](repeating: 0, count: hd)
         var S: Float = 0, M = -Float.infinity
@@ -84,6 +122,7 @@ package enum Ops {
             var s: Float = 0
             for i in 0..<hd { s += ReferenceKernels.h2f(kj, 2 * i) * qh[i] }
             s *= scale
+            if softcap != 0 { s = softcap * tanhf(s) }
             let mOld = M
             var ms: Float = 1, vs: Float = 1
             if s > M {

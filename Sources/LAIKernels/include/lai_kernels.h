@@ -59,7 +59,7 @@ void lai_f32_to_f16(const float *x, void *y, int n);
 /// k and v point at position 0 of this head; rows are kv_stride bytes apart; out gets hd floats.
 /// scratch must hold 2*hd f16 values.
 void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
-                       float scale, float *out, void *scratch);
+                       float scale, float softcap, float *out, void *scratch);
 
 /// gate[i] = silu(gate[i]) * up[i] with ggml's vectorized expf approximation (max error ~1.5 ulp), so
 /// results equal llama.cpp's bit for bit.

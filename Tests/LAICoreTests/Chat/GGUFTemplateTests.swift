@@ -31,7 +31,7 @@ import LAICore
 
     @Test func qwen2VocabTemplateAddsItsDefaultSystemPrompt() throws {
         let path = Fixtures.vocab.appendingPathComponent("ggml-vocab-qwen2.gguf").path
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing (../shared/vocab)")
         let source = try #require(try GGUFFile(path: path).metadata.string("tokenizer.chat_template"))
         let text = try ChatTemplate(source: source).render(messages: [ChatMessage(role: "user", content: "Hi")],
                                                            addGenerationPrompt: true, bosToken: "", eosToken: "")

@@ -15,8 +15,8 @@ import LAICore
     @Test(arguments: [0, 1, 2])
     func q4_1LogitsMatchLlamaCpp(prompt: Int) throws {
         let ref = try Reference.greedy().filter { $0.model.contains("Q4_1") }[prompt]
-        let model = try LlamaModel(path: Fixtures.smolLM2)
-        let s = LlamaSession(model: model, contextSize: 512)
+        let model = try DecoderModel(path: Fixtures.smolLM2)
+        let s = DecoderSession(model: model, contextSize: 512)
         let logits = try s.evaluate(ref.promptIDs)
         let expected = try Reference.npyFloats("logits-Q4_1-p\(prompt).npy")
         var maxDiff: Float = 0
@@ -33,8 +33,8 @@ import LAICore
     @Test(arguments: [0, 1, 2])
     func q4_1GreedyMatchesLlamaCpp(prompt: Int) throws {
         let ref = try Reference.greedy().filter { $0.model.contains("Q4_1") }[prompt]
-        let model = try LlamaModel(path: Fixtures.smolLM2)
-        let s = LlamaSession(model: model, contextSize: 512)
+        let model = try DecoderModel(path: Fixtures.smolLM2)
+        let s = DecoderSession(model: model, contextSize: 512)
         var logits = try s.evaluate(ref.promptIDs)
         var out: [Int32] = []
         for _ in 0..<ref.generatedIDs.count {
@@ -55,8 +55,8 @@ extension LlamaReferenceTests {
     @Test(arguments: [0, 1, 2])
     func f16LogitsAndGreedyMatchLlamaCpp(prompt p: Int) throws {
         let ref = try Reference.greedy().filter { $0.model.contains("F16") }[p]
-        let model = try LlamaModel(path: Fixtures.smolLM2F16)
-        let s = LlamaSession(model: model, contextSize: 512)
+        let model = try DecoderModel(path: Fixtures.smolLM2F16)
+        let s = DecoderSession(model: model, contextSize: 512)
         let logits = try s.evaluate(ref.promptIDs)
         let expected = try Reference.npyFloats("logits-F16-p\(p).npy")
         var maxDiff: Float = 0
@@ -78,7 +78,7 @@ extension LlamaReferenceTests {
         let text = try String(contentsOf: Fixtures.ref.appendingPathComponent("ppl-text.txt"), encoding: .utf8)
         let tokens = lm.tokenizer.encode(text, addSpecial: true)
         #expect(tokens.count == 7639)  // llama.cpp's count
-        let s = LlamaSession(model: lm.model, contextSize: 512)
+        let s = DecoderSession(model: lm.model, contextSize: 512)
         let r = try Perplexity.compute(session: s, tokens: tokens, context: 512, bos: nil)
         print("PPL \(type): \(r.perplexity) ± \(r.error) (llama.cpp \(expected))")
         #expect(r.chunks == 14 && r.scoredTokens == 14 * 255)

@@ -1,4 +1,4 @@
-// Tiny random llama and qwen2 models written as GGUF, run through LlamaSession and through a plain
+// Tiny random llama and qwen2 models written as GGUF, run through DecoderSession and through a plain
 // float64 transformer written here from the papers' equations (RoPE, RMSNorm, GQA, SwiGLU).
 import Foundation
 import Testing
@@ -105,14 +105,14 @@ import LAICore
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (path, w) = try Self.writeModel(arch: arch, dir: dir, seed: arch == "llama" ? 1 : 2)
-        let model = try LlamaModel(path: path)
-        #expect(model.config.ropeNeox == (arch == "qwen2"))
+        let model = try DecoderModel(path: path)
+        #expect(model.config.rope.neox == (arch == "qwen2"))
         let tokens = [3, 17, 42, 5, 9, 60, 1]
         for useKernels in [true, false] {
             // Whole prompt in one batch, and then token by token: both must give the same answer.
-            let s = LlamaSession(model: model, contextSize: 32, useKernels: useKernels)
+            let s = DecoderSession(model: model, contextSize: 32, useKernels: useKernels)
             let batch = Array(try s.evaluate(tokens.map(Int32.init)))
-            let s2 = LlamaSession(model: model, contextSize: 32, batchCapacity: 1, useKernels: useKernels)
+            let s2 = DecoderSession(model: model, contextSize: 32, batchCapacity: 1, useKernels: useKernels)
             var last: [Float] = []
             for t in tokens { last = Array(try s2.evaluate([Int32(t)])) }
             let ref = Self.reference(w, tokens: tokens, neox: arch == "qwen2", bias: arch == "qwen2")

@@ -49,10 +49,10 @@ func divergence(_ text: String, want: [Int32], got: [Int32]) -> String {
     }
 
     /// decode(encode(x)) == x for the byte-level BPE vocabularies (lossless); clean_spaces ones skip texts it rewrites.
-    @Test(arguments: VocabCases.all)
+    @Test(arguments: VocabCases.all.filter { !$0.hasSuffix("-spm.gguf") && !$0.hasSuffix("-bert-bge.gguf") })
     func bpeRoundTrip(_ path: String) throws {
         let tok = try Tokenizer(gguf: try GGUFFile(path: path))
-        guard tok.kind == .bpe else { return }
+        try #require(tok.kind == .bpe, "\(path) is not a BPE vocabulary")
         let v = try VocabCases.load(path)
         let extra = ["Hello world", "naïve café — 東京 🤖🚀 ❤️", "def f(x):\n\treturn x**2  # ok\n\n", "  lots   of\r\n spaces  ",
                      "\u{0}\u{1}\u{7F} bytes", "ﬁ ﬂ Ⅷ ①②", "Ünïcödé ÀÉÎÕÜ", String(repeating: "a", count: 3000)]

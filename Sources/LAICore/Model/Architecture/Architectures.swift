@@ -1,0 +1,21 @@
+// Architectures: the one registry of model architectures lai runs, by GGUF `general.architecture`.
+
+package enum Architectures {
+    /// Decoder families, each a file in Families/. Adding a family: write the file, add it here.
+    static let decoderFamilies: [any DecoderFamily.Type] = [
+        LlamaFamily.self, GraniteFamily.self, Qwen2Family.self, Qwen3Family.self, Qwen2MoEFamily.self, Qwen3MoEFamily.self,
+        GemmaFamily.self, Phi3Family.self, OLMo2Family.self, FalconFamily.self,
+    ]
+
+    /// Encoder (embedding-only) architectures, run by BertModel.
+    package static let encoders = ["bert", "nomic-bert"]
+
+    package static var decoders: [String] { decoderFamilies.flatMap { $0.architectures } }
+    package static var all: [String] { decoders + encoders }
+
+    static func decoderFamily(_ arch: String) -> (any DecoderFamily.Type)? {
+        decoderFamilies.first { $0.architectures.contains(arch) }
+    }
+
+    package static func isDecoder(_ arch: String) -> Bool { decoderFamily(arch) != nil }
+}

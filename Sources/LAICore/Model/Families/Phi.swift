@@ -1,0 +1,28 @@
+// Phi-3: fused attn_qkv and gate+up tensors, LongRoPE (short/long factor tensors picked by context size, attn_factor).
+import Foundation
+
+enum Phi3Family: DecoderFamily {
+    static let architectures = ["phi3"]
+
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws {
+        c.scalesQuery = true
+        c.attentionScale = 1 / Float(c.headDim).squareRoot()
+        // llama.cpp disables Phi's sliding window (its converters fill it wrongly), so full attention everywhere
+    }
+
+    static func layer(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> DecoderLayer {
+        let E = c.embedding, ff = c.feedForward
+        let a = try StandardBlocks.attention(i, w, c)
+        let ffn: DenseFeedForward
+        if w.has(.ffnGate, i) {
+            ffn = try StandardBlocks.gated(i, w, c, .silu)
+        } else {
+            // ffn_up holds [gate; up]: 2·n_ff rows
+            let up = try w.matrix(.ffnUp, i, rows: 2 * ff, cols: E)
+            ffn = DenseFeedForward(gate: up.rows(0..<ff, name: up.name + "[gate]"), up: up.rows(ff..<(2 * ff), name: up.name + "[up]"),
+                                   down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: .silu)
+        }
+        return DecoderLayer(attentionNorm: try w.norm(.attnNorm, i, E, kind: .rms, eps: c.normEps), attention: a,
+                            feedForwardNorm: try w.norm(.ffnNorm, i, E, kind: .rms, eps: c.normEps), feedForward: .dense(ffn))
+    }
+}

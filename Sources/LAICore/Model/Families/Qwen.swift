@@ -1,0 +1,35 @@
+// Qwen: qwen2 (Qwen2/2.5, DeepSeek-R1 distills), qwen3 (per-head QK-norm) and their mixtures of experts.
+
+enum Qwen2Family: DecoderFamily {
+    static let architectures = ["qwen2"]
+}
+
+/// Qwen3: Qwen2 blocks plus per-head RMSNorm of Q and K before RoPE (loaded by the standard block).
+enum Qwen3Family: DecoderFamily {
+    static let architectures = ["qwen3"]
+}
+
+/// Qwen3-MoE: Qwen3 attention, experts with renormalized top-k weights.
+enum Qwen3MoEFamily: DecoderFamily {
+    static let architectures = ["qwen3moe"]
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws { c.normalizeExpertWeights = true }
+}
+
+/// Qwen2-MoE: experts without renormalization, plus a shared expert gated by sigmoid(w · x).
+enum Qwen2MoEFamily: DecoderFamily {
+    static let architectures = ["qwen2moe"]
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws { c.normalizeExpertWeights = false }
+
+    static func layer(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> DecoderLayer {
+        var l = try StandardBlocks.preNormLayer(i, w, c)
+        guard case var .experts(moe) = l.feedForward else { return l }
+        let E = c.embedding, ff = c.sharedExpertFeedForward > 0 ? c.sharedExpertFeedForward : c.feedForward
+        if w.has(.ffnUpShared, i) {
+            moe.shared = DenseFeedForward(gate: try w.matrix(.ffnGateShared, i, rows: ff, cols: E), up: try w.matrix(.ffnUpShared, i, rows: ff, cols: E),
+                                          down: try w.matrix(.ffnDownShared, i, rows: E, cols: ff), activation: .silu)
+            moe.sharedGate = try w.vector(.ffnSharedGate, i, E)
+        }
+        l.feedForward = .experts(moe)
+        return l
+    }
+}

@@ -1,0 +1,421 @@
+// DecoderSession: runs a DecoderModel over batches of (token, position, sequence) rows against a KVCache.
+import Foundation
+import LAIKernels
+
+/// The buffers of one forward pass, allocated once for `batchCapacity` rows (llama2.c's RunState), and the
+/// KV cache of `sequences` sequences of up to `contextSize` tokens each.
+///
+/// `decode(batch)` is the general entry point; `evaluate(tokens)` appends to sequence 0 for one-conversation use.
+/// Every block runs on all rows of a batch at once: matrix products over the rows, per-row work spread over the
+/// thread pool, attention per (row, head).
+package final class DecoderSession {
+    package let model: DecoderModel
+    package let config: DecoderConfig
+    package let contextSize: Int
+    package let batchCapacity: Int
+    package let cache: KVCache
+    package let matmul: MatMul
+    package var pool: ThreadPool { matmul.pool }
+    /// Tokens of sequence 0 in the cache.
+    package var position: Int { cache.lengths[0] }
+    /// Bytes held by the KV cache.
+    package var kvCacheBytes: Int { cache.bytes }
+
+    private let useKernels: Bool
+    private let ropes: [RopeParameters]           // per layer
+    private let ropeOfLayer: [Int]                // index into the distinct tables below
+    private let distinctRopes: [RopeParameters]
+    // Per-batch activations, (rows, dim) row-major.
+    private let x, xb, branch, branch2, q, k, v, attn, hb, hb2: UnsafeMutablePointer<Float>
+    private let ropeTables: UnsafeMutablePointer<Float>   // (distinct ropes, rows, dims)
+    private let attnScratch: UnsafeMutableRawPointer      // (rows * heads, 4 * headDim) bytes per task
+    private let rowPositions: UnsafeMutablePointer<Int>
+    private let rowSequences: UnsafeMutablePointer<Int>
+    // Mixture of experts: router output, choices and weights per row, gathered rows, per-choice outputs.
+    private let routerLogits, expertIn, expertOut, choiceOut: UnsafeMutablePointer<Float>
+    private let choices: UnsafeMutablePointer<Int32>
+    private let choiceWeights: UnsafeMutablePointer<Float>
+    private var logitsBuffer: UnsafeMutablePointer<Float>
+    private var logitsRows: Int
+    private let geluTable: UnsafeMutablePointer<Float>
+
+    package init(model: DecoderModel, contextSize: Int, batchCapacity: Int = 512, sequences: Int = 1,
+                 pool: ThreadPool = .shared, useKernels: Bool = true) {
+        self.model = model
+        let c = model.config
+        config = c
+        self.contextSize = max(1, contextSize)
+        self.batchCapacity = max(1, min(batchCapacity, self.contextSize * max(1, sequences)))
+        matmul = MatMul(pool: pool, useKernels: useKernels)
+        self.useKernels = matmul.useKernels
+        cache = KVCache(layers: c.layers, kvDim: c.kvDim, cellsPerSequence: self.contextSize, sequences: sequences)
+        let ctx = self.contextSize
+        ropes = (0..<c.layers).map { model.rope(layer: $0, contextSize: ctx) }
+        var distinct: [RopeParameters] = []
+        var index: [Int] = []
+        for r in ropes {
+            if let i = distinct.firstIndex(where: { $0.base == r.base && $0.freqScale == r.freqScale && $0.factors == r.factors && $0.attnFactor == r.attnFactor }) {
+                index.append(i)
+            } else { index.append(distinct.count); distinct.append(r) }
+        }
+        distinctRopes = distinct; ropeOfLayer = index
+        let B = self.batchCapacity, E = c.embedding
+        func buf(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+            p.initialize(repeating: 0, count: max(1, n))
+            return p
+        }
+        let ff = c.largestFeedForward
+        x = buf(B * E); xb = buf(B * E); branch = buf(B * E); branch2 = buf(B * E)
+        q = buf(B * c.qDim); k = buf(B * c.kvDim); v = buf(B * c.kvDim); attn = buf(B * c.qDim)
+        hb = buf(B * ff); hb2 = buf(B * ff)
+        ropeTables = buf(distinct.count * B * c.rope.dims)
+        attnScratch = .allocate(byteCount: B * c.heads * 4 * c.headDim, alignment: 64)
+        rowPositions = .allocate(capacity: B); rowSequences = .allocate(capacity: B)
+        let moe = c.experts > 0
+        routerLogits = buf(moe ? B * c.experts : 1)
+        expertIn = buf(moe ? B * E : 1); expertOut = buf(moe ? B * E : 1)
+        choiceOut = buf(moe ? B * c.expertsUsed * E : 1)
+        choices = .allocate(capacity: max(1, B * c.expertsUsed))
+        choiceWeights = buf(B * c.expertsUsed)
+        logitsRows = 1
+        logitsBuffer = buf(c.vocabulary)
+        geluTable = .allocate(capacity: 65536)
+        Ops.geluF16Table.withUnsafeBufferPointer { geluTable.initialize(from: $0.baseAddress!, count: 65536) }
+    }
+
+    deinit {
+        for p in [x, xb, branch, branch2, q, k, v, attn, hb, hb2, ropeTables, routerLogits, expertIn, expertOut, choiceOut,
+                  choiceWeights, logitsBuffer, geluTable] { p.deallocate() }
+        attnScratch.deallocate(); rowPositions.deallocate(); rowSequences.deallocate(); choices.deallocate()
+    }
+
+    /// Forgets sequence 0 (the cache is simply overwritten from position 0).
+    package func reset() { cache.clear(sequence: 0) }
+
+    /// Drops sequence 0's cached tokens after `n` (to re-evaluate from there).
+    package func truncate(to n: Int) { cache.truncate(sequence: 0, to: n) }
+
+    /// Runs `tokens` at the current position of sequence 0 and returns logits: the last token's (`.last`,
+    /// `vocab` floats), every token's (`.all`, `tokens.count × vocab`), or none. Throws `contextFull` if they do not fit.
+    @discardableResult
+    package func evaluate(_ tokens: [Int32], logits mode: LogitsMode = .last) throws -> UnsafeBufferPointer<Float> {
+        guard position + tokens.count <= contextSize else { throw ModelError.contextFull(limit: contextSize) }
+        return try decode(Batch(tokens: tokens, from: position, sequence: 0, logits: mode))
+    }
+
+    /// Runs every row of `batch` and returns the logits of the rows that want them, in row order
+    /// (`vocab` floats each). Rows of one sequence must continue it: positions from its current length on.
+    @discardableResult
+    package func decode(_ batch: Batch) throws -> UnsafeBufferPointer<Float> {
+        let vocab = config.vocabulary
+        var next = cache.lengths
+        for i in 0..<batch.count {
+            let t = batch.tokens[i], p = batch.positions[i], s = batch.sequences[i]
+            guard t >= 0 && Int(t) < vocab else {
+                throw ModelError.invalid(path: model.file.path, message: "token id \(t) is outside the vocabulary (\(vocab))")
+            }
+            guard s >= 0 && s < cache.sequences else {
+                throw ModelError.invalid(path: model.file.path, message: "sequence \(s) does not exist (the session has \(cache.sequences))")
+            }
+            guard p < contextSize else { throw ModelError.contextFull(limit: contextSize) }
+            guard p >= 0 && p <= next[s] else {
+                throw ModelError.invalid(path: model.file.path, message: "position \(p) of sequence \(s) leaves a gap (it holds \(next[s]) tokens)")
+            }
+            next[s] = max(next[s], p + 1)
+        }
+        let rowsNeeded = batch.logitRows
+        if rowsNeeded > logitsRows {
+            logitsBuffer.deallocate()
+            logitsBuffer = .allocate(capacity: rowsNeeded * vocab)
+            logitsRows = rowsNeeded
+        }
+        var start = 0, written = 0
+        while start < batch.count {
+            let n = min(batchCapacity, batch.count - start)
+            for i in 0..<n { rowPositions[i] = batch.positions[start + i]; rowSequences[i] = batch.sequences[start + i] }
+            let wanted = (0..<n).filter { batch.wantsLogits[start + $0] }
+            batch.tokens.withUnsafeBufferPointer { forward(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+            for i in 0..<n { cache.extend(sequence: rowSequences[i], to: rowPositions[i] + 1) }
+            if !wanted.isEmpty { computeLogits(rows: wanted, into: logitsBuffer + written * vocab) }
+            written += wanted.count
+            start += n
+        }
+        return UnsafeBufferPointer(start: logitsBuffer, count: rowsNeeded * vocab)
+    }
+
+    // MARK: - Forward pass
+
+    /// n ≤ batchCapacity rows (positions and sequences already in rowPositions/rowSequences) through every layer;
+    /// leaves the last hidden states in `x`.
+    private func forward(_ tokens: UnsafeBufferPointer<Int32>) {
+        let c = config, n = tokens.count, E = c.embedding
+        let x = self.x, emb = model.tokenEmbedding, scale = c.embeddingScale
+        let pos = rowPositions, B = batchCapacity, rd = c.rope.dims
+        let tables = ropeTables, ropesList = distinctRopes
+        pool.parallelRanges(n) { r in
+            for t in r {
+                emb.dequantizeRow(Int(tokens[t]), into: x + t * E)
+                if scale != 1 { for i in 0..<E { x[t * E + i] *= scale } }
+                for (j, rope) in ropesList.enumerated() { rope.fill(tables + (j * B + t) * rd, position: pos[t]) }
+            }
+        }
+        for (l, L) in model.layers.enumerated() {
+            let residual = c.residualScale
+            if L.parallel {
+                normRows(L.attentionNorm, n)
+                attention(l, L, n, out: branch)
+                normRows(L.feedForwardNorm, n)
+                feedForward(L.feedForward, n, out: branch2)
+                pool.parallelRanges(n) { r in
+                    for t in r {
+                        let xt = x + t * E, a = self.branch + t * E, f = self.branch2 + t * E
+                        for i in 0..<E { xt[i] += f[i] + a[i] }
+                    }
+                }
+                continue
+            }
+            normRows(L.attentionNorm, n)
+            attention(l, L, n, out: branch)
+            addResidual(L.attentionPostNorm, n, scale: residual)
+            normRows(L.feedForwardNorm, n)
+            feedForward(L.feedForward, n, out: branch)
+            addResidual(L.feedForwardPostNorm, n, scale: residual)
+        }
+    }
+
+    /// xb ← norm(x) row by row (a copy of x when the block has no pre-norm).
+    private func normRows(_ norm: Norm?, _ n: Int) {
+        let E = config.embedding, x = self.x, xb = self.xb
+        pool.parallelRanges(n) { r in
+            for t in r {
+                if let norm { norm.apply(xb + t * E, x + t * E) } else { (xb + t * E).update(from: x + t * E, count: E) }
+            }
+        }
+    }
+
+    /// x ← x + scale · post(branch).
+    private func addResidual(_ post: Norm?, _ n: Int, scale: Float) {
+        let E = config.embedding, x = self.x, b = branch
+        pool.parallelRanges(n) { r in
+            for t in r {
+                let bt = b + t * E, xt = x + t * E
+                post?.apply(bt, bt)
+                if scale != 1 { for i in 0..<E { xt[i] += bt[i] * scale } } else { for i in 0..<E { xt[i] += bt[i] } }
+            }
+        }
+    }
+
+    /// Self-attention of xb's rows into `out` (n × E).
+    private func attention(_ l: Int, _ L: DecoderLayer, _ n: Int, out: UnsafeMutablePointer<Float>) {
+        let c = config, a = L.attention
+        let hd = c.headDim, kvd = c.kvDim, qd = c.qDim
+        let q = self.q, k = self.k, v = self.v, attn = self.attn
+        matmul.apply([MatMulJob(a.q, q), MatMulJob(a.k, k), MatMulJob(a.v, v)], xb, n: n)
+        let rope = ropes[l], rd = rope.dims, table = ropeTables + ropeOfLayer[l] * batchCapacity * rd
+        let kernels = useKernels, pos = rowPositions, seqs = rowSequences
+        let cache = self.cache
+        let qScale = c.scalesQuery ? c.attentionScale : 1
+        pool.parallelRanges(n) { r in
+            for t in r {
+                let qt = q + t * qd, kt = k + t * kvd, vt = v + t * kvd
+                if let b = a.qBias { for i in 0..<qd { qt[i] += b[i] } }
+                if let b = a.kBias { for i in 0..<kvd { kt[i] += b[i] } }
+                if let b = a.vBias { for i in 0..<kvd { vt[i] += b[i] } }
+                if let qn = a.qNorm { qn.apply(qt, qt, vectors: qd / qn.count) }
+                if let kn = a.kNorm { kn.apply(kt, kt, vectors: kvd / kn.count) }
+                let cs = table + t * rd
+                if kernels {
+                    lai_rope(qt, Int32(c.heads), Int32(hd), Int32(rd), cs, rope.neox ? 1 : 0)
+                    lai_rope(kt, Int32(c.kvHeads), Int32(hd), Int32(rd), cs, rope.neox ? 1 : 0)
+                } else {
+                    Ops.rope(qt, heads: c.heads, headDim: hd, dims: rd, cache: cs, neox: rope.neox)
+                    Ops.rope(kt, heads: c.kvHeads, headDim: hd, dims: rd, cache: cs, neox: rope.neox)
+                }
+                if qScale != 1 { for i in 0..<qd { qt[i] *= qScale } }
+                let kd = cache.keys(layer: l, sequence: seqs[t]) + pos[t] * kvd
+                let vd = cache.values(layer: l, sequence: seqs[t]) + pos[t] * kvd
+                if kernels { lai_f32_to_f16(kt, kd, Int32(kvd)); lai_f32_to_f16(vt, vd, Int32(kvd)) } else {
+                    for i in 0..<kvd { kd[i] = Float16(kt[i]).bitPattern; vd[i] = Float16(vt[i]).bitPattern }
+                }
+            }
+        }
+        let scale = c.scalesQuery ? 1 : c.attentionScale, softcap = c.attentionSoftcap
+        let window = c.slidingLayers[l] ? c.slidingWindow : 0
+        let group = c.heads / c.kvHeads, heads = c.heads, scratch = attnScratch
+        pool.parallelFor(n * heads) { task in
+            let t = task / heads, h = task % heads, kvh = h / group
+            let p = pos[t], lo = window > 0 ? max(0, p - window + 1) : 0
+            let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
+            let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
+            let o = attn + t * qd + h * hd
+            if kernels {
+                lai_attention_f16(q + t * qd + h * hd, kp, vp, kvd * 2, Int32(p - lo + 1), Int32(hd), scale, softcap, o, scratch + task * 4 * hd)
+            } else {
+                Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: p - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
+            }
+        }
+        matmul.apply(a.output, attn, n: n, out)
+        if let b = a.outputBias { addBias(out, b, rows: n, cols: c.embedding) }
+    }
+
+    private func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, rows n: Int, cols: Int) {
+        pool.parallelRanges(n) { r in for t in r { let yt = y + t * cols; for i in 0..<cols { yt[i] += b[i] } } }
+    }
+
+    /// The feed-forward block of xb's rows into `out` (n × E).
+    private func feedForward(_ f: FeedForward, _ n: Int, out: UnsafeMutablePointer<Float>) {
+        switch f {
+        case let .dense(d): dense(d, input: xb, n, out: out)
+        case let .experts(m): experts(m, n, out: out)
+        }
+    }
+
+    /// One dense FFN over `n` rows of `input` into `out`.
+    private func dense(_ d: DenseFeedForward, input: UnsafePointer<Float>, _ n: Int, out: UnsafeMutablePointer<Float>) {
+        let ff = d.up.rows, hb = self.hb, hb2 = self.hb2, kernels = useKernels, table = UnsafePointer(geluTable)
+        if let gate = d.gate {
+            matmul.apply([MatMulJob(gate, hb), MatMulJob(d.up, hb2)], input, n: n)
+            pool.parallelRanges(n) { r in
+                for t in r {
+                    switch d.activation {
+                    case .silu: if kernels { lai_swiglu(hb + t * ff, hb2 + t * ff, Int32(ff)) } else { Ops.swiglu(hb + t * ff, hb2 + t * ff, ff) }
+                    case .gelu: Ops.geglu(hb + t * ff, hb2 + t * ff, ff, table: table)
+                    }
+                }
+            }
+        } else {
+            matmul.apply(d.up, input, n: n, hb)
+            let bias = d.upBias
+            pool.parallelRanges(n) { r in
+                for t in r {
+                    let h = hb + t * ff
+                    if let bias { for i in 0..<ff { h[i] += bias[i] } }
+                    switch d.activation {
+                    case .silu: for i in 0..<ff { h[i] = h[i] / (1 + expf(-h[i])) }
+                    case .gelu: Ops.geluInPlace(h, ff, table: table)
+                    }
+                }
+            }
+        }
+        matmul.apply(d.down, hb, n: n, out)
+        if let b = d.downBias { addBias(out, b, rows: n, cols: d.down.rows) }
+    }
+
+    /// Mixture of experts: softmax router, top-k per row, each expert run once over the rows that chose it,
+    /// outputs summed per row in choice order (as llama.cpp's build_moe_ffn), plus the shared expert.
+    private func experts(_ m: MixtureOfExperts, _ n: Int, out: UnsafeMutablePointer<Float>) {
+        let c = config, E = c.embedding, nExp = m.experts.count, K = m.used
+        let logits = routerLogits, choices = self.choices, weights = choiceWeights
+        matmul.apply(m.router, xb, n: n, logits)
+        pool.parallelRanges(n) { r in
+            for t in r {
+                let lt = logits + t * nExp
+                var mx = -Float.infinity
+                for e in 0..<nExp { mx = max(mx, lt[e]) }
+                var sum: Double = 0
+                for e in 0..<nExp { let v = expf(lt[e] - mx); lt[e] = v; sum += Double(v) }
+                let inv = Float(1 / sum)
+                for e in 0..<nExp { lt[e] *= inv }
+                // top-k by probability, lowest index first on ties
+                for j in 0..<K {
+                    var best = -1
+                    for e in 0..<nExp where best < 0 || lt[e] > lt[best] {
+                        if (0..<j).contains(where: { choices[t * K + $0] == Int32(e) }) { continue }
+                        best = e
+                    }
+                    choices[t * K + j] = Int32(best); weights[t * K + j] = lt[best]
+                }
+                if m.normalizeWeights {
+                    var s: Float = 0
+                    for j in 0..<K { s += weights[t * K + j] }
+                    for j in 0..<K { weights[t * K + j] /= s }
+                }
+            }
+        }
+        let xin = expertIn, xout = expertOut, per = choiceOut, xb = self.xb
+        var rows: [Int] = []
+        rows.reserveCapacity(n * K)
+        for e in 0..<nExp {
+            rows.removeAll(keepingCapacity: true)
+            for i in 0..<(n * K) where choices[i] == Int32(e) { rows.append(i) }
+            if rows.isEmpty { continue }
+            for (j, i) in rows.enumerated() { (xin + j * E).update(from: xb + (i / K) * E, count: E) }
+            dense(m.experts[e], input: xin, rows.count, out: xout)
+            for (j, i) in rows.enumerated() {
+                let w = weights[i], src = xout + j * E, dst = per + i * E
+                for d in 0..<E { dst[d] = src[d] * w }
+            }
+        }
+        pool.parallelRanges(n) { r in
+            for t in r {
+                let o = out + t * E
+                o.update(from: per + t * K * E, count: E)
+                for j in 1..<max(1, K) { let s = per + (t * K + j) * E; for d in 0..<E { o[d] += s[d] } }
+            }
+        }
+        if let shared = m.shared, let g = m.sharedGate {
+            dense(shared, input: xb, n, out: xout)
+            pool.parallelRanges(n) { r in
+                for t in r {
+                    let xt = xb + t * E
+                    var dot: Float = 0
+                    for d in 0..<E { dot += g[d] * xt[d] }
+                    let gate = 1 / (1 + expf(-dot))
+                    let o = out + t * E, s = xout + t * E
+                    for d in 0..<E { o[d] += s[d] * gate }
+                }
+            }
+        }
+    }
+
+    /// Final norm, output projection, softcap and logit scale for the chosen rows of `x`.
+    private func computeLogits(rows: [Int], into logits: UnsafeMutablePointer<Float>) {
+        let c = config, E = c.embedding, vocab = c.vocabulary
+        for (i, t) in rows.enumerated() { model.outputNorm.apply(xb + i * E, x + t * E) }
+        matmul.apply(model.output, xb, n: rows.count, logits)
+        let bias = model.outputBias, cap = c.finalLogitSoftcap, inv = 1 / c.logitScale
+        if bias == nil && cap == 0 && c.logitScale == 1 { return }
+        pool.parallelRanges(rows.count) { r in
+            for i in r {
+                let l = logits + i * vocab
+                if let bias { for j in 0..<vocab { l[j] += bias[j] } }
+                if cap != 0 { for j in 0..<vocab { l[j] = tanhf(l[j] * (1 / cap)) * cap } }
+                if inv != 1 { for j in 0..<vocab { l[j] *= inv } }
+            }
+        }
+    }
+}
+
+// Embeddings from a decoder (for users without a dedicated embedding model).
+extension DecoderSession {
+    /// Runs `tokens` from position 0 (the cache is reset) and returns the final hidden state after output_norm,
+    /// averaged over all tokens (`last: false`) or of the last token; `embedding` floats, not normalized.
+    package func pooledHiddenState(_ tokens: [Int32], last: Bool) throws -> [Float] {
+        reset()
+        guard !tokens.isEmpty else { throw ModelError.invalid(path: model.file.path, message: "nothing to embed (no tokens)") }
+        guard tokens.count <= contextSize else { throw ModelError.contextFull(limit: contextSize) }
+        let vocab = config.vocabulary
+        for t in tokens where t < 0 || Int(t) >= vocab {
+            throw ModelError.invalid(path: model.file.path, message: "token id \(t) is outside the vocabulary (\(vocab))")
+        }
+        let E = config.embedding
+        var sum = [Double](repeating: 0, count: E)
+        var start = 0
+        while start < tokens.count {
+            let n = min(batchCapacity, tokens.count - start)
+            for i in 0..<n { rowPositions[i] = start + i; rowSequences[i] = 0 }
+            tokens.withUnsafeBufferPointer { forward(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+            cache.extend(sequence: 0, to: start + n)
+            for t in 0..<n {
+                if last && start + t != tokens.count - 1 { continue }
+                model.outputNorm.apply(xb, x + t * E)
+                for i in 0..<E { sum[i] += Double(xb[i]) }
+            }
+            start += n
+        }
+        let count = Double(last ? 1 : tokens.count)
+        reset()
+        return sum.map { Float($0 / count) }
+    }
+}
