@@ -8,7 +8,7 @@ package enum ModelError: Error, CustomStringConvertible {
 
     package var description: String {
         switch self {
-        case let .unsupportedArchitecture(p, a): "\(p): unknown model architecture '\(a)' (lai runs llama, qwen2 and bert)"
+        case let .unsupportedArchitecture(p, a): "\(p): unknown model architecture '\(a)' (lai runs llama, qwen2, bert and nomic-bert)"
         case let .missingKey(p, k): "\(p): metadata key '\(k)' is missing"
         case let .invalid(p, m): "\(p): \(m)"
         case let .contextFull(n): "the context window of \(n) tokens is full"
