@@ -1,5 +1,8 @@
 // BertEncoder: the run state and forward pass of a BERT encoder over many sequences at once.
 //
+// Both encoder variants of BertModel run here: learned position embeddings or RoPE on q and k, GELU or SwiGLU
+// feed-forward (see BertConfig).
+//
 // Sequences are packed back to back into one batch of up to `capacity` tokens (no padding): every matrix
 // product sees all tokens of the batch, and attention runs per (sequence, head) over that sequence's own
 // rows only, so no mask is needed. Products go through OpenBLAS (f32 weights; OpenBLAS held to one thread
@@ -23,7 +26,10 @@ package final class BertEncoder {
     private let q, k, v: UnsafeMutablePointer<Float> // (capacity, E)
     private let attn: UnsafeMutablePointer<Float>   // (capacity, E)
     private let hb: UnsafeMutablePointer<Float>     // (capacity, ff)
+    private let hb2: UnsafeMutablePointer<Float>?   // (capacity, ff) the up projection beside hb's gate (SwiGLU)
     private let scores: UnsafeMutablePointer<Float> // (threads, context, context) attention probabilities per slot
+    private let typeRow: UnsafeMutablePointer<Float> // (E) token type 0's embedding (zeros without token types)
+    private let ropeTable: UnsafeMutablePointer<Float>? // (context, dims) cos/sin pairs per position (RoPE models)
 
     package init(model: BertModel, capacity: Int = 2048, pool: ThreadPool = .shared) {
         self.model = model
@@ -39,10 +45,20 @@ package final class BertEncoder {
         }
         x = buf(B * E); xb = buf(B * E); q = buf(B * E); k = buf(B * E); v = buf(B * E); attn = buf(B * E)
         hb = buf(B * c.feedForward)
+        hb2 = c.gatedFeedForward ? buf(B * c.feedForward) : nil
         scores = .allocate(capacity: pool.threadCount * c.context * c.context)
+        typeRow = buf(E)
+        if let tt = model.tokenTypeEmbedding { tt.dequantizeRow(0, into: typeRow) }
+        if case let .rope(base, dims) = c.positions {
+            let t = buf(c.context * dims)
+            for p in 0..<c.context { Ops.ropeCache(t + p * dims, position: p, dims: dims, base: base, freqScale: 1) }
+            ropeTable = t
+        } else {
+            ropeTable = nil
+        }
     }
 
-    deinit { for p in [x, xb, q, k, v, attn, hb, scores] { p.deallocate() } }
+    deinit { for p in [x, xb, q, k, v, attn, hb, hb2, scores, typeRow, ropeTable] { p?.deallocate() } }
 
     /// Encodes sequences of token ids (each 1…context long, all together ≤ capacity) and writes one pooled
     /// vector of `embedding` floats per sequence to `out` (sequences.count, E). Ids must be < vocabulary.
@@ -52,23 +68,25 @@ package final class BertEncoder {
                         manageBLASThreads: Bool = true) {
         let c = config, E = c.embedding, H = c.heads, hd = c.headDim
         var offsets: [Int] = []
+        var positions: [Int] = []   // each token's position in its own sequence
         var total = 0
-        for s in sequences { offsets.append(total); total += s.count }
+        for s in sequences { offsets.append(total); positions += 0..<s.count; total += s.count }
         precondition(total <= capacity && sequences.allSatisfy { !$0.isEmpty && $0.count <= c.context })
         let x = self.x, xb = self.xb, q = self.q, k = self.k, v = self.v, attn = self.attn, hb = self.hb
-        let m = model, eps = c.layerNormEps
+        let m = model, eps = c.layerNormEps, typeRow = self.typeRow
 
-        // Embeddings: token + position + token type 0, then LayerNorm.
+        // Embeddings: token + position (learned models) + token type 0, then LayerNorm.
         pool.parallelFor(sequences.count) { s in
             let seq = sequences[s], o = offsets[s]
-            let typeRow = UnsafeMutablePointer<Float>.allocate(capacity: E)
-            defer { typeRow.deallocate() }
-            if let tt = m.tokenTypeEmbedding { tt.dequantizeRow(0, into: typeRow) } else { typeRow.initialize(repeating: 0, count: E) }
             for (p, id) in seq.enumerated() {
                 let xt = x + (o + p) * E, tmp = xb + (o + p) * E
                 m.tokenEmbedding.dequantizeRow(Int(id), into: xt)
-                m.positionEmbedding.dequantizeRow(p, into: tmp)
-                for i in 0..<E { xt[i] += tmp[i] + typeRow[i] }
+                if let pe = m.positionEmbedding {
+                    pe.dequantizeRow(p, into: tmp)
+                    for i in 0..<E { xt[i] += tmp[i] + typeRow[i] }
+                } else {
+                    for i in 0..<E { xt[i] += typeRow[i] }
+                }
                 BertKernels.layerNorm(xt, xt, m.embNormW, m.embNormB, E, eps: eps)
             }
         }
@@ -81,6 +99,21 @@ package final class BertEncoder {
             linear(L.q, x, total, q)
             linear(L.k, x, total, k)
             linear(L.v, x, total, v)
+            if let table = ropeTable, case let .rope(_, dims) = c.positions {
+                let kernels = matmul.useKernels
+                pool.parallelRanges(total, minChunk: 16) { r in
+                    for t in r {
+                        let cs = table + positions[t] * dims, qt = q + t * E, kt = k + t * E
+                        if kernels {
+                            lai_rope(qt, Int32(H), Int32(hd), Int32(dims), cs, 1)
+                            lai_rope(kt, Int32(H), Int32(hd), Int32(dims), cs, 1)
+                        } else {
+                            Ops.rope(qt, heads: H, headDim: hd, dims: dims, cache: cs, neox: true)
+                            Ops.rope(kt, heads: H, headDim: hd, dims: dims, cache: cs, neox: true)
+                        }
+                    }
+                }
+            }
             attention(offsets: offsets, lengths: sequences.map(\.count), heads: H, headDim: hd, scale: scale)
             linear(L.output, attn, total, xb)
             pool.parallelRanges(total, minChunk: 16) { r in
@@ -90,7 +123,18 @@ package final class BertEncoder {
                     BertKernels.layerNorm(xt, bt, L.attnNormW, L.attnNormB, E, eps: eps)
                 }
             }
-            linear(L.up, x, total, hb, gelu: true)
+            if let gate = L.gate, let up = hb2 {
+                let ff = c.feedForward, kernels = matmul.useKernels
+                linear(gate, x, total, hb)
+                linear(L.up, x, total, up)
+                pool.parallelRanges(total, minChunk: 16) { r in
+                    for t in r {
+                        if kernels { lai_swiglu(hb + t * ff, up + t * ff, Int32(ff)) } else { Ops.swiglu(hb + t * ff, up + t * ff, ff) }
+                    }
+                }
+            } else {
+                linear(L.up, x, total, hb, gelu: true)
+            }
             linear(L.down, hb, total, xb)
             pool.parallelRanges(total, minChunk: 16) { r in
                 for t in r {

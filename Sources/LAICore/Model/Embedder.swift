@@ -13,7 +13,7 @@ package enum EmbedError: Error, CustomStringConvertible {
     package var description: String {
         switch self {
         case let .tooLong(i, n, limit): "text \(i) has \(n) tokens, more than the model's \(limit) (allow truncation to cut it)"
-        case let .unsupportedModel(p, a): "\(p): '\(a)' models cannot embed (lai embeds with bert, llama and qwen2)"
+        case let .unsupportedModel(p, a): "\(p): '\(a)' models cannot embed (lai embeds with bert, nomic-bert, llama and qwen2)"
         }
     }
 }
@@ -44,7 +44,7 @@ package final class Embedder: TextEmbedder {
         case decoder(DecoderSession)
     }
 
-    /// Opens a GGUF file (architecture bert, llama or qwen2) or a Hugging Face BERT folder; a folder is
+    /// Opens a GGUF file (architecture bert, nomic-bert, llama or qwen2) or a Hugging Face BERT folder; a folder is
     /// converted once to F32 GGUF under `$LAI_CACHE/converted/` (default `~/.cache/lai/converted/`) and
     /// that file is reused while it is newer than the folder's files.
     package init(path: String, normalize: Bool = true, truncate: Bool = true, pool: ThreadPool = .shared) throws {
@@ -61,7 +61,7 @@ package final class Embedder: TextEmbedder {
         tokenizer = try Tokenizer(gguf: file)
         let arch = file.metadata.architecture ?? ""
         switch arch {
-        case "bert":
+        case _ where BertConfig.architectures.contains(arch):
             // LAI_EMBED_KERNELS=1: block-quantized weights through MatMul's kernels instead of f32 BLAS.
             let model = try BertModel(file: file, quantizedKernels: ProcessInfo.processInfo.environment["LAI_EMBED_KERNELS"] == "1")
             guard tokenizer.vocabularySize <= model.config.vocabulary else {

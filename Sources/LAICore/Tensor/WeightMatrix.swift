@@ -49,6 +49,13 @@ package struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = t.type.rowBytes(cols)!
     }
 
+    /// Rows `r` of this matrix as a matrix of their own over the same bytes (a fused QKV's q, k or v).
+    package func rows(_ r: Range<Int>) -> WeightMatrix {
+        precondition(r.lowerBound >= 0 && r.upperBound <= rows)
+        return WeightMatrix(name: "\(name)[\(r.lowerBound)..<\(r.upperBound)]", type: type, rows: r.count, cols: cols,
+                            data: data + r.lowerBound * rowBytes, rowBytes: rowBytes)
+    }
+
     /// The activation encoding this weight type multiplies with (ggml's vec_dot_type).
     package var activationType: GGMLType {
         switch type {

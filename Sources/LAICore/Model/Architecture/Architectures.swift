@@ -7,8 +7,8 @@ package enum Architectures {
         GemmaFamily.self, Phi3Family.self, OLMo2Family.self, FalconFamily.self,
     ]
 
-    /// Encoder (embedding-only) architectures, run by BertModel.
-    package static let encoders = ["bert", "nomic-bert"]
+    /// Encoder (embedding-only) architectures, run by BertModel (its list).
+    package static var encoders: [String] { BertConfig.architectures }
 
     package static var decoders: [String] { decoderFamilies.flatMap { $0.architectures } }
     package static var all: [String] { decoders + encoders }

@@ -29,8 +29,8 @@ package enum StandardBlocks {
         var a: AttentionWeights
         if w.has(.attnQKV, i) {
             let qkv = try w.matrix(.attnQKV, i, rows: qd + 2 * kvd, cols: E)
-            a = AttentionWeights(q: qkv.rows(0..<qd, name: qkv.name + "[q]"), k: qkv.rows(qd..<(qd + kvd), name: qkv.name + "[k]"),
-                                 v: qkv.rows((qd + kvd)..<(qd + 2 * kvd), name: qkv.name + "[v]"),
+            a = AttentionWeights(q: qkv.rows(0..<qd), k: qkv.rows(qd..<(qd + kvd)),
+                                 v: qkv.rows((qd + kvd)..<(qd + 2 * kvd)),
                                  output: try w.matrix(.attnOutput, i, rows: E, cols: qd))
             if let b = try w.optionalVector(.attnQKV, i, bias: true, qd + 2 * kvd) {
                 a.qBias = b; a.kBias = b + qd; a.vBias = b + qd + kvd

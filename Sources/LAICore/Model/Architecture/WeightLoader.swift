@@ -59,10 +59,3 @@ package struct WeightLoader: @unchecked Sendable {
         }
     }
 }
-
-extension WeightMatrix {
-    /// Rows `range` of this matrix, as a matrix of its own (fused QKV or gate+up tensors split without copying).
-    package func rows(_ range: Range<Int>, name: String) -> WeightMatrix {
-        WeightMatrix(name: name, type: type, rows: range.count, cols: cols, data: data + range.lowerBound * rowBytes, rowBytes: rowBytes)
-    }
-}

@@ -19,7 +19,7 @@ enum Phi3Family: DecoderFamily {
         } else {
             // ffn_up holds [gate; up]: 2·n_ff rows
             let up = try w.matrix(.ffnUp, i, rows: 2 * ff, cols: E)
-            ffn = DenseFeedForward(gate: up.rows(0..<ff, name: up.name + "[gate]"), up: up.rows(ff..<(2 * ff), name: up.name + "[up]"),
+            ffn = DenseFeedForward(gate: up.rows(0..<ff), up: up.rows(ff..<(2 * ff)),
                                    down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: .silu)
         }
         return DecoderLayer(attentionNorm: try w.norm(.attnNorm, i, E, kind: .rms, eps: c.normEps), attention: a,
