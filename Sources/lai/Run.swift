@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
             let piped = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             if !piped.isEmpty { text = text.isEmpty ? piped : text + "\n\n" + piped }
         }
-        var chat = ChatState(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
+        var chat = Conversation(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
         chat.messages = resolved.messages  // Modelfile MESSAGE lines start the conversation
         if !text.isEmpty || !stdinIsTTY {
             guard !text.isEmpty else { throw ValidationError("no prompt: give PROMPT or pipe text on stdin") }
@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
         }
     }
 
-    private func oneShot(_ chat: inout ChatState, _ text: String) throws {
+    private func oneShot(_ chat: inout Conversation, _ text: String) throws {
         Interrupts.cancelOnInterrupt = false
         var answer = ""
         let stats = try chat.send(text) { piece in
@@ -70,7 +70,7 @@ struct Run: ParsableCommand {
         if stats.doneReason == "context" { Stderr.line("lai: stopped: the context window (\(chat.session.contextSize) tokens) is full; use --ctx for more") }
     }
 
-    private func interactive(_ chat: inout ChatState) throws {
+    private func interactive(_ chat: inout Conversation) throws {
         let editor = LineEditor()
         Interrupts.cancelOnInterrupt = true
         while true {
@@ -112,7 +112,7 @@ struct Run: ParsableCommand {
     }
 
     /// Handles a /command; returns true to exit.
-    private func command(_ line: String, _ chat: inout ChatState) throws -> Bool {
+    private func command(_ line: String, _ chat: inout Conversation) throws -> Bool {
         let parts = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         switch parts.first ?? "" {
         case "/bye", "/exit": return true
@@ -175,63 +175,6 @@ struct Run: ParsableCommand {
         Stderr.line("eval duration:        \(ms(s.generateSeconds))")
         Stderr.line("eval rate:            \(String(format: "%.2f", Double(s.generatedTokens) / max(s.generateSeconds, 1e-9))) tokens/s")
         Stderr.line("time to first token:  \(ms(s.timeToFirstToken))")
-    }
-}
-
-/// The conversation: messages so far, the tokens in the KV cache, and the sampler.
-struct ChatState {
-    let lm: LanguageModel
-    let session: DecoderSession
-    let formatter: ChatFormatter
-    var system: String?
-    let raw: Bool
-    var sampler: Sampler
-    var messages: [ChatMessage] = []
-    /// Tokens whose keys and values are in the session's cache, in order.
-    var cached: [Int32] = []
-
-    init(lm: LanguageModel, session: DecoderSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
-        self.lm = lm; self.session = session; self.formatter = formatter; self.system = system; self.raw = raw
-        sampler = Sampler(params)
-    }
-
-    mutating func clear(keepSystem: Bool = true) {
-        messages.removeAll(); cached.removeAll(); session.reset(); sampler.resetHistory()
-    }
-
-    /// Adds a user message, renders the whole conversation, re-uses the cached prefix and generates.
-    mutating func send(_ text: String, isCancelled: () -> Bool = { false }, emit: (String) -> Bool) throws -> GenerationStats {
-        let promptText: String
-        let tokens: [Int32]
-        if raw {
-            promptText = text
-            tokens = lm.tokenizer.encode(promptText, addSpecial: cached.isEmpty, parseSpecial: false)
-        } else {
-            var msgs = messages
-            if let s = system, !s.isEmpty, msgs.first?.role != "system" { msgs.insert(ChatMessage(role: "system", content: s), at: 0) }
-            msgs.append(ChatMessage(role: "user", content: text))
-            promptText = formatter.render(msgs, addGenerationPrompt: true)
-            // Templates that write bos_token themselves must not get a second one from the tokenizer.
-            let bosText = lm.tokenizer.bos.map { lm.tokenizer.tokenText($0) } ?? ""
-            let templateHasBOS = !bosText.isEmpty && promptText.hasPrefix(bosText)
-            tokens = lm.tokenizer.encode(promptText, addSpecial: !templateHasBOS, parseSpecial: true)
-        }
-        // Raw mode continues the cache; chat mode re-renders and keeps the longest common prefix.
-        let full = raw ? cached + tokens : tokens
-        var common = 0
-        while common < min(full.count, cached.count), full[common] == cached[common] { common += 1 }
-        if common == full.count { common -= 1 }  // always evaluate at least one token for fresh logits
-        session.truncate(to: common)
-        cached = Array(cached.prefix(common))
-        let before = session.position
-        let stats = try Generator(lm: lm, session: session).generate(prompt: Array(full[common...]), sampler: &sampler, isCancelled: isCancelled, emit: emit)
-        let evaluatedGenerated = session.position - before - (full.count - common)
-        cached = full + stats.tokens.prefix(max(0, evaluatedGenerated))
-        if !raw {
-            messages.append(ChatMessage(role: "user", content: text))
-            messages.append(ChatMessage(role: "assistant", content: lm.tokenizer.decode(stats.tokens, skipSpecial: true)))
-        }
-        return stats
     }
 }
 

@@ -77,14 +77,15 @@ extension Tokenizer {
 /// Turns generated token ids into text as they arrive, never splitting a UTF-8 character.
 ///
 /// Byte tokens (`<0xE4>`) and byte-level BPE pieces can end mid-character; the tail is held back until
-/// the character completes. Pieces render like `decode(skipSpecial: false)` (SentencePiece's leading
-/// space on the first piece is dropped); `clean_spaces` is not applied, as in llama.cpp's streaming.
+/// the character completes. Pieces render as llama.cpp's token_to_piece: generated text continues a prompt,
+/// so SentencePiece's leading space is kept ("fox" + " jumps"); only a decoder created `atStartOfText` drops
+/// it from the first piece, as `decode` does. `clean_spaces` is not applied, as in llama.cpp's streaming.
 package struct StreamingDecoder {
     let tokenizer: Tokenizer
     var pending: [UInt8] = []
-    var first = true
+    var first: Bool
 
-    package init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
+    package init(tokenizer: Tokenizer, atStartOfText: Bool = false) { self.tokenizer = tokenizer; first = atStartOfText }
 
     /// Adds one token; returns the text that is now complete (possibly empty).
     package mutating func append(_ id: Int32) -> String {

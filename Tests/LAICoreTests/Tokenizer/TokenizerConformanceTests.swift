@@ -107,6 +107,19 @@ func divergence(_ text: String, want: [Int32], got: [Int32]) -> String {
         #expect(out == text)
     }
 
+    /// Generated text continues its prompt: the first piece keeps SentencePiece's space, as llama.cpp prints it
+    /// (`lai run --raw "The quick fox"` must print " jumps", not "jumps").
+    @Test func spmStreamingKeepsTheSpaceOfAContinuation() throws {
+        let path = Fixtures.vocab.appendingPathComponent("ggml-vocab-llama-spm.gguf").path
+        let tok = try Tokenizer(gguf: try GGUFFile(path: path))
+        let ids = tok.encode("The quick fox jumps", addSpecial: false)
+        #expect(tok.decode([ids[0]]) == "The")
+        var cont = StreamingDecoder(tokenizer: tok)
+        #expect(ids.dropFirst().map { cont.append($0) }.joined() == " quick fox jumps")
+        var start = StreamingDecoder(tokenizer: tok, atStartOfText: true)
+        #expect(ids.map { start.append($0) }.joined() == "The quick fox jumps")
+    }
+
     @Test func spmDecodeAndBOS() throws {
         let path = Fixtures.vocab.appendingPathComponent("ggml-vocab-llama-spm.gguf").path
         let tok = try Tokenizer(gguf: try GGUFFile(path: path))

@@ -1,0 +1,63 @@
+// Conversation: the chat state of one session — template rendering, prefix reuse, history.
+import Foundation
+
+/// A conversation with a model: the messages so far, the tokens in the KV cache, and the sampler.
+///
+/// Each `send` renders the whole conversation with the chat template and evaluates only what differs from
+/// the tokens already cached (the longest common prefix is kept), so a long chat does not re-read its past.
+/// In raw mode the text is appended to the cache as is (continuations, pipelines).
+package struct Conversation {
+    package let lm: LanguageModel
+    package let session: DecoderSession
+    package let formatter: ChatFormatter
+    package var system: String?
+    package let raw: Bool
+    package var sampler: Sampler
+    package var messages: [ChatMessage] = []
+    /// Tokens whose keys and values are in the session's cache, in order.
+    package var cached: [Int32] = []
+
+    package init(lm: LanguageModel, session: DecoderSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
+        self.lm = lm; self.session = session; self.formatter = formatter; self.system = system; self.raw = raw
+        sampler = Sampler(params)
+    }
+
+    package mutating func clear(keepSystem: Bool = true) {
+        messages.removeAll(); cached.removeAll(); session.reset(); sampler.resetHistory()
+    }
+
+    /// Adds a user message, renders the whole conversation, re-uses the cached prefix and generates.
+    package mutating func send(_ text: String, isCancelled: () -> Bool = { false }, emit: (String) -> Bool) throws -> GenerationStats {
+        let promptText: String
+        let tokens: [Int32]
+        if raw {
+            promptText = text
+            tokens = lm.tokenizer.encode(promptText, addSpecial: cached.isEmpty, parseSpecial: false)
+        } else {
+            var msgs = messages
+            if let s = system, !s.isEmpty, msgs.first?.role != "system" { msgs.insert(ChatMessage(role: "system", content: s), at: 0) }
+            msgs.append(ChatMessage(role: "user", content: text))
+            promptText = formatter.render(msgs, addGenerationPrompt: true)
+            // Templates that write bos_token themselves must not get a second one from the tokenizer.
+            let bosText = lm.tokenizer.bos.map { lm.tokenizer.tokenText($0) } ?? ""
+            let templateHasBOS = !bosText.isEmpty && promptText.hasPrefix(bosText)
+            tokens = lm.tokenizer.encode(promptText, addSpecial: !templateHasBOS, parseSpecial: true)
+        }
+        // Raw mode continues the cache; chat mode re-renders and keeps the longest common prefix.
+        let full = raw ? cached + tokens : tokens
+        var common = 0
+        while common < min(full.count, cached.count), full[common] == cached[common] { common += 1 }
+        if common == full.count { common -= 1 }  // always evaluate at least one token for fresh logits
+        session.truncate(to: common)
+        cached = Array(cached.prefix(common))
+        let before = session.position
+        let stats = try Generator(lm: lm, session: session).generate(prompt: Array(full[common...]), sampler: &sampler, isCancelled: isCancelled, emit: emit)
+        let evaluatedGenerated = session.position - before - (full.count - common)
+        cached = full + stats.tokens.prefix(max(0, evaluatedGenerated))
+        if !raw {
+            messages.append(ChatMessage(role: "user", content: text))
+            messages.append(ChatMessage(role: "assistant", content: lm.tokenizer.decode(stats.tokens, skipSpecial: true)))
+        }
+        return stats
+    }
+}
