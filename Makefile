@@ -5,7 +5,8 @@ PREFIX ?= /usr/local
 LAI_CACHE ?= $(HOME)/.cache/lai
 export LAI_CACHE
 # Release builds are tuned for the CPU that builds them (AVX2/FMA/F16C here). For a binary that runs on
-# any x86-64-v3 machine use `make CPU=x86-64-v3`; `make CPU=` builds with the compiler's defaults.
+# any AVX2 machine (x86-64-v3: AVX2/FMA/F16C, no AVX-512) use `make CPU=haswell` (Swift's -target-cpu does not
+# accept the name x86-64-v3); `make CPU=` builds with the compiler's defaults.
 CPU ?= native
 ifneq ($(strip $(CPU)),)
 CPUFLAGS := -Xswiftc -target-cpu -Xswiftc $(CPU) -Xcc -march=$(CPU)

@@ -1,0 +1,79 @@
+// DecoderSession with several sequences: one batch mixing sequences gives each the logits it gets alone;
+// KV cache prefix copies and truncation; bad rows are one-line errors.
+import Foundation
+import LAICore
+import Testing
+
+@Suite struct DecoderSessionTests {
+    static func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
+
+    @Test func mixedSequenceBatchMatchesSeparateRuns() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (path, _) = try TinyModelTests.writeModel(arch: "llama", dir: dir, seed: 3)
+        let model = try DecoderModel(path: path)
+        let a: [Int32] = [3, 17, 42, 5, 9], b: [Int32] = [7, 7, 60, 1]
+        let alone = DecoderSession(model: model, contextSize: 16)
+        let la = Array(try alone.evaluate(a)); alone.reset()
+        let lb = Array(try alone.evaluate(b))
+
+        let s = DecoderSession(model: model, contextSize: 16, sequences: 2)
+        var batch = Batch()
+        // interleaved rows of two sequences, logits for each one's last row
+        for i in 0..<max(a.count, b.count) {
+            if i < a.count { batch.add(a[i], position: i, sequence: 0, logits: i == a.count - 1) }
+            if i < b.count { batch.add(b[i], position: i, sequence: 1, logits: i == b.count - 1) }
+        }
+        let out = Array(try s.decode(batch))
+        let V = model.config.vocabulary
+        #expect(out.count == 2 * V)
+        // b's last row comes first in row order
+        #expect(Self.maxDiff(Array(out[0..<V]), lb) < 1e-5)
+        #expect(Self.maxDiff(Array(out[V..<(2 * V)]), la) < 1e-5)
+        #expect(s.cache.lengths == [a.count, b.count])
+
+        // next tokens for both sequences in one batch: the same as continuing each alone
+        var step = Batch()
+        step.add(11, position: a.count, sequence: 0, logits: true)
+        step.add(12, position: b.count, sequence: 1, logits: true)
+        let next = Array(try s.decode(step))
+        alone.reset(); _ = try alone.evaluate(a)
+        let na = Array(try alone.evaluate([11]))
+        #expect(Self.maxDiff(Array(next[0..<V]), na) < 1e-5)
+    }
+
+    @Test func prefixCopyAndTruncate() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (path, _) = try TinyModelTests.writeModel(arch: "qwen2", dir: dir, seed: 4)
+        let model = try DecoderModel(path: path)
+        let prompt: [Int32] = [3, 17, 42, 5, 9, 60]
+        let s = DecoderSession(model: model, contextSize: 16, sequences: 2)
+        _ = try s.decode(Batch(tokens: prompt, from: 0, sequence: 0))
+        // sequence 1 reuses the first 4 tokens of sequence 0 and evaluates only the rest
+        s.cache.copyPrefix(from: 0, to: 1, count: 4)
+        let reused = Array(try s.decode(Batch(tokens: Array(prompt[4...]), from: 4, sequence: 1)))
+        let fresh = DecoderSession(model: model, contextSize: 16)
+        let full = Array(try fresh.evaluate(prompt))
+        #expect(Self.maxDiff(reused, full) < 1e-5)
+        // truncating sequence 0 to 2 tokens and re-evaluating the rest gives the same logits again
+        s.cache.truncate(sequence: 0, to: 2)
+        let again = Array(try s.decode(Batch(tokens: Array(prompt[2...]), from: 2, sequence: 0)))
+        #expect(Self.maxDiff(again, full) < 1e-5)
+    }
+
+    @Test func badRowsAreErrors() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (path, _) = try TinyModelTests.writeModel(arch: "llama", dir: dir, seed: 5)
+        let s = DecoderSession(model: try DecoderModel(path: path), contextSize: 8, sequences: 2)
+        var gap = Batch(); gap.add(1, position: 3, sequence: 0, logits: true)
+        #expect(throws: ModelError.self) { try s.decode(gap) }
+        var noSeq = Batch(); noSeq.add(1, position: 0, sequence: 2, logits: true)
+        #expect(throws: ModelError.self) { try s.decode(noSeq) }
+        var full = Batch(); full.add(1, position: 8, sequence: 0, logits: true)
+        #expect(throws: ModelError.self) { try s.decode(full) }
+        #expect(throws: ModelError.self) { try s.evaluate([Int32(s.config.vocabulary)]) }
+        #expect(s.cache.lengths == [0, 0])
+    }
+}
