@@ -22,6 +22,9 @@ package struct DecoderConfig: Sendable {
     package var attentionScale: Float
     /// Scale Q itself before the product (Gemma, Phi-3), as llama.cpp does, so f16 rounding matches.
     package var scalesQuery = false
+    /// Llama 4 / Mistral 3 attention temperature: Q × (log(⌊pos / floor⌋ + 1) · scale + 1); 0 = off.
+    package var attentionTemperatureScale: Float = 0
+    package var attentionTemperatureFloor = 0
     /// Attention-score and final-logit softcapping (Gemma 2): s → cap·tanh(s/cap); 0 = none.
     package var attentionSoftcap: Float = 0
     package var finalLogitSoftcap: Float = 0

@@ -55,8 +55,12 @@ package enum StandardBlocks {
     /// gate/up/down (SwiGLU or GeGLU).
     package static func gated(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig, _ act: Activation) throws -> DenseFeedForward {
         let E = c.embedding, ff = c.feedForward
-        return DenseFeedForward(gate: try w.matrix(.ffnGate, i, rows: ff, cols: E), up: try w.matrix(.ffnUp, i, rows: ff, cols: E),
-                                down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: act)
+        var d = DenseFeedForward(gate: try w.matrix(.ffnGate, i, rows: ff, cols: E), up: try w.matrix(.ffnUp, i, rows: ff, cols: E),
+                                 down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: act)
+        d.gateBias = try w.optionalVector(.ffnGate, i, bias: true, ff)
+        d.upBias = try w.optionalVector(.ffnUp, i, bias: true, ff)
+        d.downBias = try w.optionalVector(.ffnDown, i, bias: true, E)
+        return d
     }
 
     /// The experts of a mixture (3-D ffn_*_exps tensors) and its router.

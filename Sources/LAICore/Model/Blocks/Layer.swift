@@ -22,6 +22,7 @@ package enum Activation: Sendable { case silu, gelu }
 package struct DenseFeedForward: @unchecked Sendable {
     package var gate: WeightMatrix?
     package var up, down: WeightMatrix
+    package var gateBias: UnsafePointer<Float>? = nil
     package var upBias: UnsafePointer<Float>? = nil
     package var downBias: UnsafePointer<Float>? = nil
     package var activation: Activation

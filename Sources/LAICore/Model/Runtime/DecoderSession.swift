@@ -216,6 +216,7 @@ package final class DecoderSession {
         let kernels = useKernels, pos = rowPositions, seqs = rowSequences
         let cache = self.cache
         let qScale = c.scalesQuery ? c.attentionScale : 1
+        let temperature = c.attentionTemperatureScale, temperatureFloor = max(1, c.attentionTemperatureFloor)
         pool.parallelRanges(n) { r in
             for t in r {
                 let qt = q + t * qd, kt = k + t * kvd, vt = v + t * kvd
@@ -231,6 +232,11 @@ package final class DecoderSession {
                 } else {
                     Ops.rope(qt, heads: c.heads, headDim: hd, dims: rd, cache: cs, neox: rope.neox)
                     Ops.rope(kt, heads: c.kvHeads, headDim: hd, dims: rd, cache: cs, neox: rope.neox)
+                }
+                if temperature != 0 {
+                    // llama.cpp computes this per position in double, then multiplies Q in f32
+                    let f = Float(log(floor(Double(pos[t]) / Double(temperatureFloor)) + 1) * Double(temperature) + 1)
+                    for i in 0..<qd { qt[i] *= f }
                 }
                 if qScale != 1 { for i in 0..<qd { qt[i] *= qScale } }
                 let kd = cache.keys(layer: l, sequence: seqs[t]) + pos[t] * kvd
@@ -276,8 +282,11 @@ package final class DecoderSession {
         let ff = d.up.rows, hb = self.hb, hb2 = self.hb2, kernels = useKernels, table = UnsafePointer(geluTable)
         if let gate = d.gate {
             matmul.apply([MatMulJob(gate, hb), MatMulJob(d.up, hb2)], input, n: n)
+            let gb = d.gateBias, ub = d.upBias
             pool.parallelRanges(n) { r in
                 for t in r {
+                    if let gb { let h = hb + t * ff; for i in 0..<ff { h[i] += gb[i] } }
+                    if let ub { let h = hb2 + t * ff; for i in 0..<ff { h[i] += ub[i] } }
                     switch d.activation {
                     case .silu: if kernels { lai_swiglu(hb + t * ff, hb2 + t * ff, Int32(ff)) } else { Ops.swiglu(hb + t * ff, hb2 + t * ff, ff) }
                     case .gelu: Ops.geglu(hb + t * ff, hb2 + t * ff, ff, table: table)
