@@ -418,6 +418,82 @@ def make_falcon():
     return m
 
 
+def make_glm4():
+    # GLM-4-0414 dense layout (Glm4ForCausalLM as conversion/glm.py writes it): separate q/k/v with
+    # biases (attention_bias), no o_proj bias, post-attention and post-MLP RMSNorms, fused gate_up_proj
+    # as ffn_up (2*n_ff rows: gate | up), partial rotary 0.5 (rope.dimension_count = head_dim/2),
+    # rope type NORM (adjacent pairs) because use_mrope is false, untied output
+    m = Model("glm4", "glm4", "bpe", 1012)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    common(m, 32768, E, L, H, KV, F, head_dim=HD, rope_base=10000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD // 2)
+    embd(m, E)
+    head(m, E, tied=False)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD, bias=True)
+        m.norm(f"blk.{i}.post_attention_norm.weight", E)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        m.mat(f"blk.{i}.ffn_up.weight", (2 * F, E), 1.0 / math.sqrt(E))      # rows: gate | up
+        m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
+        m.norm(f"blk.{i}.post_ffw_norm.weight", E)
+    return m
+
+
+def make_deepseek2():
+    # DeepSeek-V2-Lite-like layout (DeepseekV2ForCausalLM as conversion/deepseek.py writes it): multi-head
+    # latent attention stored for the absorbed form (attn_kv_a_mqa, attn_kv_a_norm, attn_k_b, attn_v_b; the
+    # HF kv_b_proj is split and k_b transposed by the converter), no q LoRA (attn_q directly), one leading
+    # dense layer then MoE with softmax gating (no renorm) and shared experts, YaRN RoPE (factor 40,
+    # mscale_all_dim 0.707) of type NORM on the trailing qk_rope dims, untied output.
+    m = Model("deepseek2", "deepseek2", "bpe", 1013)
+    E, L, H, F = 64, 2, 4, 128
+    R, NOPE, ROPE, V = 32, 16, 8, 12          # kv_lora_rank, qk_nope/qk_rope/v head dims (Lite: 512, 128/64/128)
+    NE, NU, FE, NS = 4, 2, 32, 2               # experts, used, expert n_ff, shared experts (Lite: 64, 6, 1408, 2)
+    # the converter sets num_key_value_heads = 1 (MLA is MQA over the compressed cache)
+    common(m, 163840, E, L, H, 1, F, rope_base=10000.0, rms_eps=1e-6)
+    m.u32("{arch}.leading_dense_block_count", 1)
+    # llama.cpp reads q_lora_rank unless n_layer is 26/27 (V2-Lite's 27 layers have none); 0 = no q LoRA
+    m.u32("{arch}.attention.q_lora_rank", 0)
+    m.u32("{arch}.attention.kv_lora_rank", R)
+    m.u32("{arch}.attention.key_length", R + ROPE)
+    m.u32("{arch}.attention.value_length", R)
+    m.u32("{arch}.attention.key_length_mla", NOPE + ROPE)
+    m.u32("{arch}.attention.value_length_mla", V)
+    m.u32("{arch}.expert_feed_forward_length", FE)
+    m.u32("{arch}.expert_count", NE)
+    m.u32("{arch}.expert_shared_count", NS)
+    m.f32("{arch}.expert_weights_scale", 1.0)     # routed_scaling_factor (V2-Lite 1.0: no effect)
+    m.u32("{arch}.expert_used_count", NU)
+    m.u32("{arch}.rope.dimension_count", ROPE)
+    m.string("{arch}.rope.scaling.type", "yarn")
+    m.f32("{arch}.rope.scaling.factor", 40.0)
+    m.u32("{arch}.rope.scaling.original_context_length", 4096)
+    m.f32("{arch}.rope.scaling.yarn_beta_fast", 32.0)
+    m.f32("{arch}.rope.scaling.yarn_beta_slow", 1.0)
+    m.f32("{arch}.rope.scaling.yarn_log_multiplier", 0.1 * 0.707)   # 0.1 * mscale_all_dim, as the converter writes it
+    embd(m, E)
+    head(m, E, tied=False)
+    s_in = 1.0 / math.sqrt(E)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        m.norm(f"blk.{i}.attn_kv_a_norm.weight", R)
+        m.mat(f"blk.{i}.attn_q.weight", (H * (NOPE + ROPE), E), s_in)             # per head: nope | rope
+        m.mat(f"blk.{i}.attn_kv_a_mqa.weight", (R + ROPE, E), s_in)              # rows: compressed kv | k_rope
+        m.mat(f"blk.{i}.attn_k_b.weight", (H, R, NOPE), 1.0 / math.sqrt(R))     # ne {nope, rank, n_head}
+        m.mat(f"blk.{i}.attn_v_b.weight", (H, V, R), 1.0 / math.sqrt(R))        # ne {rank, v, n_head}
+        m.mat(f"blk.{i}.attn_output.weight", (E, H * V), 1.0 / math.sqrt(H * V))
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        if i < 1:
+            ffn_glu(m, i, E, F)
+        else:
+            moe(m, i, E, NE, FE)
+            m.mat(f"blk.{i}.ffn_gate_shexp.weight", (NS * FE, E), s_in)
+            m.mat(f"blk.{i}.ffn_up_shexp.weight", (NS * FE, E), s_in)
+            m.mat(f"blk.{i}.ffn_down_shexp.weight", (E, NS * FE), 1.0 / math.sqrt(NS * FE))
+    return m
+
+
 FAMILIES = {
     "llama3rope": make_llama3rope,
     "qwen3": make_qwen3,
@@ -430,6 +506,8 @@ FAMILIES = {
     "granite": make_granite,
     "olmo2": make_olmo2,
     "falcon": make_falcon,
+    "glm4": make_glm4,
+    "deepseek2": make_deepseek2,
 }
 
 

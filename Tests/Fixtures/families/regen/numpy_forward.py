@@ -19,8 +19,10 @@ def gelu(x):  # ggml CPU GELU: tanh form evaluated on fp16(x), result rounded to
     xf=x.astype(np.float16).astype(np.float64); y=(0.5*xf*(1+np.tanh(math.sqrt(2/math.pi)*xf*(1+0.044715*xf*xf)))).astype(np.float16).astype(np.float64)
     return np.where(x<=-10,0.0,np.where(x>=10,x,y))
 def silu(x): return x/(1+np.exp(-x))
-def rope(x,pos,base,neox,ff=None,mscale=1.0):
-    # x: [T, H, D]
+def rope(x,pos,base,neox,ff=None,mscale=1.0,n_rot=None):
+    # x: [T, H, D]; only the first n_rot dims rotate (partial rotary), the rest pass through
+    if n_rot is not None and n_rot<x.shape[-1]:
+        return np.concatenate([rope(x[...,:n_rot],pos,base,neox,ff,mscale),x[...,n_rot:]],-1)
     D=x.shape[-1]; i=np.arange(D//2); th=base**(-2*i/D)
     if ff is not None: th=th/ff
     ang=pos[:,None]*th[None,:]; c=np.cos(ang)[:,None,:]*mscale; s=np.sin(ang)[:,None,:]*mscale
@@ -49,6 +51,23 @@ def moe(x,T,i,nu,normw,E):
             g=T[f'blk.{i}.ffn_gate_exps.weight'][e]@x[t]; u=T[f'blk.{i}.ffn_up_exps.weight'][e]@x[t]
             out[t]+=we*(T[f'blk.{i}.ffn_down_exps.weight'][e]@(silu(g)*u))
     return out
+def yarn(KV,a,D):
+    # ggml YaRN (ext_factor 1) as llama.cpp 0c1e570 sets it up for deepseek2 (n_rot = D): returns (ff, mscale,
+    # kq_mscale): rope(..., ff=ff, mscale=mscale) is ggml's rope, kq_mscale**2/sqrt(key_length_mla) the attention scale
+    g=lambda k,dflt=None: KV.get(f'{a}.{k}',dflt)
+    base=g('rope.freq_base',10000.0); f=g('rope.scaling.factor'); n_orig=g('rope.scaling.original_context_length')
+    bf,bs=32.0,1.0                                          # hparams defaults (deepseek2 does not read the beta keys)
+    log_mul=g('rope.scaling.yarn_log_multiplier',0.0)/0.1   # llama.cpp divides the converter's 0.1 back out
+    corr=lambda beta: D*math.log(n_orig/(beta*2*math.pi))/(2*math.log(base))
+    lo=max(0.0,math.floor(corr(bf))); hi=min(D-1.0,math.ceil(corr(bs)))
+    i=np.arange(D//2); ramp=1-np.clip((i-lo)/max(0.001,hi-lo),0,1)   # 1: extrapolate (theta), 0: interpolate (theta/f)
+    th_ex=base**(-2*i/D); th=th_ex/f*(1-ramp)+th_ex*ramp
+    gm=lambda s,m: 1.0 if s<=1 else 0.1*m*math.log(s)+1
+    # llama_context: yarn_attn_factor = gm(f, mscale)/gm(f, mscale_all_dim) / (1 + 0.1 ln f), with mscale := mscale_all_dim for deepseek2
+    attn_factor=gm(f,log_mul)/gm(f,log_mul)/(1+0.1*math.log(f))
+    mscale=attn_factor*(1+0.1*math.log(f))                    # ggml rope_yarn multiplies cos/sin by this (= 1)
+    kq_mscale=mscale*(1+0.1*log_mul*math.log(f))              # deepseek2 graph: mscale = attn_factor_org * (1 + 0.1 log_mul ln f)
+    return th_ex/th, mscale, kq_mscale
 def forward(name):
     d=json.load(open(f'{FIX}/{name}.json')); T,KV=load(os.path.join(MODEL_DIR, d['file'])); a=d['arch']
     g=lambda k,dflt=None: KV.get(f'{a}.{k}',dflt)
@@ -58,10 +77,31 @@ def forward(name):
     x=T['token_embd.weight'][ids]
     if a in('gemma2','gemma3'): x=x*math.sqrt(E)
     if a=='granite': x=x*g('embedding_scale')
-    neox=a not in('llama','granite')
+    neox=a not in('llama','granite','glm4')
+    n_rot=g('rope.dimension_count',hd)
     out_w=T.get('output.weight',T['token_embd.weight'])
     for i in range(L):
         P=lambda s: T[f'blk.{i}.{s}']
+        if a=='deepseek2':
+            # MLA (absorbed form, as llama.cpp runs it): K/V cache = RMSNorm(compressed kv) | roped k_pe, one head
+            R=g('attention.kv_lora_rank'); dk=g('attention.key_length_mla'); dv=g('attention.value_length_mla'); nr=g('rope.dimension_count'); nope=dk-nr
+            ff,ms,kqm=yarn(KV,a,nr)
+            h=rms(x,P('attn_norm.weight'),eps)
+            q=(h@P('attn_q.weight').T).reshape(n,H,dk); q_nope=q[...,:nope]; q_pe=rope(q[...,nope:],pos,base,False,ff,ms)
+            kv=h@P('attn_kv_a_mqa.weight').T; c=rms(kv[:,:R],P('attn_kv_a_norm.weight'),eps); k_pe=rope(kv[:,None,R:],pos,base,False,ff,ms)
+            q_abs=np.einsum('hrd,thd->thr',P('attn_k_b.weight'),q_nope)
+            o=attn(np.concatenate([q_abs,q_pe],-1),np.concatenate([c[:,None,:],k_pe],-1),c[:,None,:],kqm*kqm/math.sqrt(dk)).reshape(n,H,R)
+            o=np.einsum('hvr,thr->thv',P('attn_v_b.weight'),o).reshape(n,H*dv)
+            x=x+o@P('attn_output.weight').T
+            h=rms(x,P('ffn_norm.weight'),eps)
+            if i<g('leading_dense_block_count',0):
+                f=(silu(h@P('ffn_gate.weight').T)*(h@P('ffn_up.weight').T))@P('ffn_down.weight').T
+            else:
+                f=moe(h,T,i,g('expert_used_count'),bool(g('expert_weights_norm',False)),E)
+                ws=g('expert_weights_scale',0.0)
+                if ws not in(0.0,1.0): f=f*ws
+                f=f+(silu(h@P('ffn_gate_shexp.weight').T)*(h@P('ffn_up_shexp.weight').T))@P('ffn_down_shexp.weight').T
+            x=x+f; continue
         if a=='falcon':
             h=ln(x,P('attn_norm.weight'),P('attn_norm.bias'),g('attention.layer_norm_epsilon'))
         elif a=='olmo2': h=x
@@ -81,17 +121,17 @@ def forward(name):
             swa=(i%6)<5; b=g('rope.freq_base_swa') if swa else base; window=g('attention.sliding_window') if swa else None
         if a=='gemma2':
             swa=(i%2)<1; window=g('attention.sliding_window') if swa else None; cap=g('attn_logit_softcapping')
-        q=rope(q,pos,b,neox,ff,ms); k=rope(k,pos,b,neox,ff,ms)
+        q=rope(q,pos,b,neox,ff,ms,n_rot); k=rope(k,pos,b,neox,ff,ms,n_rot)
         scale=1/math.sqrt(hd)
         if a=='granite': scale=g('attention.scale')
         o=attn(q,k,v,scale,window,cap)@P('attn_output.weight').T
         if a=='falcon':
             f=gelu(h@P('ffn_up.weight').T)@P('ffn_down.weight').T; x=x+o+f; continue
-        if a in('gemma2','gemma3','olmo2'): o=rms(o,P('post_attention_norm.weight'),eps)
+        if a in('gemma2','gemma3','olmo2','glm4'): o=rms(o,P('post_attention_norm.weight'),eps)
         if a=='granite': o=o*g('residual_scale')
         x=x+o
         h=x if a=='olmo2' else rms(x,P('ffn_norm.weight'),eps)
-        if a=='phi3':
+        if a in('phi3','glm4'):
             gu=h@P('ffn_up.weight').T; F=gu.shape[1]//2; f=(silu(gu[:,:F])*gu[:,F:])@P('ffn_down.weight').T
         elif f'blk.{i}.ffn_gate_inp.weight' in T:
             f=moe(h,T,i,g('expert_used_count'),a!='qwen2moe',E)
@@ -101,7 +141,7 @@ def forward(name):
         else:
             act=gelu if a.startswith('gemma') else silu
             f=(act(h@P('ffn_gate.weight').T)*(h@P('ffn_up.weight').T))@P('ffn_down.weight').T
-        if a in('gemma2','gemma3','olmo2'): f=rms(f,P('post_ffw_norm.weight'),eps)
+        if a in('gemma2','gemma3','olmo2','glm4'): f=rms(f,P('post_ffw_norm.weight'),eps)
         if a=='granite': f=f*g('residual_scale')
         x=x+f
     if a=='falcon': h=ln(x[-1],T['output_norm.weight'],T['output_norm.bias'],g('attention.layer_norm_epsilon'))
@@ -111,4 +151,4 @@ def forward(name):
     if g('final_logit_softcapping'): c=g('final_logit_softcapping'); lg=np.tanh(lg/c)*c
     ref=np.load(f"{FIX}/{d['logits_kv_f32_npy']}"); ref16=np.load(f"{FIX}/{d['logits_npy']}")
     print(f"{name:11s} max|np-llama(kvf32)|={np.abs(lg-ref).max():.2e} vs kvf16 {np.abs(lg-ref16).max():.2e} argmax np={lg.argmax()} llama={ref.argmax()}")
-for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon']): forward(nm)
+for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon','glm4','deepseek2']): forward(nm)
