@@ -1,0 +1,26 @@
+// GLM-4 (glm4: GLM-4-0414, GLM-Z1): Q/K/V biases, partial adjacent-pair RoPE (half of each head rotates),
+// fused gate+up ffn_up, norms both before and after attention and the MLP.
+
+enum GLM4Family: DecoderFamily {
+    static let architectures = ["glm4"]
+    static var neoxRope: Bool { false }
+
+    static func layer(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> DecoderLayer {
+        let E = c.embedding, ff = c.feedForward
+        let ffn: DenseFeedForward
+        if w.has(.ffnGate, i) {
+            ffn = try StandardBlocks.gated(i, w, c, .silu)
+        } else {
+            // ffn_up holds [gate; up]: 2·n_ff rows
+            let up = try w.matrix(.ffnUp, i, rows: 2 * ff, cols: E)
+            ffn = DenseFeedForward(gate: up.rows(0..<ff), up: up.rows(ff..<(2 * ff)),
+                                   down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: .silu)
+        }
+        var l = DecoderLayer(attentionNorm: try w.norm(.attnNorm, i, E, kind: .rms, eps: c.normEps),
+                             attention: try StandardBlocks.attention(i, w, c),
+                             feedForwardNorm: try w.norm(.ffnNorm, i, E, kind: .rms, eps: c.normEps), feedForward: .dense(ffn))
+        l.attentionPostNorm = try w.norm(.attnPostNorm, i, E, kind: .rms, eps: c.normEps)
+        l.feedForwardPostNorm = try w.norm(.ffnPostNorm, i, E, kind: .rms, eps: c.normEps)
+        return l
+    }
+}
