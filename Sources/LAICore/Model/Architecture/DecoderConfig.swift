@@ -75,7 +75,7 @@ package struct DecoderConfig: Sendable {
         sharedExpertFeedForward = m.int("\(arch).expert_shared_feed_forward_length") ?? 0
         slidingLayers = [Bool](repeating: false, count: layers)
 
-        if let v = m.int("\(arch).attention.value_length"), v != headDim {
+        if let v = m.int("\(arch).attention.value_length"), v != headDim, m.int("\(arch).attention.key_length_mla") == nil {
             throw ModelError.invalid(path: f.path, message: "value_length \(v) differs from key_length \(headDim), which lai does not support")
         }
         guard heads % kvHeads == 0, rope.dims <= headDim, rope.dims % 2 == 0, vocabulary > 0 else {

@@ -23,6 +23,15 @@ package enum TensorName: String, CaseIterable, Sendable {
     case attnKNorm = "attn_k_norm"
     case attnPostNorm = "post_attention_norm"
     case attnOutputNorm = "attn_output_norm"
+    // per layer: multi-head latent attention (DeepSeek-V2/V3)
+    case attnQA = "attn_q_a"
+    case attnQANorm = "attn_q_a_norm"
+    case attnQB = "attn_q_b"
+    case attnKVAMQA = "attn_kv_a_mqa"
+    case attnKVANorm = "attn_kv_a_norm"
+    case attnKVB = "attn_kv_b"
+    case attnKB = "attn_k_b"
+    case attnVB = "attn_v_b"
     // per layer: feed-forward
     case ffnNorm = "ffn_norm"
     case ffnPostNorm = "post_ffw_norm"
@@ -37,6 +46,7 @@ package enum TensorName: String, CaseIterable, Sendable {
     case ffnGateShared = "ffn_gate_shexp"
     case ffnUpShared = "ffn_up_shexp"
     case ffnDownShared = "ffn_down_shexp"
+    case ffnExpertBias = "exp_probs_b"
     case layerOutputNorm = "layer_output_norm"
 
     /// The full GGUF name: `blk.3.attn_q.weight`, `output_norm.bias`.

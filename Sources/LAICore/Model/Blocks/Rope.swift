@@ -22,7 +22,8 @@ package struct RopeParameters: @unchecked Sendable {
     package init(dims: Int, neox: Bool, base: Float) { self.dims = dims; self.neox = neox; self.base = base }
 
     /// Enables YaRN like llama.cpp's context setup: ext_factor 1, corr dims from beta fast/slow at the original context.
-    package mutating func enableYaRN(factor: Float, originalContext: Int, betaFast: Float, betaSlow: Float, logMultiplier: Float) {
+    package mutating func enableYaRN(factor: Float, originalContext: Int, betaFast: Float, betaSlow: Float, logMultiplier: Float,
+                                     mscale m0: Float = 1) {
         freqScale = 1 / factor
         extFactor = 1
         func corrDim(_ rot: Float) -> Float {
@@ -31,7 +32,7 @@ package struct RopeParameters: @unchecked Sendable {
         correctionDims = (max(0, floorf(corrDim(betaFast))), min(Float(dims - 1), ceilf(corrDim(betaSlow))))
         func mscale(_ s: Float, _ m: Float) -> Float { s <= 1 ? 1 : 0.1 * m * logf(s) + 1 }
         // ggml multiplies by 1 + 0.1 ln(factor) itself; llama.cpp cancels that here
-        var a = logMultiplier != 0 ? mscale(factor, 1) / mscale(factor, logMultiplier) : mscale(factor, 1)
+        var a = logMultiplier != 0 ? mscale(factor, m0) / mscale(factor, logMultiplier) : mscale(factor, 1)
         a *= 1 / (1 + 0.1 * logf(factor))
         attnFactor *= a
     }

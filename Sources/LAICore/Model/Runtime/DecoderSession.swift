@@ -38,6 +38,8 @@ package final class DecoderSession {
     private var logitsBuffer: UnsafeMutablePointer<Float>
     private var logitsRows: Int
     private let geluTable: UnsafeMutablePointer<Float>
+    // Latent attention: raw Q, the low-rank Q, a per-head gather buffer, the expanded per-head values.
+    private let mlaRawQ, mlaQA, mlaGather, mlaValues: UnsafeMutablePointer<Float>
 
     package init(model: DecoderModel, contextSize: Int, batchCapacity: Int = 512, sequences: Int = 1,
                  pool: ThreadPool = .shared, useKernels: Bool = true) {
@@ -80,13 +82,19 @@ package final class DecoderSession {
         choiceWeights = buf(B * c.expertsUsed)
         logitsRows = 1
         logitsBuffer = buf(c.vocabulary)
+        let latent = model.layers.lazy.compactMap(\.latentAttention).first
+        let H = c.heads
+        mlaRawQ = buf(latent.map { B * H * ($0.nope + $0.rope) } ?? 1)
+        mlaQA = buf(latent.map { B * ($0.qA?.rows ?? 1) } ?? 1)
+        mlaGather = buf(latent.map { B * max($0.nope, $0.rank) } ?? 1)
+        mlaValues = buf(latent.map { B * H * $0.valueDim } ?? 1)
         geluTable = .allocate(capacity: 65536)
         Ops.geluF16Table.withUnsafeBufferPointer { geluTable.initialize(from: $0.baseAddress!, count: 65536) }
     }
 
     deinit {
         for p in [x, xb, branch, branch2, q, k, v, attn, hb, hb2, ropeTables, routerLogits, expertIn, expertOut, choiceOut,
-                  choiceWeights, logitsBuffer, geluTable] { p.deallocate() }
+                  choiceWeights, logitsBuffer, geluTable, mlaRawQ, mlaQA, mlaGather, mlaValues] { p.deallocate() }
         attnScratch.deallocate(); rowPositions.deallocate(); rowSequences.deallocate(); choices.deallocate()
     }
 
@@ -208,7 +216,9 @@ package final class DecoderSession {
 
     /// Self-attention of xb's rows into `out` (n × E).
     private func attention(_ l: Int, _ L: DecoderLayer, _ n: Int, out: UnsafeMutablePointer<Float>) {
-        let c = config, a = L.attention
+        if let latent = L.latentAttention { latentAttention(l, latent, n, out: out); return }
+        guard let a = L.attention else { return }
+        let c = config
         let hd = c.headDim, kvd = c.kvDim, qd = c.qDim
         let q = self.q, k = self.k, v = self.v, attn = self.attn
         matmul.apply([MatMulJob(a.q, q), MatMulJob(a.k, k), MatMulJob(a.v, v)], xb, n: n)
@@ -263,6 +273,68 @@ package final class DecoderSession {
         }
         matmul.apply(a.output, attn, n: n, out)
         if let b = a.outputBias { addBias(out, b, rows: n, cols: c.embedding) }
+    }
+
+    /// Multi-head latent attention (llama.cpp's absorbed MLA): the cache holds [normed latent | roped k_pe] per
+    /// token as one KV head; Q becomes [k_b·q_nope | roped q_pe] per head; the values are the latent itself
+    /// (the first `rank` dims of each cached key), expanded per head by v_b before the output projection.
+    private func latentAttention(_ l: Int, _ a: LatentAttentionWeights, _ n: Int, out: UnsafeMutablePointer<Float>) {
+        let c = config, H = c.heads, rank = a.rank, nope = a.nope, rd = a.rope, kq = nope + rd, kd = rank + rd
+        let raw = mlaRawQ, q = self.q, kv = self.k, attn = self.attn, gather = mlaGather, values = mlaValues
+        if let qA = a.qA, let qB = a.qB, let norm = a.qANorm {
+            matmul.apply(qA, xb, n: n, mlaQA)
+            let qa = mlaQA, r = qA.rows
+            pool.parallelRanges(n) { rows in for t in rows { norm.apply(qa + t * r, qa + t * r) } }
+            matmul.apply(qB, mlaQA, n: n, raw)
+            matmul.apply(a.kvA, xb, n: n, kv)
+        } else if let wq = a.q {
+            matmul.apply([MatMulJob(wq, raw), MatMulJob(a.kvA, kv)], xb, n: n)
+        }
+        let rope = ropes[l], table = ropeTables + ropeOfLayer[l] * batchCapacity * rope.dims
+        let kernels = useKernels, pos = rowPositions, seqs = rowSequences, cache = self.cache
+        pool.parallelRanges(n) { r in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: H * rd) { pe in
+                let pe = pe.baseAddress!
+                for t in r {
+                    let cs = table + t * rope.dims
+                    // latent: normed; k_pe: roped; both into the cache cell as f16
+                    let kt = kv + t * kd
+                    a.kvANorm.apply(kt, kt)
+                    if kernels { lai_rope(kt + rank, 1, Int32(rd), Int32(rd), cs, 0) } else { Ops.rope(kt + rank, heads: 1, headDim: rd, dims: rd, cache: cs, neox: false) }
+                    let cell = cache.keys(layer: l, sequence: seqs[t]) + pos[t] * kd
+                    if kernels { lai_f32_to_f16(kt, cell, Int32(kd)) } else { for i in 0..<kd { cell[i] = Float16(kt[i]).bitPattern } }
+                    // q_pe of every head, roped, into the tail of each absorbed head
+                    let qt = raw + t * H * kq
+                    for h in 0..<H { (pe + h * rd).update(from: qt + h * kq + nope, count: rd) }
+                    if kernels { lai_rope(pe, Int32(H), Int32(rd), Int32(rd), cs, 0) } else { Ops.rope(pe, heads: H, headDim: rd, dims: rd, cache: cs, neox: false) }
+                    for h in 0..<H { (q + (t * H + h) * kd + rank).update(from: pe + h * rd, count: rd) }
+                }
+            }
+        }
+        // absorb: q[h][0..<rank] = k_b[h] · q_nope[h], one product per head over all rows
+        for h in 0..<H {
+            pool.parallelRanges(n) { r in for t in r { (gather + t * nope).update(from: raw + t * H * kq + h * kq, count: nope) } }
+            matmul.apply(a.kB[h], gather, n: n, q + h * kd, outStride: H * kd)
+        }
+        let scale = c.attentionScale, scratch = attnScratch
+        pool.parallelFor(n * H) { task in
+            let t = task / H, h = task % H
+            let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]))
+            let o = attn + (t * H + h) * kd, qh = q + (t * H + h) * kd
+            // values are the keys' first `rank` dims: run the kernel over all kd dims and keep those
+            if kernels {
+                lai_attention_f16(qh, kp, kp, kd * 2, Int32(pos[t] + 1), Int32(kd), scale, 0, o, scratch + task * 4 * kd)
+            } else {
+                Ops.attentionF16Reference(qh, k: kp, v: kp, kvStride: kd * 2, n: pos[t] + 1, hd: kd, scale: scale, out: o)
+            }
+        }
+        // expand: values[h] = v_b[h] · o[h][0..<rank]
+        let vd = a.valueDim
+        for h in 0..<H {
+            pool.parallelRanges(n) { r in for t in r { (gather + t * rank).update(from: attn + (t * H + h) * kd, count: rank) } }
+            matmul.apply(a.vB[h], gather, n: n, values + h * vd, outStride: H * vd)
+        }
+        matmul.apply(a.output, values, n: n, out)
     }
 
     private func addBias(_ y: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, rows n: Int, cols: Int) {
@@ -320,18 +392,26 @@ package final class DecoderSession {
         pool.parallelRanges(n) { r in
             for t in r {
                 let lt = logits + t * nExp
-                var mx = -Float.infinity
-                for e in 0..<nExp { mx = max(mx, lt[e]) }
-                var sum: Double = 0
-                for e in 0..<nExp { let v = expf(lt[e] - mx); lt[e] = v; sum += Double(v) }
-                let inv = Float(1 / sum)
-                for e in 0..<nExp { lt[e] *= inv }
-                // top-k by probability, lowest index first on ties
+                if m.sigmoidGating {
+                    for e in 0..<nExp { lt[e] = 1 / (1 + expf(-lt[e])) }
+                } else {
+                    var mx = -Float.infinity
+                    for e in 0..<nExp { mx = max(mx, lt[e]) }
+                    var sum: Double = 0
+                    for e in 0..<nExp { let v = expf(lt[e] - mx); lt[e] = v; sum += Double(v) }
+                    let inv = Float(1 / sum)
+                    for e in 0..<nExp { lt[e] *= inv }
+                }
+                // top-k by probability (plus the selection-only bias), lowest index first on ties
+                let bias = m.selectionBias
                 for j in 0..<K {
                     var best = -1
-                    for e in 0..<nExp where best < 0 || lt[e] > lt[best] {
+                    var bestScore = -Float.infinity
+                    for e in 0..<nExp {
+                        let score = lt[e] + (bias?[e] ?? 0)
+                        guard best < 0 || score > bestScore else { continue }
                         if (0..<j).contains(where: { choices[t * K + $0] == Int32(e) }) { continue }
-                        best = e
+                        best = e; bestScore = score
                     }
                     choices[t * K + j] = Int32(best); weights[t * K + j] = lt[best]
                 }
@@ -340,6 +420,7 @@ package final class DecoderSession {
                     for j in 0..<K { s += weights[t * K + j] }
                     for j in 0..<K { weights[t * K + j] /= s }
                 }
+                if m.weightsScale != 1 { for j in 0..<K { weights[t * K + j] *= m.weightsScale } }
             }
         }
         let xin = expertIn, xout = expertOut, per = choiceOut, xb = self.xb
@@ -363,7 +444,12 @@ package final class DecoderSession {
                 for j in 1..<max(1, K) { let s = per + (t * K + j) * E; for d in 0..<E { o[d] += s[d] } }
             }
         }
-        if let shared = m.shared, let g = m.sharedGate {
+        if let shared = m.shared, m.sharedGate == nil {
+            dense(shared, input: xb, n, out: xout)
+            pool.parallelRanges(n) { r in
+                for t in r { let o = out + t * E, s = xout + t * E; for d in 0..<E { o[d] += s[d] } }
+            }
+        } else if let shared = m.shared, let g = m.sharedGate {
             dense(shared, input: xb, n, out: xout)
             pool.parallelRanges(n) { r in
                 for t in r {
