@@ -13,8 +13,8 @@ package enum Ops {
         for i in 0..<n { out[i] = (x[i] * scale) * w[i] }
     }
 
-    /// LayerNorm (BERT): mean/variance in Double as ggml's norm, then × weight + bias.
-    package static func layerNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, eps: Float) {
+    /// LayerNorm (BERT, Falcon): mean/variance in Double as ggml's norm, then × weight (+ bias when there is one).
+    package static func layerNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ n: Int, eps: Float) {
         var sum: Double = 0
         for i in 0..<n { sum += Double(x[i]) }
         let mean = Float(sum / Double(n))
@@ -22,19 +22,7 @@ package enum Ops {
         for i in 0..<n { let v = x[i] - mean; out[i] = v; sum2 += Double(v * v) }
         let variance = Float(sum2 / Double(n))
         let scale = 1 / (variance + eps).squareRoot()
-        for i in 0..<n { out[i] = out[i] * scale * w[i] + b[i] }
-    }
-
-    /// LayerNorm without a bias (Falcon-style models that ship only a weight).
-    package static func layerNormNoBias(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ n: Int, eps: Float) {
-        var sum: Double = 0
-        for i in 0..<n { sum += Double(x[i]) }
-        let mean = Float(sum / Double(n))
-        var sum2: Double = 0
-        for i in 0..<n { let v = x[i] - mean; out[i] = v; sum2 += Double(v * v) }
-        let variance = Float(sum2 / Double(n))
-        let scale = 1 / (variance + eps).squareRoot()
-        for i in 0..<n { out[i] = out[i] * scale * w[i] }
+        if let b { for i in 0..<n { out[i] = out[i] * scale * w[i] + b[i] } } else { for i in 0..<n { out[i] = out[i] * scale * w[i] } }
     }
 
     /// ggml's GELU table: the tanh GELU of every f16 value, rounded to f16 (index = the f16 bit pattern).

@@ -99,10 +99,9 @@ package struct DecoderConfig: Sendable {
             rope.freqScale = 1 / factor
         case "yarn":
             guard factor > 0 else { throw ModelError.invalid(path: f.path, message: "\(arch).rope.scaling.factor must be positive") }
+            // llama.cpp's defaults; the beta and log-multiplier keys are read only by the families that use them
             rope.enableYaRN(factor: factor, originalContext: m.int("\(arch).rope.scaling.original_context_length") ?? trainedContext,
-                            betaFast: Float(m.double("\(arch).rope.scaling.yarn_beta_fast") ?? 32),
-                            betaSlow: Float(m.double("\(arch).rope.scaling.yarn_beta_slow") ?? 1),
-                            logMultiplier: Float(m.double("\(arch).rope.scaling.yarn_log_multiplier") ?? 0))
+                            betaFast: 32, betaSlow: 1, logMultiplier: 0)
         case "longrope":
             break  // factors are tensors (rope_factors_short/long), chosen by context size in the model
         default:

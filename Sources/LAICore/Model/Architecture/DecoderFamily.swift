@@ -63,6 +63,15 @@ package enum StandardBlocks {
         return d
     }
 
+    /// SwiGLU from separate gate/up tensors, or from one fused ffn_up of 2·n_ff rows, gate first (Phi-3, GLM-4).
+    package static func gatedOrFused(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> DenseFeedForward {
+        if w.has(.ffnGate, i) { return try gated(i, w, c, .silu) }
+        let E = c.embedding, ff = c.feedForward
+        let up = try w.matrix(.ffnUp, i, rows: 2 * ff, cols: E)
+        return DenseFeedForward(gate: up.rows(0..<ff), up: up.rows(ff..<(2 * ff)),
+                                down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: .silu)
+    }
+
     /// The experts of a mixture (3-D ffn_*_exps tensors) and its router.
     package static func experts(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> MixtureOfExperts {
         let E = c.embedding, ff = c.expertFeedForward, n = c.experts

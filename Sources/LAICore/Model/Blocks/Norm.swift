@@ -18,8 +18,7 @@ package struct Norm: @unchecked Sendable {
             let o = out + h * count, v = x + h * count
             switch kind {
             case .rms: Ops.rmsNorm(o, v, weight, count, eps: eps)
-            case .layer:
-                if let bias { Ops.layerNorm(o, v, weight, bias, count, eps: eps) } else { Ops.layerNormNoBias(o, v, weight, count, eps: eps) }
+            case .layer: Ops.layerNorm(o, v, weight, bias, count, eps: eps)
             }
         }
     }

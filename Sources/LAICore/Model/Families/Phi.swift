@@ -11,17 +11,9 @@ enum Phi3Family: DecoderFamily {
     }
 
     static func layer(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> DecoderLayer {
-        let E = c.embedding, ff = c.feedForward
+        let E = c.embedding
         let a = try StandardBlocks.attention(i, w, c)
-        let ffn: DenseFeedForward
-        if w.has(.ffnGate, i) {
-            ffn = try StandardBlocks.gated(i, w, c, .silu)
-        } else {
-            // ffn_up holds [gate; up]: 2·n_ff rows
-            let up = try w.matrix(.ffnUp, i, rows: 2 * ff, cols: E)
-            ffn = DenseFeedForward(gate: up.rows(0..<ff), up: up.rows(ff..<(2 * ff)),
-                                   down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: .silu)
-        }
+        let ffn = try StandardBlocks.gatedOrFused(i, w, c)
         return DecoderLayer(attentionNorm: try w.norm(.attnNorm, i, E, kind: .rms, eps: c.normEps), attention: a,
                             feedForwardNorm: try w.norm(.ffnNorm, i, E, kind: .rms, eps: c.normEps), feedForward: .dense(ffn))
     }
