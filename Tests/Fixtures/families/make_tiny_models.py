@@ -494,6 +494,43 @@ def make_deepseek2():
     return m
 
 
+def make_mistral3():
+    # Ministral 3 / Mistral Small 3.x text layout (Ministral3ForCausalLM as conversion/mistral3.py writes it: the
+    # llama tensors under arch mistral3), head_dim 32 != n_embd/n_head (key_length, as the real models' 128),
+    # YaRN RoPE of type NORM (adjacent pairs) and Llama-4-style attention temperature scaling of Q
+    # (attention.temperature_scale = llama_4_scaling_beta; llama.cpp floors positions by n_ctx_orig_yarn).
+    # original_context_length 8 so that the prompt (positions 0..23) crosses the floor boundaries 8 and 16;
+    # yarn_beta_fast/slow 0.5/0.125 (real models: 32/1) so that the YaRN ramp has an extrapolated, a blended
+    # and an interpolated part at this tiny n_ctx_orig (corr dims [1, 5] of 16 pairs; 32/1 would give [0, 1]);
+    # yarn_log_multiplier 0.5 (real models: mscale_all_dim 1.0, where the rotation magnitude is exactly 1) so
+    # that llama.cpp's magnitude gm(f,1)/gm(f,0.5) = 1.0648 is pinned. Optional biases llama.cpp loads for
+    # mistral3 (none in real checkpoints; transformers' Ministral3 has no bias): attn_output and ffn_up/gate/down.
+    m = Model("mistral3", "mistral3", "spm", 1014)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 32
+    common(m, 32768, E, L, H, KV, F, head_dim=HD, rope_base=10000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD)
+    m.string("{arch}.rope.scaling.type", "yarn")
+    m.f32("{arch}.rope.scaling.factor", 4.0)
+    m.u32("{arch}.rope.scaling.original_context_length", 8)
+    m.f32("{arch}.rope.scaling.yarn_beta_fast", 0.5)
+    m.f32("{arch}.rope.scaling.yarn_beta_slow", 0.125)
+    m.f32("{arch}.rope.scaling.yarn_log_multiplier", 0.5)
+    m.f32("{arch}.attention.temperature_scale", 0.1)
+    embd(m, E)
+    head(m, E, tied=False)
+    s_in = 1.0 / math.sqrt(E)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.bias(f"blk.{i}.attn_output.bias", E, 0.1)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+        m.bias(f"blk.{i}.ffn_gate.bias", F, 0.1)
+        m.bias(f"blk.{i}.ffn_up.bias", F, 0.1)
+        m.bias(f"blk.{i}.ffn_down.bias", E, 0.1)
+    return m
+
+
 FAMILIES = {
     "llama3rope": make_llama3rope,
     "qwen3": make_qwen3,
@@ -508,6 +545,7 @@ FAMILIES = {
     "falcon": make_falcon,
     "glm4": make_glm4,
     "deepseek2": make_deepseek2,
+    "mistral3": make_mistral3,
 }
 
 

@@ -52,20 +52,27 @@ def moe(x,T,i,nu,normw,E):
             out[t]+=we*(T[f'blk.{i}.ffn_down_exps.weight'][e]@(silu(g)*u))
     return out
 def yarn(KV,a,D):
-    # ggml YaRN (ext_factor 1) as llama.cpp 0c1e570 sets it up for deepseek2 (n_rot = D): returns (ff, mscale,
-    # kq_mscale): rope(..., ff=ff, mscale=mscale) is ggml's rope, kq_mscale**2/sqrt(key_length_mla) the attention scale
+    # ggml YaRN (ext_factor 1) as llama.cpp 0c1e570 sets it up (n_rot = D): returns (ff, mscale, kq_mscale):
+    # rope(..., ff=ff, mscale=mscale) is ggml's rope; deepseek2 only: kq_mscale**2/sqrt(key_length_mla) the attention scale
     g=lambda k,dflt=None: KV.get(f'{a}.{k}',dflt)
     base=g('rope.freq_base',10000.0); f=g('rope.scaling.factor'); n_orig=g('rope.scaling.original_context_length')
-    bf,bs=32.0,1.0                                          # hparams defaults (deepseek2 does not read the beta keys)
-    log_mul=g('rope.scaling.yarn_log_multiplier',0.0)/0.1   # llama.cpp divides the converter's 0.1 back out
+    if a=='deepseek2':
+        bf,bs=32.0,1.0                                          # hparams defaults (deepseek2 does not read the beta keys)
+        log_mul=g('rope.scaling.yarn_log_multiplier',0.0)/0.1   # llama.cpp divides the converter's 0.1 back out
+    else:                                                       # mistral3 reads the beta keys and the multiplier as written
+        bf=g('rope.scaling.yarn_beta_fast',32.0); bs=g('rope.scaling.yarn_beta_slow',1.0)
+        log_mul=g('rope.scaling.yarn_log_multiplier',0.0)
     corr=lambda beta: D*math.log(n_orig/(beta*2*math.pi))/(2*math.log(base))
     lo=max(0.0,math.floor(corr(bf))); hi=min(D-1.0,math.ceil(corr(bs)))
     i=np.arange(D//2); ramp=1-np.clip((i-lo)/max(0.001,hi-lo),0,1)   # 1: extrapolate (theta), 0: interpolate (theta/f)
     th_ex=base**(-2*i/D); th=th_ex/f*(1-ramp)+th_ex*ramp
     gm=lambda s,m: 1.0 if s<=1 else 0.1*m*math.log(s)+1
-    # llama_context: yarn_attn_factor = gm(f, mscale)/gm(f, mscale_all_dim) / (1 + 0.1 ln f), with mscale := mscale_all_dim for deepseek2
-    attn_factor=gm(f,log_mul)/gm(f,log_mul)/(1+0.1*math.log(f))
-    mscale=attn_factor*(1+0.1*math.log(f))                    # ggml rope_yarn multiplies cos/sin by this (= 1)
+    # llama_context: yarn_attn_factor = gm(f, mscale)/gm(f, log_mul) if log_mul != 0 else gm(f, 1), then / (1 + 0.1 ln f);
+    # mscale = 1 except deepseek2 (mscale := mscale_all_dim = log_mul)
+    if log_mul!=0: attn_factor=gm(f,log_mul if a=='deepseek2' else 1.0)/gm(f,log_mul)
+    else: attn_factor=gm(f,1.0)
+    attn_factor/=1+0.1*math.log(f)
+    mscale=attn_factor*(1+0.1*math.log(f))                    # ggml rope_yarn multiplies cos/sin by this
     kq_mscale=mscale*(1+0.1*log_mul*math.log(f))              # deepseek2 graph: mscale = attn_factor_org * (1 + 0.1 log_mul ln f)
     return th_ex/th, mscale, kq_mscale
 def forward(name):
@@ -77,7 +84,7 @@ def forward(name):
     x=T['token_embd.weight'][ids]
     if a in('gemma2','gemma3'): x=x*math.sqrt(E)
     if a=='granite': x=x*g('embedding_scale')
-    neox=a not in('llama','granite','glm4')
+    neox=a not in('llama','granite','glm4','mistral3')
     n_rot=g('rope.dimension_count',hd)
     out_w=T.get('output.weight',T['token_embd.weight'])
     for i in range(L):
@@ -121,10 +128,15 @@ def forward(name):
             swa=(i%6)<5; b=g('rope.freq_base_swa') if swa else base; window=g('attention.sliding_window') if swa else None
         if a=='gemma2':
             swa=(i%2)<1; window=g('attention.sliding_window') if swa else None; cap=g('attn_logit_softcapping')
+        if a=='mistral3' and g('rope.scaling.type')=='yarn': ff,ms,_=yarn(KV,a,n_rot)
         q=rope(q,pos,b,neox,ff,ms,n_rot); k=rope(k,pos,b,neox,ff,ms,n_rot)
+        if a=='mistral3' and g('attention.temperature_scale',0.0)!=0.0:
+            # Llama-4 temperature tuning on Q after RoPE: 1 + beta*ln(floor(pos/n_ctx_orig_yarn) + 1)
+            q=q*(1+g('attention.temperature_scale')*np.log(np.floor(pos/g('rope.scaling.original_context_length'))+1))[:,None,None]
         scale=1/math.sqrt(hd)
         if a=='granite': scale=g('attention.scale')
         o=attn(q,k,v,scale,window,cap)@P('attn_output.weight').T
+        if f'blk.{i}.attn_output.bias' in T: o=o+P('attn_output.bias')
         if a=='falcon':
             f=gelu(h@P('ffn_up.weight').T)@P('ffn_down.weight').T; x=x+o+f; continue
         if a in('gemma2','gemma3','olmo2','glm4'): o=rms(o,P('post_attention_norm.weight'),eps)
@@ -140,7 +152,9 @@ def forward(name):
                 f=f+sh*(1/(1+np.exp(-gt)))[:,None]
         else:
             act=gelu if a.startswith('gemma') else silu
-            f=(act(h@P('ffn_gate.weight').T)*(h@P('ffn_up.weight').T))@P('ffn_down.weight').T
+            gb=P('ffn_gate.bias') if f'blk.{i}.ffn_gate.bias' in T else 0.0; ub=P('ffn_up.bias') if f'blk.{i}.ffn_up.bias' in T else 0.0
+            f=(act(h@P('ffn_gate.weight').T+gb)*(h@P('ffn_up.weight').T+ub))@P('ffn_down.weight').T
+            if f'blk.{i}.ffn_down.bias' in T: f=f+P('ffn_down.bias')
         if a in('gemma2','gemma3','olmo2','glm4'): f=rms(f,P('post_ffw_norm.weight'),eps)
         if a=='granite': f=f*g('residual_scale')
         x=x+f
@@ -151,4 +165,4 @@ def forward(name):
     if g('final_logit_softcapping'): c=g('final_logit_softcapping'); lg=np.tanh(lg/c)*c
     ref=np.load(f"{FIX}/{d['logits_kv_f32_npy']}"); ref16=np.load(f"{FIX}/{d['logits_npy']}")
     print(f"{name:11s} max|np-llama(kvf32)|={np.abs(lg-ref).max():.2e} vs kvf16 {np.abs(lg-ref16).max():.2e} argmax np={lg.argmax()} llama={ref.argmax()}")
-for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon','glm4','deepseek2']): forward(nm)
+for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon','glm4','deepseek2','mistral3']): forward(nm)
