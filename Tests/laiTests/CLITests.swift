@@ -94,6 +94,20 @@ enum CLI {
         #expect(r.stdout.isEmpty)
     }
 
+    /// An architecture lai does not run, and an embedding model given to `run`: one line naming what it runs.
+    @Test func unknownArchitectureNamesTheSupportedOnes() throws {
+        let vocab = CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/vocab")
+        let gemma4 = vocab.appendingPathComponent("ggml-vocab-gemma-4.gguf").path
+        let r = try CLI.run(["run", gemma4, "hi"])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("lai: \(gemma4): unknown model architecture 'gemma4' (lai runs llama, "))
+        #expect(r.stderr.contains("gemma3") && r.stderr.contains("deepseek2") && r.stderr.contains("nomic-bert"))
+        #expect(r.stderr.filter { $0 == "\n" }.count == 1 && r.stdout.isEmpty)
+        let bert = vocab.appendingPathComponent("ggml-vocab-bert-bge.gguf").path
+        let b = try CLI.run(["run", bert, "hi"])
+        #expect(b.status == 1 && b.stderr.contains("'bert' is an embedding model: use lai embed"))
+    }
+
     @Test func truncatedAndForeignFilesAreOneLineErrors() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
