@@ -8,7 +8,7 @@ import LAICore
     struct Dims { let vocab = 64, embd = 32, layers = 2, heads = 4, kvHeads = 2, ff = 48; var hd: Int { embd / heads } }
 
     /// Writes a random F32 model of architecture `arch` and returns its path and weights by name.
-    static func writeModel(arch: String, dir: URL, seed: UInt64) throws -> (String, [String: [Float]]) {
+    static func writeModel(arch: String, dir: URL, seed: UInt64, metadata overrides: [String: GGUFValue] = [:]) throws -> (String, [String: [Float]]) {
         let d = Dims()
         var rng = SplitMix64(seed: seed)
         var weights: [String: [Float]] = [:]
@@ -32,6 +32,7 @@ import LAICore
         m["\(arch).block_count"] = .uint32(UInt32(d.layers)); m["\(arch).feed_forward_length"] = .uint32(UInt32(d.ff))
         m["\(arch).attention.head_count"] = .uint32(UInt32(d.heads)); m["\(arch).attention.head_count_kv"] = .uint32(UInt32(d.kvHeads))
         m["\(arch).attention.layer_norm_rms_epsilon"] = .float32(1e-6); m["\(arch).rope.freq_base"] = .float32(10000)
+        for (k, v) in overrides { m[k] = v }
         m["tokenizer.ggml.model"] = .string("gpt2")
         m["tokenizer.ggml.tokens"] = .array(GGUFArray(strings: (0..<d.vocab).map { "t\($0)" }))
         let path = dir.appendingPathComponent("\(arch).gguf").path

@@ -78,7 +78,7 @@ package struct DecoderConfig: Sendable {
         if let v = m.int("\(arch).attention.value_length"), v != headDim, m.int("\(arch).attention.key_length_mla") == nil {
             throw ModelError.invalid(path: f.path, message: "value_length \(v) differs from key_length \(headDim), which lai does not support")
         }
-        guard heads % kvHeads == 0, rope.dims <= headDim, rope.dims % 2 == 0, vocabulary > 0 else {
+        guard kvHeads > 0, headDim > 0, heads % kvHeads == 0, rope.dims >= 0, rope.dims <= headDim, rope.dims % 2 == 0, vocabulary > 0 else {
             throw ModelError.invalid(path: f.path, message: "inconsistent attention metadata (heads \(heads), kv heads \(kvHeads), head dim \(headDim), rope dims \(rope.dims))")
         }
         guard feedForward > 0 || experts > 0 else { throw ModelError.missingKey(path: f.path, key: "\(arch).feed_forward_length") }

@@ -11,7 +11,10 @@ enum DeepSeek2Family: DecoderFamily {
         guard let kMLA = m.int("\(a).attention.key_length_mla"), let rank = m.int("\(a).attention.kv_lora_rank") else {
             throw ModelError.invalid(path: path, message: "DeepSeek file without \(a).attention.key_length_mla: an older conversion (attn_kv_b); re-convert it with a current llama.cpp")
         }
-        guard c.kvHeads == 1, c.headDim == rank + c.rope.dims else {
+        guard kMLA > c.rope.dims, (m.int("\(a).attention.value_length_mla") ?? 1) > 0 else {
+            throw ModelError.invalid(path: path, message: "key_length_mla \(kMLA) must exceed the RoPE dims \(c.rope.dims)")
+        }
+        guard c.kvHeads == 1, rank > 0, c.headDim == rank + c.rope.dims else {
             throw ModelError.invalid(path: path, message: "latent attention expects 1 KV head of kv_lora_rank + rope dims (\(rank + c.rope.dims)), not \(c.kvHeads) × \(c.headDim)")
         }
         if (m.int("\(a).expert_group_count") ?? 1) > 1 {
