@@ -15,7 +15,7 @@ struct Embed: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case ndjson, json, tsv }
 
-    @Argument(help: "A GGUF file (bert, nomic-bert, llama, qwen2) or a Hugging Face BERT folder.")
+    @Argument(help: "A GGUF file (bert, nomic-bert, or any decoder lai runs) or a Hugging Face BERT folder.")
     var model: String
 
     @Argument(help: "Texts to embed (else --file, else stdin lines).")

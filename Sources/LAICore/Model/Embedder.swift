@@ -13,7 +13,7 @@ package enum EmbedError: Error, CustomStringConvertible {
     package var description: String {
         switch self {
         case let .tooLong(i, n, limit): "text \(i) has \(n) tokens, more than the model's \(limit) (allow truncation to cut it)"
-        case let .unsupportedModel(p, a): "\(p): '\(a)' models cannot embed (lai embeds with bert, nomic-bert, llama and qwen2)"
+        case let .unsupportedModel(p, a): "\(p): '\(a)' models cannot embed (lai embeds with \(Architectures.all.joined(separator: ", ")))"
         }
     }
 }
