@@ -15,15 +15,31 @@ package struct ChatMessage: Sendable, Equatable {
 package struct ChatTemplate: Sendable {
     package let source: String
     let nodes: [JinjaNode]
+    /// `source` with its line breaks as Jinja reads them ("\r\n" and "\r" become "\n"); error offsets point into it.
+    private let text: String
 
     /// Parses `source`; throws `ChatTemplateError.syntax` ("chat template: line L col C: what is wrong").
     package init(source: String) throws {
         self.source = source
+        text = ChatTemplate.normalizingNewlines(source)
         do {
-            nodes = try JinjaParser.parse(source)
+            nodes = try JinjaParser.parse(text)
         } catch let e as JinjaError {
-            throw e.chatTemplateError(source: source)
+            throw e.chatTemplateError(source: text)
         }
+    }
+
+    /// Jinja's lexer splits the source on "\r\n", "\r" and "\n" and joins it with "\n" before anything else.
+    static func normalizingNewlines(_ s: String) -> String {
+        guard s.unicodeScalars.contains("\r") else { return s }
+        var out = String.UnicodeScalarView()
+        var afterCR = false
+        for u in s.unicodeScalars {
+            if u == "\n", afterCR { afterCR = false; continue }
+            afterCR = u == "\r"
+            out.append(afterCR ? "\n" : u)
+        }
+        return String(out)
     }
 
     /// Renders a conversation. `tools` are JSON objects (one string each), handed to the template as
@@ -57,7 +73,7 @@ package struct ChatTemplate: Sendable {
             try interpreter.run(nodes)
         } catch var e as JinjaError {
             if e.offset < 0 { e.offset = interpreter.offset }
-            throw e.chatTemplateError(source: source)
+            throw e.chatTemplateError(source: text)
         }
         return interpreter.out
     }

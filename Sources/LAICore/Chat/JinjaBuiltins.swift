@@ -19,6 +19,8 @@ extension JinjaInterpreter {
     func applyFilter(_ name: String, _ v: JinjaValue, _ args: JinjaArgs) throws -> JinjaValue {
         let (pos, kw) = try evalArgs(args)
         let a = JinjaCallArgs(positional: pos, keyword: kw)
+        // Jinja's select/reject/map start with `if value:`: none (or anything falsy) gives nothing.
+        if !v.isTruthy, ["select", "reject", "selectattr", "rejectattr", "map"].contains(name) { return .array([]) }
         switch name {
         case "safe": return v
         case "string": return .string(v.text)
@@ -42,9 +44,21 @@ extension JinjaInterpreter {
             if v.isUndefined || (boolean && !v.isTruthy) { return fallback }
             return v
         case "tojson":
-            let indent = a.get(0, "indent").flatMap { $0.intIndex }
-            let sortKeys = a.get(1, "sort_keys")?.isTruthy ?? false
-            return .string(try v.json(indent: indent, sortKeys: sortKeys))
+            // Hugging Face's signature: tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False).
+            let indent: String? = a.get(1, "indent").flatMap { i in
+                if case let .string(s) = i { return s }
+                return i.intIndex.map { String(repeating: " ", count: max(0, min($0, 64))) }
+            }
+            var separators: (String, String)?
+            if let sep = a.get(2, "separators"), !sep.isNone {
+                guard case let .array(pair) = sep, pair.count == 2 else {
+                    throw JinjaError.runtime("tojson: separators must be an (item, key) pair")
+                }
+                separators = (pair[0].text, pair[1].text)
+            }
+            return .string(try v.json(JSONStyle(indent: indent, separators: separators,
+                                                sortKeys: a.get(3, "sort_keys")?.isTruthy ?? false,
+                                                ensureASCII: a.get(0, "ensure_ascii")?.isTruthy ?? false)))
         case "first":
             let items = try iterate(v)
             return items.first ?? .undefined("first of an empty sequence")
@@ -91,8 +105,17 @@ extension JinjaInterpreter {
             let precision = max(-300, min(300, a.get(0, "precision")?.intIndex ?? 0))
             let method = a.get(1, "method")?.text ?? "common"
             let scale = pow(10.0, Double(precision))
-            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : (method == "floor" ? .down : .toNearestOrAwayFromZero)
-            return .double((x * scale).rounded(rule) / scale)
+            if method == "ceil" || method == "floor" {
+                return .double((x * scale).rounded(method == "ceil" ? .up : .down) / scale)
+            }
+            // Python's round(x, n): half to even on the exact binary value; an int stays an int.
+            if case let .int(i) = v {
+                if precision >= 0 { return v }
+                return Int(exactly: (Double(i) / pow(10.0, Double(-precision))).rounded(.toNearestOrEven)
+                              * pow(10.0, Double(-precision))).map { .int($0) } ?? .double(Double(i))
+            }
+            if precision < 0 || !x.isFinite { return .double((x * scale).rounded(.toNearestOrEven) / scale) }
+            return .double(Double(String(format: "%.\(precision)f", x)) ?? x)
         case "items":
             switch v {
             case let .dict(d): return .array(d.pairs.map { .array([.string($0.0), $0.1]) })
@@ -136,9 +159,18 @@ extension JinjaInterpreter {
             if case let .string(s) = v { return .string(String(s.reversed())) }
             return .array(Array(try iterate(v).reversed()))
         case "unique":
-            var seen: [JinjaValue] = []
-            for x in try iterate(v) where !seen.contains(where: { JinjaValue.equal($0, x) }) { seen.append(x) }
-            return .array(seen)
+            // Jinja compares strings case-insensitively unless case_sensitive=true; the first of each stays.
+            let caseSensitive = a.get(0, "case_sensitive")?.isTruthy ?? false
+            let attr = a.get(1, "attribute")
+            var seen: [JinjaValue] = [], out: [JinjaValue] = []
+            for x in try iterate(v) {
+                var key = try attr.map { try attributePath(x, $0) } ?? x
+                if !caseSensitive, case let .string(s) = key { key = .string(s.lowercased()) }
+                if seen.contains(where: { JinjaValue.equal($0, key) }) { continue }
+                seen.append(key)
+                out.append(x)
+            }
+            return .array(out)
         case "sort":
             let reverse = a.get(0, "reverse")?.isTruthy ?? false
             let caseSensitive = a.get(1, "case_sensitive")?.isTruthy ?? false
@@ -159,13 +191,23 @@ extension JinjaInterpreter {
             if reverse { order.reverse() }
             return .array(order.map { items[$0] })
         case "min", "max":
+            // Like unique: strings compare case-insensitively unless case_sensitive=true.
+            let caseSensitive = a.get(0, "case_sensitive")?.isTruthy ?? false
+            let attr = a.get(1, "attribute")
+            func key(_ x: JinjaValue) throws -> JinjaValue {
+                let k = try attr.map { try attributePath(x, $0) } ?? x
+                if !caseSensitive, case let .string(s) = k { return .string(s.lowercased()) }
+                return k
+            }
             let items = try iterate(v)
             guard var best = items.first else { return .undefined("\(name) of an empty sequence") }
+            var bestKey = try key(best)
             for x in items.dropFirst() {
-                guard let r = name == "min" ? JinjaValue.less(x, best) : JinjaValue.less(best, x) else {
+                let k = try key(x)
+                guard let r = name == "min" ? JinjaValue.less(k, bestKey) : JinjaValue.less(bestKey, k) else {
                     throw JinjaError.runtime("\(name): values cannot be compared")
                 }
-                if r { best = x }
+                if r { best = x; bestKey = k }
             }
             return best
         case "sum":
@@ -200,11 +242,21 @@ extension JinjaInterpreter {
             let left = total / 2
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: total - left))
         case "truncate":
+            // Jinja: unchanged within length + leeway (5); else cut to length - len(end), at the last
+            // space unless killwords.
             let length = a.get(0, "length")?.intIndex ?? 255
+            let killwords = a.get(1, "killwords")?.isTruthy ?? false
             let end = a.get(2, "end")?.text ?? "..."
-            let s = v.text
-            if s.count <= length { return .string(s) }
-            return .string(String(s.prefix(max(0, length - end.count))) + end)
+            let leeway = a.get(3, "leeway")?.intIndex ?? 5
+            let s = Array(v.text.unicodeScalars)
+            let endCount = end.unicodeScalars.count
+            guard length >= endCount, leeway >= 0 else { throw JinjaError.runtime("truncate: expected length >= \(endCount), got \(length)") }
+            if s.count <= length + leeway { return .string(v.text) }
+            var kept = s[..<(length - endCount)]
+            if !killwords, let space = kept.lastIndex(of: " ") { kept = kept[..<space] }
+            var out = String.UnicodeScalarView()
+            out.append(contentsOf: kept)
+            return .string(String(out) + end)
         default:
             throw JinjaError.runtime("unknown filter '\(name)'")
         }
@@ -435,14 +487,19 @@ private extension Array where Element == JinjaValue {
 
 /// Python string helpers with code-point semantics.
 enum JinjaStrings {
-    /// str.strip / lstrip / rstrip; `chars` nil or None means whitespace.
+    /// Python's str.isspace for one code point: Unicode White_Space plus the separators U+001C–U+001F.
+    static func isSpace(_ u: Unicode.Scalar) -> Bool {
+        u.properties.isWhitespace || (0x1C...0x1F).contains(u.value)
+    }
+
+    /// str.strip / lstrip / rstrip; `chars` nil or None means whitespace (str.isspace).
     static func strip(_ s: String, _ chars: JinjaValue?, left: Bool, right: Bool) -> String {
         let set: (Unicode.Scalar) -> Bool
         if let chars, !chars.isUndefined, !chars.isNone {
             let allowed = Set(chars.text.unicodeScalars)
             set = { allowed.contains($0) }
         } else {
-            set = { $0.properties.isWhitespace }
+            set = isSpace
         }
         var u = Array(s.unicodeScalars)[...]
         if left { while let f = u.first, set(f) { u = u.dropFirst() } }

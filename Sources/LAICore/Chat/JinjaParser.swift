@@ -5,6 +5,10 @@ struct JinjaParser {
     private let pieces: [JinjaPiece]
     private var p = 0
     private var blockDepth = 0
+    /// Whether the nodes being parsed sit directly in an `if` body, where Jinja only rejects an unknown
+    /// filter or test when it is reached (its compiler's "soft" frames; loop, macro, call, filter and set
+    /// bodies start a new frame that is not soft).
+    private var soft = false
     static let maxBlockDepth = 64
 
     /// Parses a whole template.
@@ -28,9 +32,11 @@ struct JinjaParser {
                                                "endcall", "endfilter", "endgeneration", "endraw", "endwith", "endblock"]
 
     /// Parses nodes until one of `ends` (or the end of the template when `ends` is empty).
-    private mutating func parseBody(until ends: Set<String>, opener: (String, Int)?) throws -> ([JinjaNode], EndTag?) {
+    private mutating func parseBody(until ends: Set<String>, opener: (String, Int)?, soft: Bool = false) throws -> ([JinjaNode], EndTag?) {
         blockDepth += 1
-        defer { blockDepth -= 1 }
+        let outerSoft = self.soft
+        self.soft = soft
+        defer { blockDepth -= 1; self.soft = outerSoft }
         if blockDepth > JinjaParser.maxBlockDepth, let opener {
             throw JinjaError.syntax("blocks are nested more than \(JinjaParser.maxBlockDepth) levels deep", at: opener.1)
         }
@@ -44,6 +50,7 @@ struct JinjaParser {
                 var ep = JinjaExprParser(tokens: tokens, endOffset: end, tagOffset: offset)
                 let e = try ep.parseExpression()
                 try ep.expectEnd()
+                try checkUnknown(&ep, soft: soft)
                 nodes.append(.output(e, offset: offset))
             case let .statement(tokens, offset, end):
                 var ep = JinjaExprParser(tokens: tokens, endOffset: end, tagOffset: offset)
@@ -68,24 +75,32 @@ struct JinjaParser {
         return (nodes, nil)
     }
 
+    /// Throws the first unknown filter or test of the tag unless `soft` (see `soft`); either way clears them.
+    private func checkUnknown(_ ep: inout JinjaExprParser, soft: Bool) throws {
+        defer { ep.unknown.removeAll() }
+        if !soft, let e = ep.unknown.first { throw e }
+    }
+
     private mutating func parseStatement(_ keyword: String, _ ep: inout JinjaExprParser, offset: Int) throws -> JinjaNode {
         switch keyword {
         case "if":
             var branches: [(JinjaExpr, [JinjaNode])] = []
             var cond = try ep.parseExpression()
             try ep.expectEnd()
+            try checkUnknown(&ep, soft: true)
             while true {
-                let (body, end) = try parseBody(until: ["elif", "else", "endif"], opener: ("if", offset))
+                let (body, end) = try parseBody(until: ["elif", "else", "endif"], opener: ("if", offset), soft: true)
                 branches.append((cond, body))
                 guard var end else { break }
                 if end.name == "elif" {
                     cond = try end.rest.parseExpression()
                     try end.rest.expectEnd()
+                    try checkUnknown(&end.rest, soft: true)
                     continue
                 }
                 if end.name == "else" {
                     try end.rest.expectEnd()
-                    let (elseBody, endIf) = try parseBody(until: ["endif"], opener: ("if", offset))
+                    let (elseBody, endIf) = try parseBody(until: ["endif"], opener: ("if", offset), soft: true)
                     if let e = endIf { try e.rest.expectEnd() }
                     return .ifChain(branches, elseBody: elseBody, offset: offset)
                 }
@@ -99,8 +114,10 @@ struct JinjaParser {
             while ep.acceptOp(",") { targets.append(try ep.expectName()) }
             try ep.expectKeyword("in")
             let iterable = try ep.parseOr()
+            try checkUnknown(&ep, soft: soft)
             var condition: JinjaExpr?
             if ep.acceptKeyword("if") { condition = try ep.parseOr() }
+            try checkUnknown(&ep, soft: false)
             if ep.acceptKeyword("recursive") {
                 throw JinjaError.syntax("recursive for loops are not supported", at: offset)
             }
@@ -136,10 +153,12 @@ struct JinjaParser {
                     value = .list(items)
                 }
                 try ep.expectEnd()
+                try checkUnknown(&ep, soft: soft)
                 return .set(target, value, offset: offset)
             }
             let filters = try ep.parseFilterChain()
             try ep.expectEnd()
+            try checkUnknown(&ep, soft: false)
             let (body, end) = try parseBody(until: ["endset"], opener: ("set", offset))
             if let end { try end.rest.expectEnd() }
             return .setBlock(target, body, filters: filters, offset: offset)
@@ -148,6 +167,7 @@ struct JinjaParser {
             let name = try ep.expectName()
             let params = try ep.parseParams()
             try ep.expectEnd()
+            try checkUnknown(&ep, soft: false)
             let (body, end) = try parseBody(until: ["endmacro"], opener: ("macro", offset))
             if var end { _ = end.rest.acceptName(name); try end.rest.expectEnd() }
             return .macro(JinjaMacro(name: name, params: params, body: body, captured: nil), offset: offset)
@@ -155,8 +175,10 @@ struct JinjaParser {
         case "call":
             var params: [JinjaParam] = []
             if ep.peekOp("(") { params = try ep.parseParams() }
+            try checkUnknown(&ep, soft: false)
             let call = try ep.parseExpression()
             try ep.expectEnd()
+            try checkUnknown(&ep, soft: soft)
             let (body, end) = try parseBody(until: ["endcall"], opener: ("call", offset))
             if let end { try end.rest.expectEnd() }
             return .callBlock(call: call, callerParams: params, body: body, offset: offset)
@@ -164,6 +186,7 @@ struct JinjaParser {
         case "filter":
             let filters = try ep.parseFilterChain(leadingBar: false)
             try ep.expectEnd()
+            try checkUnknown(&ep, soft: false)
             let (body, end) = try parseBody(until: ["endfilter"], opener: ("filter", offset))
             if let end { try end.rest.expectEnd() }
             return .filterBlock(filters, body: body, offset: offset)
@@ -200,6 +223,9 @@ struct JinjaExprParser {
     /// Brackets and unary operators open inside this tag; bounded so hostile input cannot exhaust the stack.
     private var nesting = 0
     static let maxNesting = 64
+    /// Unknown filters and tests met in this tag, as the syntax errors they become unless the statement
+    /// parser excuses them (Jinja defers them to run time in `if` blocks and conditional expressions).
+    var unknown: [JinjaError] = []
     static let maxChain = 500
 
     private mutating func enter() throws {
@@ -270,11 +296,13 @@ struct JinjaExprParser {
     mutating func parseExpression() throws -> JinjaExpr {
         try enter()
         defer { nesting -= 1 }
+        let mark = unknown.count
         let e = try parseOr()
         if acceptKeyword("if") {
             let cond = try parseOr()
             var otherwise: JinjaExpr?
             if acceptKeyword("else") { otherwise = try parseExpression() }
+            unknown.removeSubrange(mark...)   // all three parts are only checked when evaluated
             return .conditional(then: e, condition: cond, otherwise: otherwise)
         }
         return e
@@ -498,7 +526,7 @@ struct JinjaExprParser {
     private mutating func parseFilterCall() throws -> (String, JinjaArgs) {
         let at = here
         let name = try expectName()
-        guard JinjaExprParser.filters.contains(name) else { throw JinjaError.syntax("unknown filter '\(name)'", at: at) }
+        if !JinjaExprParser.filters.contains(name) { unknown.append(.syntax("unknown filter '\(name)'", at: at)) }
         return (name, peekOp("(") ? try parseCallArgs() : JinjaArgs())
     }
 
@@ -520,7 +548,7 @@ struct JinjaExprParser {
                 case let .op(o)? where ["==", "!=", "<", "<=", ">", ">="].contains(o): name = o; i += 1
                 default: throw fail("expected a test name after 'is' but found \(describe(peek))")
                 }
-                guard JinjaExprParser.tests.contains(name) else { throw JinjaError.syntax("unknown test '\(name)'", at: at) }
+                if !JinjaExprParser.tests.contains(name) { unknown.append(.syntax("unknown test '\(name)'", at: at)) }
                 var args = JinjaArgs()
                 if peekOp("(") {
                     args = try parseCallArgs()

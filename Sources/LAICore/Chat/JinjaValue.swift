@@ -119,7 +119,7 @@ package indirect enum JinjaValue: Sendable {
     static func pythonFloat(_ d: Double) -> String {
         if d.isNaN { return "nan" }
         if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-        if d == d.rounded(), abs(d) < 1e16 { return String(Int(d)) + ".0" }
+        if d == d.rounded(), abs(d) < 1e16 { return (d.sign == .minus && d == 0 ? "-" : "") + String(Int(d)) + ".0" }
         return "\(d)"
     }
 

@@ -121,6 +121,30 @@ private func renderError(_ template: String) -> ChatTemplateError? {
         JinjaCase("{{ 'a' }}\n{{ 'b' }}\n", "a\nb"),
         JinjaCase("x {# c #}\n  {%- if true -%}\n  y  \n{%- endif %}", "x y"),
         JinjaCase("{% generation %}gen{% endgeneration %} {{ strftime_now('%Y') | length }}", "gen 4"),
+        // Where lai used to differ from transformers (expected: scripts/template-oracle.py's render).
+        // trim/strip remove what Python's str.isspace() calls whitespace, U+001C-U+001F and U+3000 included.
+        JinjaCase(#"[{{ '\x1c\x1d\x1e\x1f\x85\xa0\u2028 x \u3000\u200b' | trim }}]|[{{ '\u3000x\u3000'.strip() }}]|[{{ ' x\x1f'.rstrip() }}]"#,
+                  "[x \u{3000}\u{200b}]|[x]|[ x]"),
+        // Jinja reads "\r\n" and "\r" in the source as "\n" (so trim_blocks drops them too).
+        JinjaCase("A\r\nB{% if true %}\r\nC{% endif %}\rD{{ 'x\r\ny' }}\r\n", "A\nBCDx\ny"),
+        // HF's tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False), positions included.
+        JinjaCase(#"{{ d | tojson(separators=(',', ':')) }}|{{ 'é😀' | tojson(ensure_ascii=true) }}|{{ d | tojson(indent='\t') }}|{{ d | tojson(false, 1, none, true) }}"#,
+                  "{\"b\":2,\"a\":1}|\"\\u00e9\\ud83d\\ude00\"|{\n\t\"b\": 2,\n\t\"a\": 1\n}|{\n \"a\": 1,\n \"b\": 2\n}"),
+        // round is Python's round(): half to even on the exact value, ints stay ints.
+        JinjaCase("{{ 2.5 | round }} {{ 3.5 | round }} {{ 0.125 | round(2) }} {{ 2.675 | round(2) }} {{ 5 | round }} {{ 1234 | round(-2) }} {{ 2.5 | round(method='floor') }}",
+                  "2.0 4.0 0.12 2.67 5 1200 2.0"),
+        // unique/min/max ignore case unless case_sensitive=true, and take attribute=.
+        JinjaCase("{{ ['b', 'A', 'a', 'B'] | unique | list }} {{ ['a', 'B'] | min }} {{ ['a', 'B'] | max(case_sensitive=true) }} {{ [{'n': 3}, {'n': 1}] | min(attribute='n') }}",
+                  "['b', 'A'] a a {'n': 1}"),
+        // truncate keeps whole words and allows a leeway of 5.
+        JinjaCase("{{ 'long text here and more' | truncate(9) }}|{{ 'abcdefghijk' | truncate(9) }}|{{ 'long text here and more' | truncate(9, true, '~') }}",
+                  "long...|abcdefghijk|long tex~"),
+        JinjaCase("{{ -0.0 }} {{ [-0.0] | tojson }}", "-0.0 [-0.0]"),
+        // select/reject/map of none (or anything falsy) give nothing.
+        JinjaCase("{{ none | selectattr('a') | list }}{{ none | map(attribute='a') | list }}{{ '' | select | list }}{{ missing | rejectattr('a') | list }}",
+                  "[][][][]"),
+        // An unknown filter or test in an if block or a conditional expression only fails when reached.
+        JinjaCase("{% if false %}{{ x | nosuch }}{% elif false %}{{ x is nosuch }}{% endif %}{{ 'a' if true else x | nosuch }}ok", "aok"),
     ]
 
     @Test(arguments: cases)
@@ -142,6 +166,11 @@ private func renderError(_ template: String) -> ChatTemplateError? {
                 == "chat template: line 1 col 1: '{% for %}' is never closed (expected {% else %} or {% endfor %})")
         #expect(parseError("{{ x | nosuchfilter }}")?.description == "chat template: line 1 col 8: unknown filter 'nosuchfilter'")
         #expect(parseError("{{ x is nosuchtest }}")?.description == "chat template: line 1 col 9: unknown test 'nosuchtest'")
+        // Jinja defers unknown filters/tests only directly inside if blocks and conditional expressions, not in loops.
+        #expect(parseError("{% if true %}{% for a in [] %}{{ a | nosuch }}{% endfor %}{% endif %}")?.description
+                == "chat template: line 1 col 38: unknown filter 'nosuch'")
+        #expect(parseError("{% for x in items if x is nosuch %}{% endfor %}")?.description
+                == "chat template: line 1 col 27: unknown test 'nosuch'")
         #expect(parseError("{% endif %}")?.description == "chat template: line 1 col 1: unexpected '{% endif %}' with no open block")
         #expect(parseError("{% if a %}{% endfor %}{% endif %}")?.description
                 == "chat template: line 1 col 11: unexpected '{% endfor %}' inside '{% if %}'")
@@ -165,6 +194,8 @@ private func renderError(_ template: String) -> ChatTemplateError? {
         #expect(renderError("{{ missing.strip() }}")?.description
                 == "chat template: line 1 col 1: 'missing' is undefined (calling .strip())")
         #expect(renderError("{{ 1 // 0 }}")?.description == "chat template: line 1 col 1: integer division or modulo by zero")
+        #expect(renderError("{% if true %}{{ 1 | nosuch }}{% endif %}")?.description
+                == "chat template: line 1 col 14: unknown filter 'nosuch'")
         #expect(renderError("{{ items.append(4) }}")?.description
                 == "chat template: line 1 col 1: list.append() would modify a value, which chat templates may not do")
         #expect(renderError("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}")?.description
