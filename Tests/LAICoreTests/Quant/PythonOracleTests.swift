@@ -1,4 +1,5 @@
-// PythonOracleTests: gguf-py (numpy) as an independent oracle, when python3 with `gguf` is installed.
+// PythonOracleTests: gguf-py (numpy) as an independent oracle: the tools venv that `make tiny-models` builds in
+// the model cache (or any python3 with `gguf`).
 //
 // lai writes a GGUF with, per type, the fp32 input, lai's quantized bytes and lai's dequantized fp32.
 // gguf.quants must dequantize lai's bytes to exactly lai's fp32 (every type), and quantize the input to
@@ -30,7 +31,7 @@ import Testing
     """
 
     static var python: String? {
-        for p in ["/usr/bin/python3", "/usr/local/bin/python3"] + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        for p in [Fixtures.cache.appendingPathComponent("venv/bin/python").path, "/usr/bin/python3", "/usr/local/bin/python3"] + (ProcessInfo.processInfo.environment["PATH"] ?? "")
             .split(separator: ":").map({ "\($0)/python3" }) where FileManager.default.isExecutableFile(atPath: p) {
             let c = Process(); c.executableURL = URL(fileURLWithPath: p); c.arguments = ["-c", "import gguf.quants"]
             c.standardError = FileHandle.nullDevice; c.standardOutput = FileHandle.nullDevice
@@ -39,8 +40,9 @@ import Testing
         return nil
     }
 
-    @Test func ggufPyAgreesWithLai() throws {
-        guard let py = Self.python else { print("python3 with gguf not found; oracle skipped"); return }
+    @Test(.enabled(if: python != nil, "needs python3 with gguf (make tiny-models builds it in the model cache)"))
+    func ggufPyAgreesWithLai() throws {
+        let py = try #require(Self.python)
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let types: [GGMLType] = [.bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
