@@ -299,11 +299,13 @@ static float dot_q4_K_q8_K(int nb, const block_q4_K *x, const block_q8_K *y) {
         const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0), _mm256_extracti128_si256(q8sums, 1));
         const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_and_scales, 1), q8s);
         acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
-        const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
+        // the 8 scales as int16 (stored, not read through a pointer cast: that would break strict aliasing)
+        int16_t sc16[8];
+        _mm_storeu_si128((__m128i *)sc16, _mm256_extracti128_si256(mins_and_scales, 0));
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; ++j) {
-            const __m256i scale_l = _mm256_set1_epi16(((const int16_t *)&sc128)[2 * j]);
-            const __m256i scale_h = _mm256_set1_epi16(((const int16_t *)&sc128)[2 * j + 1]);
+            const __m256i scale_l = _mm256_set1_epi16(sc16[2 * j]);
+            const __m256i scale_h = _mm256_set1_epi16(sc16[2 * j + 1]);
             const __m256i q4bits = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
             const __m256i q4l = _mm256_and_si256(q4bits, m4);
             const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
