@@ -44,6 +44,9 @@ struct FamilyReferenceTests {
     func logitsAndGreedyMatchLlamaCpp(_ f: FamilyFixture) throws {
         let j = try f.json
         let model = try DecoderModel(path: f.modelPath)
+        // the file must be the one llama.cpp ran (make tiny-models rebuilds it byte for byte)
+        let digest = SHA256.hash(UnsafeRawBufferPointer(start: model.file.file.base, count: model.file.file.count)).hex
+        try #require(digest == j["sha256"] as? String, "\(f.modelPath) is not the fixture's file (sha256 \(digest)); rerun make tiny-models")
         #expect(model.config.architecture == j["arch"] as? String)
         let n = (j["llama_cpp"] as? [String: Any])?["n_ctx"] as? Int ?? 256
         let s = DecoderSession(model: model, contextSize: n)
