@@ -322,47 +322,60 @@ static float dot_q4_K_q8_K(int nb, const block_q4_K *x, const block_q8_K *y) {
     return hsum_f8(acc) + _mm_cvtss_f32(acc_m);
 }
 
+// ggml's AVX2 ggml_vec_dot_q6_K_q8_K, lane for lane: 6-bit values stay unsigned (0..63) in the products and
+// 32·Σ scale·bsum is subtracted per lane at the end, so every float accumulation matches ggml's bit for bit.
+static const uint8_t k_shuffle_q6[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+    4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,  6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7,
+    8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10,10,10,10,10,10,10,10,11,11,11,11,11,11,11,11,
+   12,12,12,12,12,12,12,12,13,13,13,13,13,13,13,13, 14,14,14,14,14,14,14,14,15,15,15,15,15,15,15,15,
+};
 static float dot_q6_K_q8_K(int nb, const block_q6_K *x, const block_q8_K *y) {
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32s = _mm256_set1_epi8(32);
+    const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(15);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; ++i) {
         const float d = y[i].d * h2f(x[i].d);
         const uint8_t *q4 = x[i].ql, *qh = x[i].qh;
         const int8_t *q8 = y[i].qs;
+        const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        const __m128i scales = _mm_loadu_si128((const __m128i *)x[i].scales);
+        const __m256i scales_16 = _mm256_cvtepi8_epi16(scales);
+        const __m256i q8sclsub = _mm256_slli_epi32(_mm256_madd_epi16(q8sums, scales_16), 5);
         __m256i sumi = _mm256_setzero_si256();
         int is = 0;
         for (int j = 0; j < 2; ++j) {
-            __m128i sc[4];
-            for (int k = 0; k < 4; k++) {
-                // scales[2(is+k)] for the first 8 int16 lanes, scales[2(is+k)+1] for the last 8
-                sc[k] = _mm_set_epi8(x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1],
-                                     x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1], x[i].scales[2 * (is + k) + 1],
-                                     x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)],
-                                     x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)], x[i].scales[2 * (is + k)]);
-            }
-            is += 4;
             const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
             const __m256i q4bits2 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
             const __m256i q4bitsH = _mm256_loadu_si256((const __m256i *)qh); qh += 32;
-            const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m2), 4);
-            const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(q4bitsH, 2), m2), 4);
-            const __m256i q4h_2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(q4bitsH, 4), m2), 4);
-            const __m256i q4h_3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(q4bitsH, 6), m2), 4);
-            const __m256i q4v[4] = {
-                _mm256_or_si256(_mm256_and_si256(q4bits1, m4), q4h_0),
-                _mm256_or_si256(_mm256_and_si256(q4bits2, m4), q4h_1),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m4), q4h_2),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m4), q4h_3)};
-            __m256i p[4];
-            for (int k = 0; k < 4; k++) {
-                const __m256i q8v = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
-                const __m256i q8s = _mm256_maddubs_epi16(m32s, q8v);
-                __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q4v[k], q8v), q8s);
-                p[k] = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc[k]), p16);
-            }
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p[0], p[1]));
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p[2], p[3]));
+            const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m3), 4);
+            const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(12)), 2);
+            const __m256i q4h_2 = _mm256_and_si256(q4bitsH, _mm256_set1_epi8(48));
+            const __m256i q4h_3 = _mm256_srli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(-64)), 2);
+            const __m256i q4_0 = _mm256_or_si256(_mm256_and_si256(q4bits1, m15), q4h_0);
+            const __m256i q4_1 = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
+            const __m256i q4_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
+            const __m256i q4_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
+            const __m256i q8_0 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+            const __m256i q8_1 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+            const __m256i q8_2 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+            const __m256i q8_3 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
+            __m256i p16_0 = _mm256_maddubs_epi16(q4_0, q8_0);
+            __m256i p16_1 = _mm256_maddubs_epi16(q4_1, q8_1);
+            __m256i p16_2 = _mm256_maddubs_epi16(q4_2, q8_2);
+            __m256i p16_3 = _mm256_maddubs_epi16(q4_3, q8_3);
+            const __m128i scale_0 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 0));
+            const __m128i scale_1 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 1));
+            const __m128i scale_2 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 2));
+            const __m128i scale_3 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 3));
+            is += 4;
+            p16_0 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_0), p16_0);
+            p16_1 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_1), p16_1);
+            p16_2 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_2), p16_2);
+            p16_3 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_3), p16_3);
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p16_0, p16_1));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p16_2, p16_3));
         }
+        sumi = _mm256_sub_epi32(sumi, q8sclsub);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     }
     return hsum_f8(acc);
