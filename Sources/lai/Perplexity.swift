@@ -9,12 +9,18 @@ struct PerplexityCommand: ParsableCommand {
         abstract: "Perplexity of a model on a text file (llama-perplexity's method: chunks of -c tokens, second half scored).")
 
     @Argument(help: "A GGUF model file or a model name from the store.") var model: String
-    @Argument(help: "A UTF-8 text file.") var file: String
+    @Argument(help: "A UTF-8 text file.") var textFile: String?
+    @Option(name: [.customShort("f"), .customLong("file")], help: "The text file, as llama-perplexity's -f (instead of the argument).") var fileOption: String?
     @Option(name: .customShort("c"), help: "Tokens per chunk.") var context = 512
     @Option(name: [.customShort("t"), .long], help: "Threads.") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
 
-    func validate() throws { guard context >= 8 else { throw ValidationError("-c must be at least 8") } }
+    func validate() throws {
+        guard context >= 8 else { throw ValidationError("-c must be at least 8") }
+        guard (textFile == nil) != (fileOption == nil) else { throw ValidationError("give the text file once: as an argument or with -f") }
+    }
+
+    private var file: String { textFile ?? fileOption ?? "" }
 
     func run() throws {
         let resolved = try ModelResolution.resolve(model)

@@ -21,6 +21,7 @@ enum CLI {
         if let c = ProcessInfo.processInfo.environment["LAI_CACHE"], !c.isEmpty { return URL(fileURLWithPath: c) }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lai")
     }
+    static var tinyGemma3: String { cache.appendingPathComponent("tiny/gemma3.gguf").path }
     static var smolLM2: String { cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf").path }
 
     @discardableResult
@@ -92,6 +93,21 @@ enum CLI {
         #expect(r.status == 1)
         #expect(r.stderr == "lai: /nonexistent/model.gguf: cannot open: No such file or directory\n")
         #expect(r.stdout.isEmpty)
+    }
+
+    /// `lai perplexity MODEL FILE` and llama-perplexity's `-f FILE` give the same result; no file is a usage error.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.tinyGemma3), "needs the tiny family models (make tiny-models)"))
+    func perplexityTakesTheFileEitherWay() throws {
+        let text = CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/ref/ppl-text.txt").path
+        let a = try CLI.run(["perplexity", CLI.tinyGemma3, text, "-c", "128", "--json"])
+        let b = try CLI.run(["perplexity", CLI.tinyGemma3, "-f", text, "-c", "128", "--json"])
+        #expect(a.status == 0 && b.status == 0)
+        func ppl(_ r: CommandResult) -> Double? {
+            (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["perplexity"] as? Double
+        }
+        #expect(ppl(a) != nil && ppl(a) == ppl(b), "\(a.stdout) vs \(b.stdout)")
+        let none = try CLI.run(["perplexity", CLI.tinyGemma3])
+        #expect(none.status != 0 && none.stderr.contains("give the text file once"))
     }
 
     /// An architecture lai does not run, and an embedding model given to `run`: one line naming what it runs.
