@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Independent float64 numpy forward pass for every tiny family (the prompt, last position),
-# compared with the llama.cpp logits in ../<name>.logits-kvf32.npy (F32 KV cache, FA off)
+# compared with llama.cpp's F32-KV-cache logits (FA off), which make_fixtures.py leaves in /tmp/_kv_f32.npy
+# for the model it ran last (or pass KV32_DIR with <name>.logits-kvf32.npy files), and with ../<name>.logits.npy
 # and ../<name>.logits.npy (F16 KV cache). Documents the math the fixtures encode.
 # usage: python3 numpy_forward.py MODEL_DIR [NAME ...]   (needs numpy, gguf==0.19.0)
 import sys, json, math, numpy as np, gguf
@@ -163,6 +164,7 @@ def forward(name):
     lg=out_w@h
     if a=='granite': lg=lg/g('logit_scale')
     if g('final_logit_softcapping'): c=g('final_logit_softcapping'); lg=np.tanh(lg/c)*c
-    ref=np.load(f"{FIX}/{d['logits_kv_f32_npy']}"); ref16=np.load(f"{FIX}/{d['logits_npy']}")
+    kv32=os.path.join(os.environ.get('KV32_DIR','/tmp'),f"{name}.logits-kvf32.npy")
+    ref16=np.load(f"{FIX}/{d['logits_npy']}"); ref=np.load(kv32) if os.path.exists(kv32) else ref16
     print(f"{name:11s} max|np-llama(kvf32)|={np.abs(lg-ref).max():.2e} vs kvf16 {np.abs(lg-ref16).max():.2e} argmax np={lg.argmax()} llama={ref.argmax()}")
 for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon','glm4','deepseek2','mistral3']): forward(nm)
