@@ -170,7 +170,7 @@ package final class Tokenizer: @unchecked Sendable {
         if !byteLevel && bos != nil { addBOS = true }
         detectSpecialTokens(md)
         if kind == .bpe { try loadBPE(md) }
-        if kind == .spm { loadSPMBytes() }
+        if kind == .spm { loadByteFallback(unknown: unk) }
 
         // Special tokens cache: longest first (ties by id, so the order is deterministic).
         let special: Attr = [.control, .userDefined, .unknown]
@@ -333,10 +333,6 @@ package final class Tokenizer: @unchecked Sendable {
     }
 
     /// SentencePiece byte fallback: `<0xNN>`, else the single byte as text (llama.cpp's byte_to_token).
-    private func loadSPMBytes() {
-        loadByteFallback(unknown: unk)
-    }
-
     /// `<0xNN>` byte tokens (SentencePiece also accepts the raw byte as a token, then UNK).
     private func loadByteFallback(unknown: Int32?) {
         let hex = Array("0123456789ABCDEF".utf8)

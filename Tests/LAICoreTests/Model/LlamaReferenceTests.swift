@@ -6,11 +6,6 @@ import LAICore
 @Suite(.serialized) struct LlamaReferenceTests {
     static let prompts = ["The capital of France is", "def fibonacci(n):", "Once upon a time, there was a little robot who"]
 
-    static func argmax(_ l: UnsafeBufferPointer<Float>) -> Int32 {
-        var best = 0
-        for i in 1..<l.count where l[i] > l[best] { best = i }
-        return Int32(best)
-    }
 
     @Test(arguments: [0, 1, 2])
     func q4_1LogitsMatchLlamaCpp(prompt: Int) throws {
@@ -38,7 +33,7 @@ import LAICore
         var logits = try s.evaluate(ref.promptIDs)
         var out: [Int32] = []
         for _ in 0..<ref.generatedIDs.count {
-            let t = Self.argmax(logits)
+            let t = Reference.argmax(logits)
             out.append(t)
             logits = try s.evaluate([t])
         }
@@ -63,7 +58,7 @@ extension LlamaReferenceTests {
         for i in 0..<expected.count { maxDiff = max(maxDiff, abs(logits[i] - expected[i])) }
         var out: [Int32] = []
         var l = logits
-        for _ in 0..<ref.generatedIDs.count { let t = Self.argmax(l); out.append(t); l = try s.evaluate([t]) }
+        for _ in 0..<ref.generatedIDs.count { let t = Reference.argmax(l); out.append(t); l = try s.evaluate([t]) }
         let firstDiff = zip(out, ref.generatedIDs).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         print("F16 p\(p): max |Δlogit| = \(maxDiff); greedy \(firstDiff.map { "diverges at \($0)" } ?? "identical for \(out.count) tokens")")
         #expect(maxDiff < 0.01)

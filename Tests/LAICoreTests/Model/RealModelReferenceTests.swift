@@ -29,11 +29,6 @@ struct RealReference: CustomStringConvertible, Sendable {
 
 @Suite(.serialized, .enabled(if: RealReference.present, "needs gemma3 270M and Qwen2.5-Coder 0.5B (make models derived-models)"))
 struct RealModelReferenceTests {
-    static func argmax(_ l: UnsafeBufferPointer<Float>) -> Int32 {
-        var best = 0
-        for i in 1..<l.count where l[i] > l[best] { best = i }
-        return Int32(best)
-    }
 
     @Test(arguments: RealReference.all)
     func promptTop10AndGreedyMatchLlamaCpp(_ r: RealReference) throws {
@@ -53,7 +48,7 @@ struct RealModelReferenceTests {
             let maxDiff = want.map { abs(logits[Int($0.0)] - $0.1) }.max()!
             var out: [Int32] = []
             for _ in 0..<64 {
-                let next = Self.argmax(logits)
+                let next = Reference.argmax(logits)
                 if tok.endOfGeneration.contains(next) { break }
                 out.append(next)
                 logits = try s.evaluate([next])

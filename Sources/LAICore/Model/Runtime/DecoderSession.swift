@@ -444,19 +444,19 @@ package final class DecoderSession {
                 for j in 1..<max(1, K) { let s = per + (t * K + j) * E; for d in 0..<E { o[d] += s[d] } }
             }
         }
-        if let shared = m.shared, m.sharedGate == nil {
+        if let shared = m.shared {
             dense(shared, input: xb, n, out: xout)
-            pool.parallelRanges(n) { r in
-                for t in r { let o = out + t * E, s = xout + t * E; for d in 0..<E { o[d] += s[d] } }
-            }
-        } else if let shared = m.shared, let g = m.sharedGate {
-            dense(shared, input: xb, n, out: xout)
+            let g = m.sharedGate
             pool.parallelRanges(n) { r in
                 for t in r {
-                    let xt = xb + t * E
-                    var dot: Float = 0
-                    for d in 0..<E { dot += g[d] * xt[d] }
-                    let gate = 1 / (1 + expf(-dot))
+                    // Qwen2-MoE weighs the shared expert by sigmoid(g · x); DeepSeek adds it as is
+                    var gate: Float = 1
+                    if let g {
+                        let xt = xb + t * E
+                        var dot: Float = 0
+                        for d in 0..<E { dot += g[d] * xt[d] }
+                        gate = 1 / (1 + expf(-dot))
+                    }
                     let o = out + t * E, s = xout + t * E
                     for d in 0..<E { o[d] += s[d] * gate }
                 }
