@@ -112,4 +112,73 @@ package enum ReferenceKernels {
         while i < n { r += a[i] * b[i]; i += 1 }
         return r
     }
+
+    /// q8_0s activation blocks (f16 d, int16 sum of the quants, 32 quants): q8_0 plus the sum.
+    package static func quantizeRowQ8S(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int) {
+        withUnsafeTemporaryAllocation(byteCount: 34, alignment: 4) { tmp in
+            let t = tmp.baseAddress!
+            for b in 0..<(n / 32) {
+                quantizeRowQ8(x + 32 * b, t, 32, withSum: false)
+                let blk = y + 36 * b
+                var sum: Int16 = 0
+                for j in 0..<32 { let q = t.load(fromByteOffset: 2 + j, as: Int8.self); sum += Int16(q); blk.storeBytes(of: q, toByteOffset: 4 + j, as: Int8.self) }
+                blk.storeBytes(of: t.load(as: UInt16.self), as: UInt16.self)
+                blk.storeBytes(of: sum, toByteOffset: 2, as: Int16.self)
+            }
+        }
+    }
+
+    /// Twin of the packed kernels, computed from the original (unpacked) rows: per block the exact integer
+    /// dot product, accumulated with one fused multiply-add by (weight scale × activation scale); q4_K
+    /// does the same for the mins and subtracts (llama.cpp's repacked q4_0/q4_K arithmetic).
+    package static func gemmPacked(_ layout: PackedWeights.Layout, _ w: UnsafeRawPointer, _ ws: Int, nr: Int, cols: Int,
+                                   _ a: UnsafeRawPointer, _ abs: Int, nc: Int, _ out: UnsafeMutablePointer<Float>, _ os: Int) {
+        for c in 0..<nc {
+            let ac = a + c * abs
+            for r in 0..<nr {
+                let wr = w + r * ws
+                var acc: Float = 0, accm: Float = 0
+                switch layout {
+                case .q4_0x8:
+                    for b in 0..<(cols / 32) {
+                        let wb = wr + 18 * b, ab = ac + 36 * b
+                        var s: Int32 = 0
+                        for j in 0..<16 {
+                            let v = wb.load(fromByteOffset: 2 + j, as: UInt8.self)
+                            s += (Int32(v & 15) - 8) * Int32(ab.load(fromByteOffset: 4 + j, as: Int8.self))
+                            s += (Int32(v >> 4) - 8) * Int32(ab.load(fromByteOffset: 4 + j + 16, as: Int8.self))
+                        }
+                        acc = acc.addingProduct(Float(s), h2f(wb, 0) * h2f(ab, 0))
+                    }
+                case .q4_Kx8:
+                    for b in 0..<(cols / 256) {
+                        let wb = wr + 144 * b, ab = ac + 292 * b
+                        let da = ab.load(as: Float.self)
+                        var isum: Int32 = 0, imin: Int32 = 0
+                        for j in 0..<8 {
+                            let (sc, m) = scaleMinK4(j, wb + 4)
+                            var s: Int32 = 0, sa: Int32 = 0
+                            for k in 0..<32 {
+                                let v = wb.load(fromByteOffset: 16 + 32 * (j / 2) + k, as: UInt8.self)
+                                let q = Int32(j % 2 == 0 ? v & 15 : v >> 4)
+                                let x = Int32(ab.load(fromByteOffset: 4 + 32 * j + k, as: Int8.self))
+                                s += q * x; sa += x
+                            }
+                            isum += Int32(sc) * s; imin += Int32(m) * sa
+                        }
+                        acc = acc.addingProduct(Float(isum), h2f(wb, 0) * da)
+                        accm = accm.addingProduct(Float(imin), h2f(wb, 2) * da)
+                    }
+                }
+                out[c * os + r] = acc - accm
+            }
+        }
+    }
+
+    /// ggml's get_scale_min_k4: sub-block j's 6-bit scale and min from a q4_K block's 12 scale bytes.
+    @inline(__always) static func scaleMinK4(_ j: Int, _ q: UnsafeRawPointer) -> (UInt8, UInt8) {
+        func b(_ i: Int) -> UInt8 { q.load(fromByteOffset: i, as: UInt8.self) }
+        if j < 4 { return (b(j) & 63, b(j + 4) & 63) }
+        return ((b(j + 4) & 0xF) | ((b(j - 4) >> 6) << 4), (b(j + 4) >> 4) | ((b(j) >> 6) << 4))
+    }
 }

@@ -16,6 +16,62 @@ package enum TensorError: Error, CustomStringConvertible {
     }
 }
 
+/// The encoding a product converts its activations to (ggml's vec_dot_type, plus q8_0s: q8_0 blocks
+/// that carry their integer sum, for the packed q4_0 kernel).
+package enum ActivationEncoding: Sendable {
+    case f32, f16, q8_0, q8_0s, q8_1, q8_K
+
+    package func rowBytes(_ cols: Int) -> Int {
+        switch self {
+        case .q8_0: cols / 32 * 34
+        case .q8_0s, .q8_1: cols / 32 * 36
+        case .q8_K: cols / 256 * 292
+        case .f16: cols * 2
+        case .f32: cols * 4
+        }
+    }
+}
+
+/// A copy of a matrix's weights interleaved in groups of 8 rows for the packed kernels (llama.cpp repacks
+/// q4_0 and q4_K the same way on AVX2). The original rows stay valid in the model file for everything
+/// else (embedding lookups, the portable path).
+package final class PackedWeights: @unchecked Sendable {
+    package enum Layout: Sendable { case q4_0x8, q4_Kx8 }
+    package let layout: Layout
+    /// Bytes per group of 8 rows.
+    package let groupBytes: Int
+    let storage: UnsafeMutableRawPointer
+
+    /// Packs `rows` × `cols` weights of `type` when a packed kernel exists for it on this CPU, else nil.
+    package static func make(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int,
+                             pool: ThreadPool = .shared) -> PackedWeights? {
+        guard CPUFeatures.active.packedKernels, rows % 8 == 0, rows > 0 else { return nil }
+        let layout: Layout, nb: Int
+        switch type {
+        case .q4_0 where cols % 32 == 0: layout = .q4_0x8; nb = cols / 32
+        case .q4_K where cols % 256 == 0: layout = .q4_Kx8; nb = cols / 256
+        default: return nil
+        }
+        let total = layout == .q4_0x8 ? lai_packed_bytes_q4_0x8(Int32(rows), Int32(nb)) : lai_packed_bytes_q4_Kx8(Int32(rows), Int32(nb))
+        let p = PackedWeights(layout: layout, groupBytes: total / (rows / 8), bytes: total)
+        let gb = p.groupBytes, out = p.storage
+        // Groups are independent: pack them in parallel (a 1.5B model's matrices take a few hundred ms).
+        pool.parallelRanges(rows / 8, minChunk: 16) { r in
+            let src = data + r.lowerBound * 8 * rowBytes, dst = out + r.lowerBound * gb
+            if layout == .q4_0x8 { lai_pack_q4_0x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst) }
+            else { lai_pack_q4_Kx8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst) }
+        }
+        return p
+    }
+
+    private init(layout: Layout, groupBytes: Int, bytes: Int) {
+        self.layout = layout; self.groupBytes = groupBytes
+        storage = .allocate(byteCount: max(bytes, 1), alignment: 64)
+    }
+
+    deinit { storage.deallocate() }
+}
+
 /// `rows` × `cols` weights (ggml shape [cols, rows]) stored row by row in ggml blocks.
 package struct WeightMatrix: @unchecked Sendable {
     package let name: String
@@ -24,6 +80,9 @@ package struct WeightMatrix: @unchecked Sendable {
     package let cols: Int
     package let data: UnsafeRawPointer
     package let rowBytes: Int
+    /// The packed copy, if any, and where this matrix's first group starts in it (row views share it).
+    package let packed: PackedWeights?
+    package let packedBase: UnsafeRawPointer?
 
     /// Types whose products run on quantized activations or f16/f32 kernels.
     package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K]
@@ -32,8 +91,16 @@ package struct WeightMatrix: @unchecked Sendable {
     package static var computeTypes: Set<GGMLType> { kernelTypes.union(Dequantize.supported.subtracting([.q8_1, .q8_K])) }
 
     /// A matrix over bytes the caller keeps alive (tests, in-memory models).
-    package init(name: String, type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int) {
+    package init(name: String, type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int,
+                 packed: PackedWeights? = nil, packedBase: UnsafeRawPointer? = nil) {
         self.name = name; self.type = type; self.rows = rows; self.cols = cols; self.data = data; self.rowBytes = rowBytes
+        self.packed = packed; self.packedBase = packedBase ?? packed.map { UnsafeRawPointer($0.storage) }
+    }
+
+    /// This matrix with a packed copy for the packed kernels, when one exists for its type on this CPU.
+    package func packedForKernels() -> WeightMatrix {
+        guard packed == nil, let p = PackedWeights.make(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes) else { return self }
+        return WeightMatrix(name: name, type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes, packed: p)
     }
 
     package init(file: GGUFFile, name: String, rows: Int, cols: Int) throws {
@@ -47,23 +114,29 @@ package struct WeightMatrix: @unchecked Sendable {
         self.name = name; self.type = t.type; self.rows = rows; self.cols = cols
         self.data = file.data(t).baseAddress!
         self.rowBytes = t.type.rowBytes(cols)!
+        packed = PackedWeights.make(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes)
+        packedBase = packed.map { UnsafeRawPointer($0.storage) }
     }
 
     /// Rows `r` of this matrix as a matrix of their own over the same bytes (a fused QKV's q, k or v).
     package func rows(_ r: Range<Int>) -> WeightMatrix {
         precondition(r.lowerBound >= 0 && r.upperBound <= rows)
+        // A view keeps the packed copy when it covers whole groups of 8 rows.
+        let keep = r.lowerBound % 8 == 0 && r.count % 8 == 0 ? packed : nil
         return WeightMatrix(name: "\(name)[\(r.lowerBound)..<\(r.upperBound)]", type: type, rows: r.count, cols: cols,
-                            data: data + r.lowerBound * rowBytes, rowBytes: rowBytes)
+                            data: data + r.lowerBound * rowBytes, rowBytes: rowBytes,
+                            packed: keep, packedBase: keep.flatMap { p in packedBase.map { $0 + r.lowerBound / 8 * p.groupBytes } })
     }
 
     /// The activation encoding this weight type multiplies with (ggml's vec_dot_type).
-    package var activationType: GGMLType {
+    package var activationType: ActivationEncoding {
+        if let p = packed { return p.layout == .q4_0x8 ? .q8_0s : .q8_K }
         switch type {
-        case .q4_1, .q5_1: .q8_1
-        case .q4_0, .q5_0, .q8_0: .q8_0
-        case .q4_K, .q6_K: .q8_K
-        case .f16: .f16
-        default: .f32
+        case .q4_1, .q5_1: return .q8_1
+        case .q4_0, .q5_0, .q8_0: return .q8_0
+        case .q4_K, .q6_K: return .q8_K
+        case .f16: return .f16
+        default: return .f32
         }
     }
 
@@ -100,24 +173,14 @@ package final class MatMul {
     /// Whether to use the AVX2 kernels (false forces the portable Swift path).
     package var useKernels: Bool
 
-    package init(pool: ThreadPool = .shared, useKernels: Bool = lai_kernels_available() != 0) {
+    package init(pool: ThreadPool = .shared, useKernels: Bool = CPUFeatures.active.kernels) {
         self.pool = pool
-        self.useKernels = useKernels && lai_kernels_available() != 0
+        self.useKernels = useKernels && CPUFeatures.active.kernels
         scratchBytes = 1 << 20
         scratch = .allocate(byteCount: scratchBytes, alignment: 64)
     }
 
     deinit { scratch.deallocate() }
-
-    static func activationRowBytes(_ t: GGMLType, _ cols: Int) -> Int {
-        switch t {
-        case .q8_0: cols / 32 * 34
-        case .q8_1: cols / 32 * 36
-        case .q8_K: cols / 256 * 292
-        case .f16: cols * 2
-        default: cols * 4
-        }
-    }
 
     /// W (rows, cols) @ x (n, cols) -> out (n, rows); `out` rows are `outStride` floats apart.
     package func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ out: UnsafeMutablePointer<Float>, outStride: Int? = nil) {
@@ -136,11 +199,12 @@ package final class MatMul {
             return
         }
         let at = first.w.activationType, cols = first.w.cols
-        let arb = Self.activationRowBytes(at, cols)
+        let arb = at.rowBytes(cols)
         let act = quantizeActivations(x, n: n, type: at, cols: cols, rowBytes: arb)
         // Tasks: blocks of weight rows × blocks of tokens, so a tile's activations stay in cache.
         let totalRows = jobs.reduce(0) { $0 + $1.w.rows }
-        let rowBlock = n == 1 ? max(4, (totalRows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 4 * 4) : 48
+        // (multiples of 8: the packed kernels take whole groups of 8 rows)
+        let rowBlock = n == 1 ? max(8, (totalRows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 8 * 8) : 48
         let colBlock = 64
         let colTasks = (n + colBlock - 1) / colBlock
         let counts = jobs.map { ($0.w.rows + rowBlock - 1) / rowBlock }   // row tasks per job
@@ -160,7 +224,7 @@ package final class MatMul {
     }
 
     /// Converts x (n, cols) to the activation encoding `type` in the scratch buffer (rows `rowBytes` apart).
-    private func quantizeActivations(_ x: UnsafePointer<Float>, n: Int, type at: GGMLType, cols: Int, rowBytes arb: Int) -> UnsafeRawPointer {
+    private func quantizeActivations(_ x: UnsafePointer<Float>, n: Int, type at: ActivationEncoding, cols: Int, rowBytes arb: Int) -> UnsafeRawPointer {
         let need = arb * n
         if need > scratchBytes {
             scratch.deallocate()
@@ -175,9 +239,11 @@ package final class MatMul {
                     let src = x + i * cols, dst = act + i * arb
                     switch at {
                     case .q8_0: kernels ? lai_quantize_row_q8_0(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: false)
+                    case .q8_0s: kernels ? lai_quantize_row_q8_0s(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8S(src, dst, cols)
                     case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
                     case .q8_K: if kernels { lai_quantize_row_q8_K(src, dst, Int32(cols)) } else { try? Quantize.row(.q8_K, src, dst, count: cols) }
-                    default:
+                    case .f32: break
+                    case .f16:
                         if kernels { lai_f32_to_f16(src, dst, Int32(cols)) } else {
                             for j in 0..<cols { dst.storeBytes(of: Float16(src[j]).bitPattern, toByteOffset: 2 * j, as: UInt16.self) }
                         }
@@ -203,6 +269,20 @@ package final class MatMul {
             return
         }
         let ap = act + c0 * arb
+        if let packed = w.packed, let base = w.packedBase {
+            // r0 and nr are multiples of 8 here (row blocks are, and packed matrices have rows % 8 == 0).
+            let gs = packed.groupBytes, pw = base + r0 / 8 * gs
+            if kernels {
+                let k = CPUFeatures.active.packed
+                switch packed.layout {
+                case .q4_0x8: k.q4_0x8(Int32(cols / 32), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
+                case .q4_Kx8: k.q4_Kx8(Int32(cols / 256), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
+                }
+            } else {
+                ReferenceKernels.gemmPacked(packed.layout, w.data + r0 * wrb, wrb, nr: nr, cols: cols, ap, arb, nc: nc, o, os)
+            }
+            return
+        }
         if kernels {
             let nb = Int32(cols / 32)
             switch type {

@@ -49,6 +49,51 @@ import LAICore
         }
     }
 
+    /// The packed q4_0/q4_K kernels (AVX2 and, where the CPU has it, AVX-512 VNNI) equal their twin bit for
+    /// bit; the twin reads the original rows, so this also checks the packing.
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the packed kernels need AVX2/FMA/F16C"),
+          arguments: [GGMLType.q4_0, .q4_K], [1, 3, 4, 9])
+    func packedProductsAreBitIdenticalToTheirTwin(type: GGMLType, tokens: Int) throws {
+        let rows = 40, cols = 512
+        let (keep, w0) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: 77 + UInt64(tokens))
+        defer { withExtendedLifetime(keep) {} }
+        let w = w0.packedForKernels()
+        let packed = try #require(w.packed)
+        var rng = SplitMix64(seed: 5)
+        let x = (0..<(tokens * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+        let enc = w.activationType, arb = enc.rowBytes(cols)
+        var act = [UInt8](repeating: 0, count: tokens * arb), actRef = act
+        for t in 0..<tokens {
+            x.withUnsafeBufferPointer { xp in
+                act.withUnsafeMutableBytes { a in
+                    if type == .q4_0 { lai_quantize_row_q8_0s(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
+                    else { lai_quantize_row_q8_K(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
+                }
+                actRef.withUnsafeMutableBytes { a in
+                    if type == .q4_0 { ReferenceKernels.quantizeRowQ8S(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, cols) }
+                    else { try? Quantize.row(.q8_K, xp.baseAddress! + t * cols, a.baseAddress! + t * arb, count: cols) }
+                }
+            }
+        }
+        #expect(act == actRef)
+        var ref = [Float](repeating: 0, count: tokens * rows)
+        act.withUnsafeBytes { a in
+            ReferenceKernels.gemmPacked(packed.layout, w.data, w.rowBytes, nr: rows, cols: cols, a.baseAddress!, arb, nc: tokens, &ref, rows)
+        }
+        let variants = CPUFeatures.active.detected >= .avx512vnni ? [0, 1] : [0]
+        for vnni in variants {
+            let k = lai_packed_kernel_set(Int32(vnni))
+            var out = [Float](repeating: .nan, count: tokens * rows)
+            act.withUnsafeBytes { a in
+                if type == .q4_0 { k.q4_0x8(Int32(cols / 32), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
+                else { k.q4_Kx8(Int32(cols / 256), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
+            }
+            #expect(out == ref, "\(type.name) vnni=\(vnni)")
+        }
+        // Row views on group boundaries keep the packed copy; others fall back to the plain rows.
+        #expect(w.rows(8..<24).packed != nil && w.rows(4..<12).packed == nil)
+    }
+
     @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"))
     func activationQuantizationIsBitIdentical() {
         var rng = SplitMix64(seed: 3)

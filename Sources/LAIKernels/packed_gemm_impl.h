@@ -1,0 +1,135 @@
+// packed_gemm_impl.h: the packed q4_0/q4_K products, included twice by packed_kernels.c: once for AVX2
+// and once (LAI_PACKED_VNNI) for AVX-512 VNNI, whose vpdpbusd replaces maddubs + madd with identical sums.
+// VARIANT(name) gives each copy its own names.
+// Unsigned bytes × signed bytes, summed in 4s into 32-bit lanes (VNNI does it in one instruction; the
+// sums are exact either way: |pair| ≤ 2·15·127 never saturates 16 bits).
+#ifdef LAI_PACKED_VNNI
+#define DPBUSD(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
+#endif
+
+// One group of 8 rows against CT activation columns over nb blocks.
+ALWAYS_INLINE void VARIANT(q4_0x8_tile)(int nb, const pk_block_q4_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4];
+    for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++, w++) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
+        __m256i u[8];
+        for (int p = 0; p < 4; p++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
+            u[p] = _mm256_and_si256(raw, m4);
+            u[p + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+        }
+        for (int c = 0; c < CT; c++) {
+            const pk_block_q8_0s *y = (const pk_block_q8_0s *)(a + c * as) + b;
+#ifdef DPBUSD
+            __m256i isum = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                isum = DPBUSD(isum, u[p], _mm256_set1_epi32(load_i32(y->qs + 4 * p)));
+                isum = DPBUSD(isum, u[p + 4], _mm256_set1_epi32(load_i32(y->qs + 16 + 4 * p)));
+            }
+#else
+            __m256i s16 = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(u[p], _mm256_set1_epi32(load_i32(y->qs + 4 * p))));
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(u[p + 4], _mm256_set1_epi32(load_i32(y->qs + 16 + 4 * p))));
+            }
+            __m256i isum = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+#endif
+            isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(8 * (int32_t)y->s));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(h2f(y->d))), acc[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
+}
+
+void VARIANT(lai_gemm_q4_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    int c = 0;
+    for (; c + 4 <= nc; c += 4)
+        for (int g = 0; g < ng; g++)
+            VARIANT(q4_0x8_tile)(nb, (const pk_block_q4_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
+    const int rest = nc - c;
+    for (int g = 0; g < ng && rest > 0; g++) {
+        const pk_block_q4_0x8 *wg = (const pk_block_q4_0x8 *)((const char *)w + g * gs);
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
+        switch (rest) {
+        case 1: VARIANT(q4_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
+        case 2: VARIANT(q4_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
+        default: VARIANT(q4_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
+        }
+    }
+}
+
+// q4_K: per super-block, isum = Σ_j scale_j · Σ_{k∈j} q_k a_k and imin = Σ_j min_j · Σ_{k∈j} a_k (exact
+// integers); acc += isum · (d·da), accm += imin · (dmin·da); out = acc - accm.
+ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4], accm[4];
+    for (int c = 0; c < CT; c++) { acc[c] = _mm256_setzero_ps(); accm[c] = _mm256_setzero_ps(); }
+    for (int b = 0; b < nb; b++, w++) {
+        __m256i isum[4], imin[4];
+        for (int c = 0; c < CT; c++) { isum[c] = _mm256_setzero_si256(); imin[c] = _mm256_setzero_si256(); }
+        for (int j = 0; j < 8; j++) {
+            // sub-block j's 8 scales (lane r), duplicated into both 16-bit halves for madd
+            __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->scales[j]));
+            sc = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
+            const uint8_t *q = w->qs + 256 * (j >> 1);
+            const int shift = (j & 1) * 4;
+            __m256i u[8];
+            for (int p = 0; p < 8; p++)
+                u[p] = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)(q + 32 * p)), shift), m4);
+            for (int c = 0; c < CT; c++) {
+                const int8_t *y = ((const pk_block_q8_K *)(a + c * as) + b)->qs + 32 * j;
+#ifdef DPBUSD
+                __m256i s32 = _mm256_setzero_si256();
+                for (int p = 0; p < 8; p++) s32 = DPBUSD(s32, u[p], _mm256_set1_epi32(load_i32(y + 4 * p)));
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(s32, _mm256_srli_epi32(sc, 16)));
+#else
+                __m256i s16 = _mm256_setzero_si256();
+                for (int p = 0; p < 8; p++) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(u[p], _mm256_set1_epi32(load_i32(y + 4 * p))));
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16, sc));
+#endif
+            }
+        }
+        // mins: lane r gets Σ_j min_{r,j} · (bsum_{2j} + bsum_{2j+1}), two sub-blocks per madd
+        for (int j = 0; j < 8; j += 2) {
+            const __m256i m0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->mins[j]));
+            const __m256i m1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->mins[j + 1]));
+            const __m256i mm = _mm256_or_si256(m0, _mm256_slli_epi32(m1, 16));
+            for (int c = 0; c < CT; c++) {
+                const int16_t *bs = ((const pk_block_q8_K *)(a + c * as) + b)->bsums;
+                const int32_t s0 = bs[2 * j] + bs[2 * j + 1], s1 = bs[2 * j + 2] + bs[2 * j + 3];
+                imin[c] = _mm256_add_epi32(imin[c], _mm256_madd_epi16(mm, _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)s0 | ((uint32_t)(uint16_t)s1 << 16)))));
+            }
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->dmin));
+        for (int c = 0; c < CT; c++) {
+            const __m256 da = _mm256_set1_ps(((const pk_block_q8_K *)(a + c * as) + b)->d);
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(d, da), acc[c]);
+            accm[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(imin[c]), _mm256_mul_ps(dmin, da), accm[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, _mm256_sub_ps(acc[c], accm[c]));
+}
+
+void VARIANT(lai_gemm_q4_Kx8_q8_K)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    int c = 0;
+    for (; c + 4 <= nc; c += 4)
+        for (int g = 0; g < ng; g++)
+            VARIANT(q4_Kx8_tile)(nb, (const pk_block_q4_Kx8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
+    const int rest = nc - c;
+    for (int g = 0; g < ng && rest > 0; g++) {
+        const pk_block_q4_Kx8 *wg = (const pk_block_q4_Kx8 *)((const char *)w + g * gs);
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
+        switch (rest) {
+        case 1: VARIANT(q4_Kx8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
+        case 2: VARIANT(q4_Kx8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
+        default: VARIANT(q4_Kx8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
+        }
+    }
+}
+
+#undef DPBUSD

@@ -1,0 +1,134 @@
+// packed_kernels.c: q4_0 and q4_K weights repacked at load into groups of 8 rows (see lai_kernels.h).
+//
+// llama.cpp repacks exactly these two types on AVX2 (ggml-cpu/repack.cpp, q4_0_8x8 and q4_K_8x8) and then
+// computes each output as: per block, the exact integer dot product of the block, converted to float and
+// accumulated with one FMA by (weight scale × activation scale); q4_K adds the same for the mins and
+// subtracts. The kernels here keep that arithmetic bit for bit with a layout of our own: for each group of
+// 8 rows, each 32-byte vector holds 4 consecutive weights of every row (row r in 32-bit lane r), so one
+// broadcast of 4 activation bytes and one maddubs compute a step of all 8 rows. Weight nibbles stay
+// unsigned (0..15): no sign tricks; q4_0's -8 offset is taken out of the integer sum with the activation
+// block's sum (the q8_0s activation blocks carry it), which keeps the sums exact.
+#include "lai_kernels.h"
+#include <string.h>
+
+typedef struct { uint16_t d; uint8_t qs[16]; } pk_block_q4_0;
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } pk_block_q4_K;
+typedef struct { uint16_t d; int16_t s; int8_t qs[32]; } pk_block_q8_0s;
+typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } pk_block_q8_K;
+// 8 rows × 32 weights: the 8 scales, then 4 chunks of 32 bytes; chunk p byte 4r+i is row r's original
+// byte qs[4p+i] (low nibble: weight 4p+i, high nibble: weight 16+4p+i).
+typedef struct { uint16_t d[8]; uint8_t qs[128]; } pk_block_q4_0x8;
+// 8 rows × 256 weights: scales, the 6-bit sub-block scales and mins unpacked to bytes ([sub-block][row]),
+// then for each 64-weight half-pair j2 8 chunks of 32 bytes; chunk (j2, p) byte 4r+i is row r's original
+// byte qs[32 j2 + 4p + i] (low nibble: sub-block 2 j2, high nibble: sub-block 2 j2 + 1, weight 4p+i).
+typedef struct { uint16_t d[8], dmin[8]; uint8_t scales[8][8], mins[8][8]; uint8_t qs[1024]; } pk_block_q4_Kx8;
+_Static_assert(sizeof(pk_block_q4_0x8) == 144, "q4_0x8 block");
+_Static_assert(sizeof(pk_block_q4_Kx8) == 1184, "q4_Kx8 block");
+_Static_assert(sizeof(pk_block_q8_0s) == 36, "q8_0s block");
+
+size_t lai_packed_bytes_q4_0x8(int rows, int nb) { return (size_t)(rows / 8) * (size_t)nb * sizeof(pk_block_q4_0x8); }
+size_t lai_packed_bytes_q4_Kx8(int rows, int nb) { return (size_t)(rows / 8) * (size_t)nb * sizeof(pk_block_q4_Kx8); }
+
+void lai_pack_q4_0x8(const void *w, size_t ws, int rows, int nb, void *out) {
+    pk_block_q4_0x8 *o = out;
+    for (int g = 0; g < rows / 8; g++)
+        for (int b = 0; b < nb; b++, o++)
+            for (int r = 0; r < 8; r++) {
+                const pk_block_q4_0 *x = (const pk_block_q4_0 *)((const char *)w + (size_t)(8 * g + r) * ws) + b;
+                o->d[r] = x->d;
+                for (int p = 0; p < 4; p++) memcpy(o->qs + 32 * p + 4 * r, x->qs + 4 * p, 4);
+            }
+}
+
+// ggml's get_scale_min_k4: sub-block j's 6-bit scale and min from the 12 packed bytes.
+static void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
+    else { *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+
+void lai_pack_q4_Kx8(const void *w, size_t ws, int rows, int nb, void *out) {
+    pk_block_q4_Kx8 *o = out;
+    for (int g = 0; g < rows / 8; g++)
+        for (int b = 0; b < nb; b++, o++)
+            for (int r = 0; r < 8; r++) {
+                const pk_block_q4_K *x = (const pk_block_q4_K *)((const char *)w + (size_t)(8 * g + r) * ws) + b;
+                o->d[r] = x->d; o->dmin[r] = x->dmin;
+                for (int j = 0; j < 8; j++) scale_min_k4(j, x->scales, &o->scales[j][r], &o->mins[j][r]);
+                for (int j2 = 0; j2 < 4; j2++)
+                    for (int p = 0; p < 8; p++) memcpy(o->qs + 256 * j2 + 32 * p + 4 * r, x->qs + 32 * j2 + 4 * p, 4);
+            }
+}
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE float h2f(uint16_t h) { return _cvtsh_ss(h); }
+ALWAYS_INLINE int32_t load_i32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+// q8_0 activations plus the block's integer sum (round to nearest even, as ggml's quantize_row_q8_0).
+void lai_quantize_row_q8_0s(const float *x, void *vy, int n) {
+    pk_block_q8_0s *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int i = 0; i < n / 32; i++, x += 32) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float maxs = _mm_cvtss_f32(m4);
+        const float id = maxs != 0.0f ? 127.f / maxs : 0.0f;
+        const __m256 mul = _mm256_set1_ps(id);
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), _MM_ROUND_NEAREST));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), _MM_ROUND_NEAREST));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), _MM_ROUND_NEAREST));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), _MM_ROUND_NEAREST));
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
+        y[i].s = (int16_t)_mm_cvtsi128_si32(s4);
+        y[i].d = _cvtss_sh(maxs / 127.f, 0);
+        i0 = _mm256_packs_epi32(i0, i1);
+        i2 = _mm256_packs_epi32(i2, i3);
+        i0 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i0, i2), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, i0);
+    }
+}
+
+#define VARIANT(name) name##_avx2
+#include "packed_gemm_impl.h"
+#undef VARIANT
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
+#define LAI_PACKED_VNNI 1
+#define VARIANT(name) name##_vnni
+#include "packed_gemm_impl.h"
+#undef VARIANT
+#undef LAI_PACKED_VNNI
+#pragma clang attribute pop
+
+lai_packed_kernels lai_packed_kernel_set(int vnni) {
+    lai_packed_kernels k;
+    k.q4_0x8 = vnni ? lai_gemm_q4_0x8_q8_0s_vnni : lai_gemm_q4_0x8_q8_0s_avx2;
+    k.q4_Kx8 = vnni ? lai_gemm_q4_Kx8_q8_K_vnni : lai_gemm_q4_Kx8_q8_K_avx2;
+    return k;
+}
+
+int lai_cpu_features(void) {
+    __builtin_cpu_init();
+    int f = 0;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) f |= 1;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) f |= 2;
+    if ((f & 3) == 3 && __builtin_cpu_supports("avx512vnni")) f |= 4;
+    return f;
+}
+
+#else
+// Without AVX2 in the build the packed kernels do not exist; LAICore then never packs (CPU level portable).
+void lai_quantize_row_q8_0s(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+lai_packed_kernels lai_packed_kernel_set(int vnni) { (void)vnni; lai_packed_kernels k = {0, 0}; return k; }
+int lai_cpu_features(void) { return 0; }
+#endif
