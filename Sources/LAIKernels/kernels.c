@@ -330,18 +330,18 @@ static const uint8_t k_shuffle_q6[128] = {
     8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10,10,10,10,10,10,10,10,11,11,11,11,11,11,11,11,
    12,12,12,12,12,12,12,12,13,13,13,13,13,13,13,13, 14,14,14,14,14,14,14,14,15,15,15,15,15,15,15,15,
 };
-static float dot_q6_K_q8_K(int nb, const block_q6_K *x, const block_q8_K *y) {
+// CT activation columns at once: the weights of a block are unpacked once and used for every column; each
+// column's arithmetic is exactly ggml's vec_dot (above comment), so results do not depend on the tiling.
+ALWAYS_INLINE void q6_K_tile(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, const int CT) {
     const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(15);
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[4];
+    for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
     for (int i = 0; i < nb; ++i) {
-        const float d = y[i].d * h2f(x[i].d);
         const uint8_t *q4 = x[i].ql, *qh = x[i].qh;
-        const int8_t *q8 = y[i].qs;
-        const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
         const __m128i scales = _mm_loadu_si128((const __m128i *)x[i].scales);
         const __m256i scales_16 = _mm256_cvtepi8_epi16(scales);
-        const __m256i q8sclsub = _mm256_slli_epi32(_mm256_madd_epi16(q8sums, scales_16), 5);
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i sumi[4];
+        for (int c = 0; c < CT; c++) sumi[c] = _mm256_setzero_si256();
         int is = 0;
         for (int j = 0; j < 2; ++j) {
             const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
@@ -355,30 +355,29 @@ static float dot_q6_K_q8_K(int nb, const block_q6_K *x, const block_q8_K *y) {
             const __m256i q4_1 = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
             const __m256i q4_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
             const __m256i q4_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
-            const __m256i q8_0 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
-            const __m256i q8_1 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
-            const __m256i q8_2 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
-            const __m256i q8_3 = _mm256_loadu_si256((const __m256i *)q8); q8 += 32;
-            __m256i p16_0 = _mm256_maddubs_epi16(q4_0, q8_0);
-            __m256i p16_1 = _mm256_maddubs_epi16(q4_1, q8_1);
-            __m256i p16_2 = _mm256_maddubs_epi16(q4_2, q8_2);
-            __m256i p16_3 = _mm256_maddubs_epi16(q4_3, q8_3);
-            const __m128i scale_0 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 0));
-            const __m128i scale_1 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 1));
-            const __m128i scale_2 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 2));
-            const __m128i scale_3 = _mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 3));
+            const __m256i sc_0 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 0)));
+            const __m256i sc_1 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 1)));
+            const __m256i sc_2 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 2)));
+            const __m256i sc_3 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 3)));
             is += 4;
-            p16_0 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_0), p16_0);
-            p16_1 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_1), p16_1);
-            p16_2 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_2), p16_2);
-            p16_3 = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scale_3), p16_3);
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p16_0, p16_1));
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p16_2, p16_3));
+            for (int c = 0; c < CT; c++) {
+                const int8_t *q8 = ((const block_q8_K *)(a + c * as) + i)->qs + 128 * j;
+                const __m256i p16_0 = _mm256_madd_epi16(sc_0, _mm256_maddubs_epi16(q4_0, _mm256_loadu_si256((const __m256i *)q8)));
+                const __m256i p16_1 = _mm256_madd_epi16(sc_1, _mm256_maddubs_epi16(q4_1, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
+                const __m256i p16_2 = _mm256_madd_epi16(sc_2, _mm256_maddubs_epi16(q4_2, _mm256_loadu_si256((const __m256i *)(q8 + 64))));
+                const __m256i p16_3 = _mm256_madd_epi16(sc_3, _mm256_maddubs_epi16(q4_3, _mm256_loadu_si256((const __m256i *)(q8 + 96))));
+                sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p16_0, p16_1));
+                sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p16_2, p16_3));
+            }
         }
-        sumi = _mm256_sub_epi32(sumi, q8sclsub);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        const float dw = h2f(x[i].d);
+        for (int c = 0; c < CT; c++) {
+            const block_q8_K *y = (const block_q8_K *)(a + c * as) + i;
+            const __m256i q8sclsub = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), scales_16), 5);
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[c], q8sclsub)), acc[c]);
+        }
     }
-    return hsum_f8(acc);
+    for (int c = 0; c < CT; c++) out[c * os] = hsum_f8(acc[c]);
 }
 
 void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
@@ -388,9 +387,19 @@ void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
 }
 
 void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
-    for (int c = 0; c < nc; c++)
-        for (int r = 0; r < nr; r++)
-            out[(size_t)c * os + r] = dot_q6_K_q8_K(nb, (const block_q6_K *)((const char *)w + r * ws), (const block_q8_K *)((const char *)a + c * as));
+    const char *ap = a;
+    int c = 0;
+    for (; c + 4 <= nc; c += 4)
+        for (int r = 0; r < nr; r++) q6_K_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
+    for (int r = 0; r < nr && c < nc; r++) {
+        const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
+        if (nc == 1) { _mm_prefetch((const char *)w + (r + 2) * ws, _MM_HINT_T0); _mm_prefetch((const char *)w + (r + 2) * ws + 256, _MM_HINT_T0); }
+        switch (nc - c) {
+        case 1: q6_K_tile(nb, x, ap + c * as, as, out + c * os + r, os, 1); break;
+        case 2: q6_K_tile(nb, x, ap + c * as, as, out + c * os + r, os, 2); break;
+        default: q6_K_tile(nb, x, ap + c * as, as, out + c * os + r, os, 3); break;
+        }
+    }
 }
 
 // ---- f16 ---------------------------------------------------------------------------------------------

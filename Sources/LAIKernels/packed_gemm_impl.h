@@ -132,4 +132,62 @@ void VARIANT(lai_gemm_q4_Kx8_q8_K)(int nb, const void *w, size_t gs, int ng, con
     }
 }
 
+
+// q8_0: weights stored + 128 (unsigned bytes); without VNNI each is split into nibbles so that maddubs
+// cannot saturate (16·Σ hi·a + Σ lo·a); the +128 comes out with the activation block's sum.
+ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
+    __m256 acc[4];
+    for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++, w++) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
+        const pk_block_q8_0s *y[4];
+        for (int c = 0; c < CT; c++) y[c] = (const pk_block_q8_0s *)(a + c * as) + b;
+#ifdef DPBUSD
+        __m256i isum[4];
+        for (int c = 0; c < CT; c++) isum[c] = _mm256_setzero_si256();
+        for (int p = 0; p < 8; p++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
+            for (int c = 0; c < CT; c++) isum[c] = DPBUSD(isum[c], raw, _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p)));
+        }
+#else
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        __m256i sl[4], sh[4], isum[4];
+        for (int c = 0; c < CT; c++) { sl[c] = _mm256_setzero_si256(); sh[c] = _mm256_setzero_si256(); }
+        for (int p = 0; p < 8; p++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
+            const __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            for (int c = 0; c < CT; c++) {
+                const __m256i av = _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p));
+                sl[c] = _mm256_add_epi16(sl[c], _mm256_maddubs_epi16(lo, av));
+                sh[c] = _mm256_add_epi16(sh[c], _mm256_maddubs_epi16(hi, av));
+            }
+        }
+        for (int c = 0; c < CT; c++)
+            isum[c] = _mm256_add_epi32(_mm256_madd_epi16(sh[c], _mm256_set1_epi16(16)), _mm256_madd_epi16(sl[c], _mm256_set1_epi16(1)));
+#endif
+        for (int c = 0; c < CT; c++) {
+            const __m256i s = _mm256_sub_epi32(isum[c], _mm256_set1_epi32(128 * (int32_t)y[c]->s));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(h2f(y[c]->d))), acc[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
+}
+
+void VARIANT(lai_gemm_q8_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    int c = 0;
+    for (; c + 4 <= nc; c += 4)
+        for (int g = 0; g < ng; g++)
+            VARIANT(q8_0x8_tile)(nb, (const pk_block_q8_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
+    const int rest = nc - c;
+    for (int g = 0; g < ng && rest > 0; g++) {
+        const pk_block_q8_0x8 *wg = (const pk_block_q8_0x8 *)((const char *)w + g * gs);
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
+        switch (rest) {
+        case 1: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
+        case 2: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
+        default: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
+        }
+    }
+}
 #undef DPBUSD

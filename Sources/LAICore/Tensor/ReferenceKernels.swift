@@ -150,6 +150,13 @@ package enum ReferenceKernels {
                         }
                         acc = acc.addingProduct(Float(s), h2f(wb, 0) * h2f(ab, 0))
                     }
+                case .q8_0x8:
+                    for b in 0..<(cols / 32) {
+                        let wb = wr + 34 * b, ab = ac + 36 * b
+                        var s: Int32 = 0
+                        for j in 0..<32 { s += Int32(wb.load(fromByteOffset: 2 + j, as: Int8.self)) * Int32(ab.load(fromByteOffset: 4 + j, as: Int8.self)) }
+                        acc = acc.addingProduct(Float(s), h2f(wb, 0) * h2f(ab, 0))
+                    }
                 case .q4_Kx8:
                     for b in 0..<(cols / 256) {
                         let wb = wr + 144 * b, ab = ac + 292 * b
