@@ -94,4 +94,31 @@ lai_packed_kernels lai_packed_kernel_set(int vnni);
 /// the AVX2 kernels (or on other architectures).
 int lai_cpu_features(void);
 
+// ---- ggml's other CPU flash-attention paths (attention_kernels.c) --------------------------------------
+
+/// Tile sizes of ggml's tiled flash attention (GGML_FA_TILE_Q / GGML_FA_TILE_KV in ggml-cpu/common.h).
+#define LAI_FA_TILE_Q 64
+#define LAI_FA_TILE_KV 64
+
+/// Floats of scratch lai_attention_tiled_f16 needs for head size hd (one block of query rows at a time).
+size_t lai_attention_tiled_scratch_floats(int hd);
+/// ggml_compute_forward_flash_attn_ext_tiled for `rows` (1...64) query rows of one head of one sequence,
+/// which llama.cpp runs when a batch has >= 64 query rows: f32 queries; K/V tiles of 64 cache cells from
+/// cell 0 converted from f16; scores = one FMA chain per (row, cell) times scale (softcap: cap*tanh(s/cap));
+/// cells after a row's position, or `window` (> 0) or more before it, are masked; online softmax per KV
+/// tile with ggml's vectorized expf (sums in double per tile); V accumulated in f32 by FMA chains.
+/// q: row r's query at q + r*q_stride; pos[r]: its position; k, v: cell 0 of this KV head, cells kv_stride
+/// bytes apart; out: row r at out + r*out_stride (hd floats). Bit-identical to ggml (AVX2 build).
+void lai_attention_tiled_f16(const float *q, size_t q_stride, const long *pos, int rows,
+                             const void *k, const void *v, size_t kv_stride, int window, int hd,
+                             float scale, float softcap, float *out, size_t out_stride, float *scratch);
+/// ggml's split-KV path, one chunk: the one-query f16 kernel (as lai_attention_f16) over cells j0..<j1,
+/// leaving the unnormalized result: partial = [M (running max), S (sum), VKQ (hd floats, from the f16
+/// accumulator)]. scratch holds 2*hd f16 values.
+void lai_attention_f16_partial(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
+                               float scale, float softcap, float *partial, void *scratch);
+/// ggml_flash_attn_ext_reduce_partials for one head: merges `chunks` partials (each 2 + hd floats, in
+/// order; chunks with S == 0 skipped) and writes the normalized hd floats to out.
+void lai_attention_reduce_partials(const float *partials, int chunks, int hd, float *out);
+
 #endif

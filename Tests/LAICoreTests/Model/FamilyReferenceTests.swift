@@ -79,6 +79,8 @@ struct FamilyReferenceTests {
         let r = try Perplexity.compute(session: s, tokens: tokens, context: 128, bos: tok.addBOS ? tok.bos : nil)
         let rel = abs(r.perplexity / expected - 1)
         print("\(f.name): perplexity \(r.perplexity) vs llama.cpp \(expected) (\(String(format: "%.4f", rel * 100))%)")
-        #expect(rel < 0.002)
+        // ggml's tiled attention (a 128-token batch) mirrored bit for bit: within 0.01% (MLA, still on the one-query
+        // kernel, is the farthest); before it was mirrored, up to 0.06%
+        #expect(rel < 0.0002)
     }
 }

@@ -71,7 +71,7 @@ struct RealModelReferenceTests {
     }
 
     @Test(arguments: RealReference.all)
-    func perplexityWithinHalfAPercentOfLlamaCpp(_ r: RealReference) throws {
+    func perplexityWithinAFifthOfAPercentOfLlamaCpp(_ r: RealReference) throws {
         let expected = try #require(try r.json["ppl_c512"] as? Double)
         let model = try DecoderModel(path: r.model)
         let tok = try Tokenizer(gguf: model.file)
@@ -81,6 +81,7 @@ struct RealModelReferenceTests {
         let p = try Perplexity.compute(session: s, tokens: tokens, context: 512, bos: tok.addBOS ? tok.bos : nil)
         let rel = abs(p.perplexity / expected - 1)
         print("\(r): perplexity \(p.perplexity) vs llama.cpp \(expected) (\(String(format: "%.3f", rel * 100))%, \(p.chunks) chunks)")
-        #expect(rel < 0.005)
+        // with ggml's tiled attention mirrored: gemma-3 F16 0.001%, Q4_K_M 0.009%, qwen2.5-0.5b 0.111% (before: Q4_K_M 0.19%, qwen 0.43%)
+        #expect(rel < 0.002)
     }
 }

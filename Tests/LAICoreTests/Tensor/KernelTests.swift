@@ -140,6 +140,87 @@ import LAICore
         #expect(maxDiff < 2e-3)  // both accumulate V in f16; they differ only in the order of the QK sums
     }
 
+    /// ggml's tiled flash attention: the C kernel equals its Swift twin bit for bit (rows at arbitrary positions,
+    /// a sliding window, a softcap, a head size that is not a multiple of 16), and both are within f32 rounding
+    /// of exact softmax attention.
+    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"),
+          arguments: [(64, Float(0), 0), (64, 1.5, 0), (136, 0, 100), (256, 0, 0)])
+    func tiledAttentionMatchesReference(hd: Int, softcap: Float, window: Int) {
+        var rng = SplitMix64(seed: 13)
+        let rows = 50, cells = 300, stride = 2 * hd, qStride = 3 * hd
+        let q = (0..<(rows * qStride)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let kc = (0..<(cells * stride)).map { _ in Float16(Float.random(in: -4...4, using: &rng)).bitPattern }
+        let vc = (0..<(cells * stride)).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
+        let positions = (0..<rows).map { 237 + $0 }
+        var fast = [Float](repeating: 0, count: rows * hd), ref = fast
+        var scratch = [Float](repeating: 0, count: lai_attention_tiled_scratch_floats(Int32(hd)))
+        kc.withUnsafeBytes { k in vc.withUnsafeBytes { v in
+            lai_attention_tiled_f16(q, qStride, positions, Int32(rows), k.baseAddress!, v.baseAddress!, stride * 2, Int32(window),
+                                    Int32(hd), 0.125, softcap, &fast, hd, &scratch)
+            Ops.attentionTiledReference(q, qStride: qStride, positions: positions, rows: rows, k: k.baseAddress!, v: v.baseAddress!,
+                                        kvStride: stride * 2, window: window, hd: hd, scale: 0.125, softcap: softcap, out: &ref, outStride: hd)
+        } }
+        let maxDiff = zip(fast, ref).map { abs($0 - $1) }.max()!
+        var exactDiff: Double = 0
+        for r in 0..<rows {
+            let p = positions[r], lo = window > 0 ? max(0, p - window + 1) : 0
+            var w = [Double](repeating: 0, count: p + 1)
+            for j in lo...p {
+                var s: Double = 0
+                for d in 0..<hd { s += Double(q[r * qStride + d]) * Double(Float16(bitPattern: kc[j * stride + d])) }
+                s *= 0.125
+                if softcap != 0 { s = Double(softcap) * tanh(s / Double(softcap)) }
+                w[j] = s
+            }
+            let m = w[lo...p].max()!
+            var sum: Double = 0
+            for j in lo...p { w[j] = exp(w[j] - m); sum += w[j] }
+            for d in 0..<hd {
+                var a: Double = 0
+                for j in lo...p { a += w[j] * Double(Float16(bitPattern: vc[j * stride + d])) }
+                exactDiff = max(exactDiff, abs(a / sum - Double(fast[r * hd + d])))
+            }
+        }
+        print("tiled attention (hd \(hd), softcap \(softcap), window \(window)): OK, maxdiff = \(maxDiff), vs exact \(exactDiff)")
+        #expect(maxDiff == 0)
+        #expect(exactDiff < 2e-5)
+    }
+
+    /// ggml's split-KV path: partials over chunks of the cache, merged; C equals the Swift twin bit for bit,
+    /// and one chunk gives exactly the one-query kernel's result.
+    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"), arguments: [Float(0), 1.5])
+    func splitAttentionMatchesReference(softcap: Float) {
+        var rng = SplitMix64(seed: 17)
+        let hd = 64, n = 700, stride = 3 * hd, chunks = 3, size = (768 + chunks - 1) / chunks
+        let q = (0..<hd).map { _ in Float.random(in: -2...2, using: &rng) }
+        let kc = (0..<(n * stride)).map { _ in Float16(Float.random(in: -3...3, using: &rng)).bitPattern }
+        let vc = (0..<(n * stride)).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
+        var parts = [Float](repeating: 0, count: chunks * (2 + hd)), refParts = parts
+        var fast = [Float](repeating: 0, count: hd), ref = fast, one = fast, oneRef = fast
+        var scratch = [UInt16](repeating: 0, count: 2 * hd)
+        kc.withUnsafeBytes { k in vc.withUnsafeBytes { v in
+            for c in 0..<chunks {
+                let j0 = c * size, j1 = min(n, (c + 1) * size)
+                parts.withUnsafeMutableBufferPointer { lai_attention_f16_partial(q, k.baseAddress!, v.baseAddress!, stride * 2, Int32(j0), Int32(j1),
+                                                                                 Int32(hd), 0.125, softcap, $0.baseAddress! + c * (2 + hd), &scratch) }
+                refParts.withUnsafeMutableBufferPointer { Ops.attentionF16PartialReference(q, k: k.baseAddress!, v: v.baseAddress!, kvStride: stride * 2,
+                                                                                           range: j0..<j1, hd: hd, scale: 0.125, softcap: softcap,
+                                                                                           partial: $0.baseAddress! + c * (2 + hd)) }
+            }
+            lai_attention_reduce_partials(parts, Int32(chunks), Int32(hd), &fast)
+            Ops.attentionReducePartialsReference(refParts, chunks: chunks, hd: hd, out: &ref)
+            var part = [Float](repeating: 0, count: 2 + hd)
+            lai_attention_f16_partial(q, k.baseAddress!, v.baseAddress!, stride * 2, 0, Int32(n), Int32(hd), 0.125, softcap, &part, &scratch)
+            lai_attention_reduce_partials(part, 1, Int32(hd), &one)
+            lai_attention_f16(q, k.baseAddress!, v.baseAddress!, stride * 2, Int32(n), Int32(hd), 0.125, softcap, &oneRef, &scratch)
+        } }
+        let maxDiff = zip(fast, ref).map { abs($0 - $1) }.max()!
+        let partsDiff = zip(parts, refParts).map { abs($0 - $1) }.max()!
+        print("split attention (softcap \(softcap)): OK, maxdiff = \(maxDiff), partials \(partsDiff)")
+        #expect(maxDiff == 0 && partsDiff == 0)
+        #expect(one == oneRef)
+    }
+
     @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"))
     func swigluAndRopeMatchReference() {
         var rng = SplitMix64(seed: 5)

@@ -1,13 +1,15 @@
 // DecoderSession: runs a DecoderModel over batches of (token, position, sequence) rows against a KVCache.
 import Foundation
 import LAIKernels
+import Synchronization
 
 /// The buffers of one forward pass, allocated once for `batchCapacity` rows (llama2.c's RunState), and the
 /// KV cache of `sequences` sequences of up to `contextSize` tokens each.
 ///
 /// `decode(batch)` is the general entry point; `evaluate(tokens)` appends to sequence 0 for one-conversation use.
 /// Every block runs on all rows of a batch at once: matrix products over the rows, per-row work spread over the
-/// thread pool, attention per (row, head).
+/// thread pool, attention as llama.cpp's CPU flash attention picks it: tiles of 64 rows × head for a batch of ≥ 64
+/// rows, the cache split over the threads for one row over ≥ 512 cells, otherwise one task per (row, head).
 package final class DecoderSession {
     package let model: DecoderModel
     package let config: DecoderConfig
@@ -29,6 +31,14 @@ package final class DecoderSession {
     private let x, xb, branch, branch2, q, k, v, attn, hb, hb2: UnsafeMutablePointer<Float>
     private let ropeTables: UnsafeMutablePointer<Float>   // (distinct ropes, rows, dims)
     private let attnScratch: UnsafeMutableRawPointer      // (rows * heads, 4 * headDim) bytes per task
+    // Tiled attention (batches of ≥ 64 rows): per thread lane, lai_attention_tiled_scratch_floats(headDim) floats;
+    // the tiles as (first row, rows) pairs; the next task to claim.
+    private let tiledScratch: UnsafeMutablePointer<Float>
+    private let tiles: UnsafeMutablePointer<Int>          // (rows, 2)
+    private let nextTile = Atomic<Int>(0)
+    // Split-KV attention (one row over ≥ 512 cells): (heads, threads, 2 + headDim) partials, and per task 4 * headDim bytes.
+    private let splitPartials: UnsafeMutablePointer<Float>
+    private let splitScratch: UnsafeMutableRawPointer
     private let rowPositions: UnsafeMutablePointer<Int>
     private let rowSequences: UnsafeMutablePointer<Int>
     // Mixture of experts: router output, choices and weights per row, gathered rows, per-choice outputs.
@@ -73,6 +83,11 @@ package final class DecoderSession {
         hb = buf(B * ff); hb2 = buf(B * ff)
         ropeTables = buf(distinct.count * B * c.rope.dims)
         attnScratch = .allocate(byteCount: B * c.heads * 4 * c.headDim, alignment: 64)
+        let lanes = matmul.pool.threadCount
+        tiledScratch = .allocate(capacity: lanes * lai_attention_tiled_scratch_floats(Int32(c.headDim)))
+        tiles = .allocate(capacity: 2 * B)
+        splitPartials = buf(c.heads * lanes * (2 + c.headDim))
+        splitScratch = .allocate(byteCount: c.heads * lanes * 4 * c.headDim, alignment: 64)
         rowPositions = .allocate(capacity: B); rowSequences = .allocate(capacity: B)
         let moe = c.experts > 0
         routerLogits = buf(moe ? B * c.experts : 1)
@@ -95,7 +110,8 @@ package final class DecoderSession {
     deinit {
         for p in [x, xb, branch, branch2, q, k, v, attn, hb, hb2, ropeTables, routerLogits, expertIn, expertOut, choiceOut,
                   choiceWeights, logitsBuffer, geluTable, mlaRawQ, mlaQA, mlaGather, mlaValues] { p.deallocate() }
-        attnScratch.deallocate(); rowPositions.deallocate(); rowSequences.deallocate(); choices.deallocate()
+        attnScratch.deallocate(); tiledScratch.deallocate(); tiles.deallocate(); splitPartials.deallocate(); splitScratch.deallocate()
+        rowPositions.deallocate(); rowSequences.deallocate(); choices.deallocate()
     }
 
     /// Forgets sequence 0 (the cache is simply overwritten from position 0).
@@ -258,21 +274,103 @@ package final class DecoderSession {
         }
         let scale = c.scalesQuery ? 1 : c.attentionScale, softcap = c.attentionSoftcap
         let window = c.slidingLayers[l] ? c.slidingWindow : 0
-        let group = c.heads / c.kvHeads, heads = c.heads, scratch = attnScratch
-        pool.parallelFor(n * heads) { task in
-            let t = task / heads, h = task % heads, kvh = h / group
-            let p = pos[t], lo = window > 0 ? max(0, p - window + 1) : 0
-            let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
-            let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
-            let o = attn + t * qd + h * hd
-            if kernels {
-                lai_attention_f16(q + t * qd + h * hd, kp, vp, kvd * 2, Int32(p - lo + 1), Int32(hd), scale, softcap, o, scratch + task * 4 * hd)
-            } else {
-                Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: p - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
+        if n >= Int(LAI_FA_TILE_Q) {
+            tiledAttention(l, n, scale: scale, softcap: softcap, window: window)
+        } else if n == 1 && pool.threadCount > 1 && splitKVCells(position: pos[0]) >= 512 {
+            splitAttention(l, scale: scale, softcap: softcap, window: window)
+        } else {
+            let group = c.heads / c.kvHeads, heads = c.heads, scratch = attnScratch
+            pool.parallelFor(n * heads) { task in
+                let t = task / heads, h = task % heads, kvh = h / group
+                let p = pos[t], lo = window > 0 ? max(0, p - window + 1) : 0
+                let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
+                let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
+                let o = attn + t * qd + h * hd
+                if kernels {
+                    lai_attention_f16(q + t * qd + h * hd, kp, vp, kvd * 2, Int32(p - lo + 1), Int32(hd), scale, softcap, o, scratch + task * 4 * hd)
+                } else {
+                    Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: p - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
+                }
             }
         }
         matmul.apply(a.output, attn, n: n, out)
         if let b = a.outputBias { addBias(out, b, rows: n, cols: c.embedding) }
+    }
+
+    /// llama.cpp's tiled flash attention (ggml_compute_forward_flash_attn_ext_tiled), which ggml runs when the
+    /// ubatch has ≥ GGML_FA_TILE_Q query rows: tasks of up to 64 consecutive rows of one sequence × one head,
+    /// heaviest (latest) tiles first, claimed by one lane per thread so each lane reuses its scratch. A row's
+    /// result does not depend on which rows share its tile (KV tiles start at cell 0 and fully masked ones are
+    /// skipped), so this tiling gives ggml's values whatever its thread chunking.
+    private func tiledAttention(_ l: Int, _ n: Int, scale: Float, softcap: Float, window: Int) {
+        let c = config, hd = c.headDim, kvd = c.kvDim, qd = c.qDim, heads = c.heads, group = c.heads / c.kvHeads
+        let q = self.q, attn = self.attn, pos = rowPositions, seqs = rowSequences, cache = self.cache, tiles = self.tiles
+        var count = 0, t = 0
+        while t < n {
+            var e = t + 1
+            while e < n && e - t < Int(LAI_FA_TILE_Q) && seqs[e] == seqs[t] { e += 1 }
+            tiles[2 * count] = t; tiles[2 * count + 1] = e - t
+            count += 1; t = e
+        }
+        let tasks = count * heads, kernels = useKernels
+        let perLane = lai_attention_tiled_scratch_floats(Int32(hd)), scratch = tiledScratch
+        nextTile.store(0, ordering: .relaxed)
+        pool.parallelFor(min(pool.threadCount, tasks)) { lane in
+            while true {
+                let task = nextTile.wrappingAdd(1, ordering: .relaxed).oldValue
+                if task >= tasks { break }
+                let tile = count - 1 - task / heads, h = task % heads, kvh = h / group
+                let t0 = tiles[2 * tile], rows = tiles[2 * tile + 1]
+                let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t0]) + kvh * hd)
+                let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t0]) + kvh * hd)
+                let qp = q + t0 * qd + h * hd, o = attn + t0 * qd + h * hd
+                if kernels {
+                    lai_attention_tiled_f16(qp, qd, pos + t0, Int32(rows), kp, vp, kvd * 2, Int32(window), Int32(hd),
+                                            scale, softcap, o, qd, scratch + lane * perLane)
+                } else {
+                    Ops.attentionTiledReference(qp, qStride: qd, positions: pos + t0, rows: rows, k: kp, v: vp, kvStride: kvd * 2,
+                                                window: window, hd: hd, scale: scale, softcap: softcap, out: o, outStride: qd)
+                }
+            }
+        }
+    }
+
+    /// llama.cpp's n_kv, the cache cells its attention reads, for a row at position p: the used cells rounded up to
+    /// 256, at least 256, at most the cache size (llama_kv_cache::get_n_kv). Its split-KV path runs when the ubatch
+    /// is one row and n_kv ≥ 512; with one thread it equals the one-query kernel.
+    private func splitKVCells(position p: Int) -> Int { min(contextSize, max(256, (p + 1 + 255) / 256 * 256)) }
+
+    /// llama.cpp's split-KV attention for one row: per (head, chunk of ⌈n_kv / threads⌉ cells) the one-query f16
+    /// kernel leaves (max, sum, unnormalized values); then per head the chunks are merged in order
+    /// (ggml_flash_attn_ext_reduce_partials). The chunks follow this session's thread count, so the values equal
+    /// llama.cpp's run with the same number of threads.
+    private func splitAttention(_ l: Int, scale: Float, softcap: Float, window: Int) {
+        let c = config, hd = c.headDim, kvd = c.kvDim, heads = c.heads, group = c.heads / c.kvHeads
+        let p = rowPositions[0], seq = rowSequences[0], lo = window > 0 ? max(0, p - window + 1) : 0
+        let chunks = pool.threadCount, nKV = splitKVCells(position: p)
+        let size = (nKV + chunks - 1) / chunks, part = 2 + hd
+        let q = self.q, attn = self.attn, partials = splitPartials, scratch = splitScratch, kernels = useKernels
+        let keys = cache.keys(layer: l, sequence: seq), values = cache.values(layer: l, sequence: seq)
+        pool.parallelFor(heads * chunks) { task in
+            let h = task / chunks, chunk = task % chunks, kvh = h / group
+            let j0 = max(lo, chunk * size), j1 = min(p + 1, (chunk + 1) * size)
+            let out = partials + task * part
+            if j0 >= j1 { out[0] = -.infinity; out[1] = 0; return }
+            let kp = UnsafeRawPointer(keys + kvh * hd), vp = UnsafeRawPointer(values + kvh * hd)
+            if kernels {
+                lai_attention_f16_partial(q + h * hd, kp, vp, kvd * 2, Int32(j0), Int32(j1), Int32(hd), scale, softcap, out, scratch + task * 4 * hd)
+            } else {
+                Ops.attentionF16PartialReference(q + h * hd, k: kp, v: vp, kvStride: kvd * 2, range: j0..<j1, hd: hd, scale: scale,
+                                                 softcap: softcap, partial: out)
+            }
+        }
+        for h in 0..<heads {
+            if kernels {
+                lai_attention_reduce_partials(partials + h * chunks * part, Int32(chunks), Int32(hd), attn + h * hd)
+            } else {
+                Ops.attentionReducePartialsReference(partials + h * chunks * part, chunks: chunks, hd: hd, out: attn + h * hd)
+            }
+        }
     }
 
     /// Multi-head latent attention (llama.cpp's absorbed MLA): the cache holds [normed latent | roped k_pe] per
