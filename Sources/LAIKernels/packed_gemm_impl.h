@@ -190,4 +190,70 @@ void VARIANT(lai_gemm_q8_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, co
         }
     }
 }
+
+// q5_0: 5-bit unsigned values (nibble | high bit << 4, 0..31), the -16 offset taken out with the activation
+// sum. The high bits of 4 weights of each row (lane r) are spread to bytes by a shuffle and a bit test.
+ALWAYS_INLINE __m256i VARIANT(q5_high_bits)(__m256i qh, int e) {
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12,
+                                            0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
+    const __m256i bit = _mm256_set1_epi32(0x08040201);
+    const __m256i t = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_srli_epi32(qh, e), spread), bit);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(t, bit), _mm256_set1_epi8(0x10));
+}
+
+ALWAYS_INLINE void VARIANT(q5_0x8_tile)(int nb, const pk_block_q5_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4];
+    for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++, w++) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)w->qh);
+        __m256i u[8];
+        for (int p = 0; p < 4; p++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
+            u[p] = _mm256_or_si256(_mm256_and_si256(raw, m4), VARIANT(q5_high_bits)(qh, 4 * p));
+            u[p + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), VARIANT(q5_high_bits)(qh, 16 + 4 * p));
+        }
+        for (int c = 0; c < CT; c++) {
+            const pk_block_q8_0s *y = (const pk_block_q8_0s *)(a + c * as) + b;
+#ifdef DPBUSD
+            __m256i isum = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                isum = DPBUSD(isum, u[p], _mm256_set1_epi32(load_i32(y->qs + 4 * p)));
+                isum = DPBUSD(isum, u[p + 4], _mm256_set1_epi32(load_i32(y->qs + 16 + 4 * p)));
+            }
+#else
+            // |pair| <= 2·31·127: four maddubs per 16-bit accumulator stay below 32767
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(u[p], _mm256_set1_epi32(load_i32(y->qs + 4 * p))));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(u[p + 4], _mm256_set1_epi32(load_i32(y->qs + 16 + 4 * p))));
+            }
+            const __m256i one = _mm256_set1_epi16(1);
+            __m256i isum = _mm256_add_epi32(_mm256_madd_epi16(s0, one), _mm256_madd_epi16(s1, one));
+#endif
+            isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(16 * (int32_t)y->s));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(h2f(y->d))), acc[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
+}
+
+void VARIANT(lai_gemm_q5_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    int c = 0;
+    for (; c + 4 <= nc; c += 4)
+        for (int g = 0; g < ng; g++)
+            VARIANT(q5_0x8_tile)(nb, (const pk_block_q5_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
+    const int rest = nc - c;
+    for (int g = 0; g < ng && rest > 0; g++) {
+        const pk_block_q5_0x8 *wg = (const pk_block_q5_0x8 *)((const char *)w + g * gs);
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
+        switch (rest) {
+        case 1: VARIANT(q5_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
+        case 2: VARIANT(q5_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
+        default: VARIANT(q5_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
+        }
+    }
+}
 #undef DPBUSD
