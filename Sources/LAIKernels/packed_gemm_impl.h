@@ -256,4 +256,76 @@ void VARIANT(lai_gemm_q5_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, co
         }
     }
 }
+
+// q4_1 / q5_1 (value = d·u + m, u unsigned 4 or 5 bits): acc += isum·(d·da), accm += m·sa (sa = da·Σa,
+// q8_1's s), out = acc + accm.
+ALWAYS_INLINE void VARIANT(q4_1x8_tile)(int nb, const char *wb, size_t bs, const int high, const char *a, size_t as,
+                                          float *out, size_t os, const int CT) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4], accm[4];
+    for (int c = 0; c < CT; c++) { acc[c] = _mm256_setzero_ps(); accm[c] = _mm256_setzero_ps(); }
+    for (int b = 0; b < nb; b++, wb += bs) {
+        const uint16_t *d = (const uint16_t *)wb, *m = d + 8;
+        const uint8_t *qs = (const uint8_t *)wb + (high ? 64 : 32);
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+        const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)m));
+        __m256i u[8];
+        const __m256i qh = high ? _mm256_loadu_si256((const __m256i *)(wb + 32)) : _mm256_setzero_si256();
+        for (int p = 0; p < 4; p++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(qs + 32 * p));
+            u[p] = _mm256_and_si256(raw, m4);
+            u[p + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            if (high) {
+                u[p] = _mm256_or_si256(u[p], VARIANT(q5_high_bits)(qh, 4 * p));
+                u[p + 4] = _mm256_or_si256(u[p + 4], VARIANT(q5_high_bits)(qh, 16 + 4 * p));
+            }
+        }
+        for (int c = 0; c < CT; c++) {
+            const pk_block_q8_1 *y = (const pk_block_q8_1 *)(a + c * as) + b;
+#ifdef DPBUSD
+            __m256i isum = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                isum = DPBUSD(isum, u[p], _mm256_set1_epi32(load_i32(y->qs + 4 * p)));
+                isum = DPBUSD(isum, u[p + 4], _mm256_set1_epi32(load_i32(y->qs + 16 + 4 * p)));
+            }
+#else
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(u[p], _mm256_set1_epi32(load_i32(y->qs + 4 * p))));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(u[p + 4], _mm256_set1_epi32(load_i32(y->qs + 16 + 4 * p))));
+            }
+            const __m256i one = _mm256_set1_epi16(1);
+            const __m256i isum = _mm256_add_epi32(_mm256_madd_epi16(s0, one), _mm256_madd_epi16(s1, one));
+#endif
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(h2f(y->d))), acc[c]);
+            accm[c] = _mm256_fmadd_ps(mw, _mm256_set1_ps(h2f(y->s)), accm[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, _mm256_add_ps(acc[c], accm[c]));
+}
+
+ALWAYS_INLINE void VARIANT(gemm_q41x8)(int high, int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    const size_t bs = high ? sizeof(pk_block_q5_1x8) : sizeof(pk_block_q4_1x8);
+    int c = 0;
+    for (; c + 4 <= nc; c += 4)
+        for (int g = 0; g < ng; g++)
+            VARIANT(q4_1x8_tile)(nb, (const char *)w + g * gs, bs, high, ap + c * as, as, out + c * os + 8 * g, os, 4);
+    const int rest = nc - c;
+    for (int g = 0; g < ng && rest > 0; g++) {
+        const char *wg = (const char *)w + g * gs;
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
+        switch (rest) {
+        case 1: VARIANT(q4_1x8_tile)(nb, wg, bs, high, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
+        case 2: VARIANT(q4_1x8_tile)(nb, wg, bs, high, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
+        default: VARIANT(q4_1x8_tile)(nb, wg, bs, high, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
+        }
+    }
+}
+void VARIANT(lai_gemm_q4_1x8_q8_1)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    VARIANT(gemm_q41x8)(0, nb, w, gs, ng, a, as, nc, out, os);
+}
+void VARIANT(lai_gemm_q5_1x8_q8_1)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    VARIANT(gemm_q41x8)(1, nb, w, gs, ng, a, as, nc, out, os);
+}
 #undef DPBUSD
