@@ -31,14 +31,6 @@ typedef struct { uint16_t d[8]; uint32_t qh[8]; uint8_t qs[128]; } pk_block_q5_0
 typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } pk_block_q5_0;
 _Static_assert(sizeof(pk_block_q8_0x8) == 272, "q8_0x8 block");
 _Static_assert(sizeof(pk_block_q5_0x8) == 176, "q5_0x8 block");
-// q4_1 / q5_1: scales, offsets (m), [q5_1: high bits as q5_0x8], nibbles as q4_0x8.
-typedef struct { uint16_t d[8], m[8]; uint8_t qs[128]; } pk_block_q4_1x8;
-typedef struct { uint16_t d[8], m[8]; uint32_t qh[8]; uint8_t qs[128]; } pk_block_q5_1x8;
-typedef struct { uint16_t d, m; uint8_t qs[16]; } pk_block_q4_1;
-typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } pk_block_q5_1;
-typedef struct { uint16_t d, s; int8_t qs[32]; } pk_block_q8_1;
-_Static_assert(sizeof(pk_block_q4_1x8) == 160, "q4_1x8 block");
-_Static_assert(sizeof(pk_block_q5_1x8) == 192, "q5_1x8 block");
 _Static_assert(sizeof(pk_block_q4_0x8) == 144, "q4_0x8 block");
 _Static_assert(sizeof(pk_block_q4_Kx8) == 1184, "q4_Kx8 block");
 _Static_assert(sizeof(pk_block_q8_0s) == 36, "q8_0s block");
@@ -54,32 +46,6 @@ void lai_pack_q5_0x8(const void *w, size_t ws, int rows, int nb, void *out) {
             for (int r = 0; r < 8; r++) {
                 const pk_block_q5_0 *x = (const pk_block_q5_0 *)((const char *)w + (size_t)(8 * g + r) * ws) + b;
                 o->d[r] = x->d;
-                memcpy(&o->qh[r], x->qh, 4);
-                for (int p = 0; p < 4; p++) memcpy(o->qs + 32 * p + 4 * r, x->qs + 4 * p, 4);
-            }
-}
-
-size_t lai_packed_bytes_q4_1x8(int rows, int nb) { return (size_t)(rows / 8) * (size_t)nb * sizeof(pk_block_q4_1x8); }
-size_t lai_packed_bytes_q5_1x8(int rows, int nb) { return (size_t)(rows / 8) * (size_t)nb * sizeof(pk_block_q5_1x8); }
-
-void lai_pack_q4_1x8(const void *w, size_t ws, int rows, int nb, void *out) {
-    pk_block_q4_1x8 *o = out;
-    for (int g = 0; g < rows / 8; g++)
-        for (int b = 0; b < nb; b++, o++)
-            for (int r = 0; r < 8; r++) {
-                const pk_block_q4_1 *x = (const pk_block_q4_1 *)((const char *)w + (size_t)(8 * g + r) * ws) + b;
-                o->d[r] = x->d; o->m[r] = x->m;
-                for (int p = 0; p < 4; p++) memcpy(o->qs + 32 * p + 4 * r, x->qs + 4 * p, 4);
-            }
-}
-
-void lai_pack_q5_1x8(const void *w, size_t ws, int rows, int nb, void *out) {
-    pk_block_q5_1x8 *o = out;
-    for (int g = 0; g < rows / 8; g++)
-        for (int b = 0; b < nb; b++, o++)
-            for (int r = 0; r < 8; r++) {
-                const pk_block_q5_1 *x = (const pk_block_q5_1 *)((const char *)w + (size_t)(8 * g + r) * ws) + b;
-                o->d[r] = x->d; o->m[r] = x->m;
                 memcpy(&o->qh[r], x->qh, 4);
                 for (int p = 0; p < 4; p++) memcpy(o->qs + 32 * p + 4 * r, x->qs + 4 * p, 4);
             }
@@ -186,8 +152,6 @@ lai_packed_kernels lai_packed_kernel_set(int vnni) {
     k.q4_Kx8 = vnni ? lai_gemm_q4_Kx8_q8_K_vnni : lai_gemm_q4_Kx8_q8_K_avx2;
     k.q8_0x8 = vnni ? lai_gemm_q8_0x8_q8_0s_vnni : lai_gemm_q8_0x8_q8_0s_avx2;
     k.q5_0x8 = vnni ? lai_gemm_q5_0x8_q8_0s_vnni : lai_gemm_q5_0x8_q8_0s_avx2;
-    k.q4_1x8 = vnni ? lai_gemm_q4_1x8_q8_1_vnni : lai_gemm_q4_1x8_q8_1_avx2;
-    k.q5_1x8 = vnni ? lai_gemm_q5_1x8_q8_1_vnni : lai_gemm_q5_1x8_q8_1_avx2;
     return k;
 }
 
@@ -203,6 +167,6 @@ int lai_cpu_features(void) {
 #else
 // Without AVX2 in the build the packed kernels do not exist; LAICore then never packs (CPU level portable).
 void lai_quantize_row_q8_0s(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
-lai_packed_kernels lai_packed_kernel_set(int vnni) { (void)vnni; lai_packed_kernels k = {0, 0, 0, 0, 0, 0}; return k; }
+lai_packed_kernels lai_packed_kernel_set(int vnni) { (void)vnni; lai_packed_kernels k = {0, 0, 0, 0}; return k; }
 int lai_cpu_features(void) { return 0; }
 #endif

@@ -150,19 +150,15 @@ package enum ReferenceKernels {
                         }
                         acc = acc.addingProduct(Float(s), h2f(wb, 0) * h2f(ab, 0))
                     }
-                case .q5_0x8, .q4_1x8, .q5_1x8:
-                    // q5_0 against q8_0s; q4_1/q5_1 against q8_1 plus m·s per block (same byte layout)
-                    let type: GGMLType = layout == .q5_0x8 ? .q5_0 : layout == .q4_1x8 ? .q4_1 : .q5_1
+                case .q5_0x8:
                     var q = SIMD32<Int32>()
                     for b in 0..<(cols / 32) {
-                        let (dw, mw) = unpack(type, wr, b, &q)
+                        let (dw, _) = unpack(.q5_0, wr, b, &q)
                         let ab = ac + 36 * b
                         var s: Int32 = 0
                         for j in 0..<32 { s += q[j] * Int32(ab.load(fromByteOffset: 4 + j, as: Int8.self)) }
                         acc = acc.addingProduct(Float(s), dw * h2f(ab, 0))
-                        if type != .q5_0 { accm = accm.addingProduct(mw, h2f(ab, 2)) }
                     }
-                    accm = -accm
                 case .q8_0x8:
                     for b in 0..<(cols / 32) {
                         let wb = wr + 34 * b, ab = ac + 36 * b

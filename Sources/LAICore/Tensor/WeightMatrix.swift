@@ -33,10 +33,10 @@ package enum ActivationEncoding: Sendable {
 }
 
 /// A copy of a matrix's weights interleaved in groups of 8 rows for the packed kernels (llama.cpp repacks
-/// q4_0 and q4_K in the same spirit on AVX2; the other types are ours). The original rows stay valid in the model file for everything
+/// q4_0 and q4_K in the same spirit on AVX2; q5_0 and q8_0 are ours). The original rows stay valid in the model file for everything
 /// else (embedding lookups, the portable path).
 package final class PackedWeights: @unchecked Sendable {
-    package enum Layout: Sendable { case q4_0x8, q4_1x8, q5_0x8, q5_1x8, q8_0x8, q4_Kx8 }
+    package enum Layout: Sendable { case q4_0x8, q4_Kx8, q5_0x8, q8_0x8 }
     package let layout: Layout
     /// Bytes per group of 8 rows.
     package let groupBytes: Int
@@ -52,8 +52,6 @@ package final class PackedWeights: @unchecked Sendable {
         case .q4_K where cols % 256 == 0: layout = .q4_Kx8; nb = cols / 256
         case .q8_0 where cols % 32 == 0: layout = .q8_0x8; nb = cols / 32
         case .q5_0 where cols % 32 == 0: layout = .q5_0x8; nb = cols / 32
-        case .q4_1 where cols % 32 == 0: layout = .q4_1x8; nb = cols / 32
-        case .q5_1 where cols % 32 == 0: layout = .q5_1x8; nb = cols / 32
         default: return nil
         }
         let total = switch layout {
@@ -61,8 +59,6 @@ package final class PackedWeights: @unchecked Sendable {
         case .q4_Kx8: lai_packed_bytes_q4_Kx8(Int32(rows), Int32(nb))
         case .q8_0x8: lai_packed_bytes_q8_0x8(Int32(rows), Int32(nb))
         case .q5_0x8: lai_packed_bytes_q5_0x8(Int32(rows), Int32(nb))
-        case .q4_1x8: lai_packed_bytes_q4_1x8(Int32(rows), Int32(nb))
-        case .q5_1x8: lai_packed_bytes_q5_1x8(Int32(rows), Int32(nb))
         }
         let p = PackedWeights(layout: layout, groupBytes: total / (rows / 8), bytes: total)
         let gb = p.groupBytes, out = p.storage
@@ -74,8 +70,6 @@ package final class PackedWeights: @unchecked Sendable {
             case .q4_Kx8: lai_pack_q4_Kx8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
             case .q8_0x8: lai_pack_q8_0x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
             case .q5_0x8: lai_pack_q5_0x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
-            case .q4_1x8: lai_pack_q4_1x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
-            case .q5_1x8: lai_pack_q5_1x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
             }
         }
         return p
@@ -147,13 +141,7 @@ package struct WeightMatrix: @unchecked Sendable {
 
     /// The activation encoding this weight type multiplies with (ggml's vec_dot_type).
     package var activationType: ActivationEncoding {
-        if let p = packed {
-            switch p.layout {
-            case .q4_Kx8: return .q8_K
-            case .q4_1x8, .q5_1x8: return .q8_1
-            case .q4_0x8, .q5_0x8, .q8_0x8: return .q8_0s
-            }
-        }
+        if let p = packed { return p.layout == .q4_Kx8 ? .q8_K : .q8_0s }
         switch type {
         case .q4_1, .q5_1: return .q8_1
         case .q4_0, .q5_0, .q8_0: return .q8_0
@@ -302,8 +290,6 @@ package final class MatMul {
                 case .q4_Kx8: k.q4_Kx8(Int32(cols / 256), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
                 case .q8_0x8: k.q8_0x8(Int32(cols / 32), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
                 case .q5_0x8: k.q5_0x8(Int32(cols / 32), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
-                case .q4_1x8: k.q4_1x8(Int32(cols / 32), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
-                case .q5_1x8: k.q5_1x8(Int32(cols / 32), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
                 }
             } else {
                 ReferenceKernels.gemmPacked(packed.layout, w.data + r0 * wrb, wrb, nr: nr, cols: cols, ap, arb, nc: nc, o, os)

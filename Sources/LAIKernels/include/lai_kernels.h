@@ -69,32 +69,28 @@ void lai_swiglu(float *gate, const float *up, int n);
 void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox);
 
 // ---- weights repacked in groups of 8 rows (packed_kernels.c) ------------------------------------------
-// q4_0, q4_1, q5_0, q5_1, q8_0 and q4_K matrices whose row count is a multiple of 8 are repacked at load. q4_0 and q4_K are
+// q4_0, q4_K, q5_0 and q8_0 matrices whose row count is a multiple of 8 are repacked at load. q4_0 and q4_K are
 // what llama.cpp repacks on AVX2, multiplied with its arithmetic (per block: exact integer sum, one FMA by
-// the product of the scales), so results equal llama.cpp's bit for bit. q4_1, q5_0, q5_1 and q8_0 use the
-// same arithmetic (q4_1/q5_1 add m·s per block); llama.cpp's kernels for them keep 8 partial sums per
-// output instead, so they differ from it by float rounding only. Outputs: out[c * os + 8 g + r] for group
-// g, row r; gs is the bytes between groups (nb blocks each).
+// the product of the scales), so results equal llama.cpp's bit for bit. q5_0 and q8_0 use the same
+// arithmetic; llama.cpp's tinyBLAS keeps 8 partial sums per output for them instead, so they differ from it
+// by float rounding only. Outputs: out[c * os + 8 g + r] for group g,
+// row r; gs is the bytes between groups (nb blocks each).
 
 /// Bytes the packed copy of `rows` × `nb` blocks takes.
 size_t lai_packed_bytes_q4_0x8(int rows, int nb);
 size_t lai_packed_bytes_q4_Kx8(int rows, int nb);
 size_t lai_packed_bytes_q8_0x8(int rows, int nb);
 size_t lai_packed_bytes_q5_0x8(int rows, int nb);
-size_t lai_packed_bytes_q4_1x8(int rows, int nb);
-size_t lai_packed_bytes_q5_1x8(int rows, int nb);
 /// Repacks `rows` (a multiple of 8) rows of nb blocks, ws bytes apart, into `out`.
 void lai_pack_q4_0x8(const void *w, size_t ws, int rows, int nb, void *out);
 void lai_pack_q4_Kx8(const void *w, size_t ws, int rows, int nb, void *out);
 void lai_pack_q8_0x8(const void *w, size_t ws, int rows, int nb, void *out);
 void lai_pack_q5_0x8(const void *w, size_t ws, int rows, int nb, void *out);
-void lai_pack_q4_1x8(const void *w, size_t ws, int rows, int nb, void *out);
-void lai_pack_q5_1x8(const void *w, size_t ws, int rows, int nb, void *out);
 /// q8_0 activation blocks with their integer sum (36 bytes: f16 d, int16 sum, 32 int8), for q4_0x8, q5_0x8 and q8_0x8.
 void lai_quantize_row_q8_0s(const float *x, void *y, int n);
 /// A product kernel: nb blocks per row, ng groups of 8 rows gs bytes apart, nc activation rows as bytes apart.
 typedef void (*lai_gemm_fn)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os);
-typedef struct { lai_gemm_fn q4_0x8, q4_Kx8, q8_0x8, q5_0x8, q4_1x8, q5_1x8; } lai_packed_kernels;
+typedef struct { lai_gemm_fn q4_0x8; lai_gemm_fn q4_Kx8; lai_gemm_fn q8_0x8; lai_gemm_fn q5_0x8; } lai_packed_kernels;
 /// The packed kernels for AVX2 (vnni = 0) or AVX-512 VNNI (vnni = 1); null pointers in a build without AVX2.
 lai_packed_kernels lai_packed_kernel_set(int vnni);
 /// CPU features found by CPUID: 1 AVX2+FMA+F16C, 2 AVX-512 F/BW/VL, 4 AVX-512 VNNI; 0 when the build lacks

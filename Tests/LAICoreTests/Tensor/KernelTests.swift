@@ -49,10 +49,10 @@ import LAICore
         }
     }
 
-    /// The packed kernels (AVX2 and, where the CPU has it, AVX-512 VNNI) equal their twin bit for
+    /// The packed q4_0/q4_K/q5_0/q8_0 kernels (AVX2 and, where the CPU has it, AVX-512 VNNI) equal their twin bit for
     /// bit; the twin reads the original rows, so this also checks the packing.
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the packed kernels need AVX2/FMA/F16C"),
-          arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K], [1, 3, 4, 9])
+          arguments: [GGMLType.q4_0, .q4_K, .q5_0, .q8_0], [1, 3, 4, 9])
     func packedProductsAreBitIdenticalToTheirTwin(type: GGMLType, tokens: Int) throws {
         let rows = 40, cols = 512
         let (keep, w0) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: 77 + UInt64(tokens))
@@ -66,13 +66,11 @@ import LAICore
         for t in 0..<tokens {
             x.withUnsafeBufferPointer { xp in
                 act.withUnsafeMutableBytes { a in
-                    if type == .q4_1 || type == .q5_1 { lai_quantize_row_q8_1(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
-                    else if type != .q4_K { lai_quantize_row_q8_0s(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
+                    if type != .q4_K { lai_quantize_row_q8_0s(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
                     else { lai_quantize_row_q8_K(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
                 }
                 actRef.withUnsafeMutableBytes { a in
-                    if type == .q4_1 || type == .q5_1 { ReferenceKernels.quantizeRowQ8(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, cols, withSum: true) }
-                    else if type != .q4_K { ReferenceKernels.quantizeRowQ8S(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, cols) }
+                    if type != .q4_K { ReferenceKernels.quantizeRowQ8S(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, cols) }
                     else { try? Quantize.row(.q8_K, xp.baseAddress! + t * cols, a.baseAddress! + t * arb, count: cols) }
                 }
             }
@@ -88,8 +86,6 @@ import LAICore
             var out = [Float](repeating: .nan, count: tokens * rows)
             act.withUnsafeBytes { a in
                 if type == .q4_0 { k.q4_0x8(Int32(cols / 32), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
-                else if type == .q4_1 { k.q4_1x8(Int32(cols / 32), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
-                else if type == .q5_1 { k.q5_1x8(Int32(cols / 32), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
                 else if type == .q5_0 { k.q5_0x8(Int32(cols / 32), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
                 else if type == .q8_0 { k.q8_0x8(Int32(cols / 32), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
                 else { k.q4_Kx8(Int32(cols / 256), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
