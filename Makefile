@@ -4,10 +4,16 @@ PREFIX ?= /usr/local
 # Model cache (outside the repository). LAI_CACHE overrides.
 LAI_CACHE ?= $(HOME)/.cache/lai
 export LAI_CACHE
-# Release builds are tuned for the CPU that builds them (AVX2/FMA/F16C here). For a binary that runs on
-# any AVX2 machine (x86-64-v3: AVX2/FMA/F16C, no AVX-512) use `make CPU=haswell` (Swift's -target-cpu does not
-# accept the name x86-64-v3); `make CPU=` builds with the compiler's defaults.
-CPU ?= native
+# One binary for every x86-64-v3 CPU (AVX2/FMA/F16C; Swift's -target-cpu does not accept the name x86-64-v3,
+# haswell is the same feature set): the kernels detect AVX2 or AVX-512 VNNI at start, and LAI_CPU=avx2
+# (or portable) forces a lower path. `make CPU=native` tunes everything for the building machine instead
+# (that binary may not run elsewhere); other architectures (arm64) build with the compiler's defaults and
+# run the portable Swift kernels.
+ifeq ($(shell uname -m),x86_64)
+CPU ?= haswell
+else
+CPU ?=
+endif
 ifneq ($(strip $(CPU)),)
 CPUFLAGS := -Xswiftc -target-cpu -Xswiftc $(CPU) -Xcc -march=$(CPU)
 endif
