@@ -105,7 +105,7 @@ TINY_MODELS := $(foreach n,$(TINY_NAMES),$(TINY_DIR)/$(n).gguf)
 # The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
 GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf
 
-.PHONY: help deps build test fuzz models tiny-models bench-models derived-models demo bench bench-vector ppl install clean
+.PHONY: help deps build test fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -117,7 +117,9 @@ help:
 	@echo "              and the tiny random family checkpoints (make tiny-models)"
 	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
-	@echo "make bench    speed benchmarks (lai bench on every SmolLM2 type, tokenizer speed)"
+	@echo "make bench    speed benchmarks: lai bench on every SmolLM2 type and Qwen2.5-Coder beside llama.cpp's"
+	@echo "              figures from ../shared/ref, embedding and tokenizer speed"
+	@echo "make bench-batch  batched generation speed (1/2/4/8 sequences) on Qwen2.5-Coder 1.5B"
 	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
@@ -232,15 +234,28 @@ demo: build models
 	@if [ -t 0 ]; then $(LAI) run smollm2:135m; \
 	else echo "Why is the sky blue? Answer in two sentences." | $(LAI) run smollm2:135m --verbose; fi
 
-# Speed, as llama-bench measures it (compare with ../shared/ref/LLAMACPP.md; same machine kind, 2 threads).
+# Speed, as llama-bench measures it: one table of lai's tokens/s beside llama.cpp's from ../shared/ref (the machine
+# those were measured on is printed with it; same machine kind, 2 threads). SmolLM2 rows at pp512/tg128 as
+# LLAMACPP.md; Qwen2.5-Coder 0.5B (and 1.5B once `make bench-models` fetched it) at pp256/tg64, which the
+# reference file has no figures for (`–`).
 bench: derived-models
-	@for m in $(SMOLLM2) $(filter-out $(SMOLLM2_F16),$(SMOLLM2_DERIVED)) $(SMOLLM2_F16); do \
-	  $(LAI) bench $$m -t 2 -p 512 -n 128 -r 3 | tail -n +3; done
+	@out=$$(mktemp) && trap 'rm -f $$out' EXIT && \
+	  for m in $(SMOLLM2) $(filter-out $(SMOLLM2_F16),$(SMOLLM2_DERIVED)) $(SMOLLM2_F16); do \
+	    $(LAI) bench $$m -t 2 -p 512 -n 128 -r 3 --json >> $$out || exit 1; done && \
+	  for m in $(QWEN05) $(wildcard $(QWEN15)); do \
+	    $(LAI) bench $$m -t 2 -p 256 -n 64 -r 3 --json >> $$out || exit 1; done && \
+	  python3 scripts/bench-table.py ../shared/ref/llamacpp-results.json $$out
+	@[ -f $(QWEN15) ] || echo "(no Qwen2.5-Coder-1.5B row: make bench-models fetches it)"
 	@echo "embeddings (all-MiniLM-L6-v2 F32, 2 threads; llama.cpp: 152 and 9.9 texts/s):"
 	@LAI_THREADS=2 $(LAI) embed --bench ../shared/ref/embed-bench-short.txt $(MINILM_GGUF) 2>&1 | tail -1
 	@LAI_THREADS=2 $(LAI) embed --bench ../shared/ref/embed-bench-paras.txt $(MINILM_GGUF) 2>&1 | tail -1
 	@echo "tokenizer speed (1 MB of English, one core):"
 	@swift test $(SWIFT_RELEASE) --filter TokenizerSpeed 2>&1 | grep -E "MB/s|MB in" || true
+
+# Batched generation (as llama-batched-bench): 1, 2, 4 and 8 sequences decoded together on Qwen2.5-Coder-1.5B,
+# 128 prompt tokens each, then 64 steps; aggregate tokens/s and the speedup over one sequence.
+bench-batch: build bench-models
+	$(LAI) bench $(QWEN15) --batch 1,2,4,8 -p 0 -n 64 -t 2
 
 # Exact search latency/QPS and int8 recall (compare with the faiss figures in ../shared/ref/EMBEDDINGS.md).
 bench-vector: build

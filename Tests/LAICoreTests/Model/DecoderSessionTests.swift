@@ -1,5 +1,6 @@
-// DecoderSession with several sequences: one batch mixing sequences gives each the logits it gets alone;
-// KV cache prefix copies and truncation; bad rows are one-line errors.
+// DecoderSession with several sequences: one batch mixing sequences gives each the logits it gets alone
+// (prompts and greedy generation steps, tiny random model and SmolLM2); KV cache prefix copies and truncation;
+// bad rows are one-line errors.
 import Foundation
 import LAICore
 import Testing
@@ -66,6 +67,69 @@ import Testing
         #expect(Self.maxDiff(Array(last[0][..<(300 * V)]), Array(last[1][..<(300 * V)])) == 0)  // tiles do not depend on threads
         // measured (seeded): 0.0084, 0.049, 7.6e-6 — the random tiny model's logits magnify the f16 accumulation
         #expect(threads < 0.03 && oneQuery < 0.15 && twins < 1e-4)
+    }
+
+    /// Decodes each prompt alone (then `steps` greedy tokens), and all of them as sequences of one session: the
+    /// prompts in one batch, then one batch per step carrying each sequence's next token (the one it took alone)
+    /// at its own position. Returns the largest logit difference and whether every argmax agreed.
+    static func batchedGreedyVsAlone(_ model: DecoderModel, prompts: [[Int32]], steps: Int) throws -> (Float, Bool) {
+        let V = model.config.vocabulary, ctx = prompts.map(\.count).max()! + steps + 1
+        func argmax(_ l: [Float]) -> Int32 { Int32(l.indices.max { l[$0] < l[$1] }!) }
+        // alone: logits after the prompt and after each fed token; fed[s][i] = argmax of the previous logits
+        var alone: [[[Float]]] = [], fed: [[Int32]] = []
+        let single = DecoderSession(model: model, contextSize: ctx)
+        for p in prompts {
+            single.reset()
+            var ls = [Array(try single.evaluate(p))], toks: [Int32] = []
+            for _ in 0..<steps { toks.append(argmax(ls.last!)); ls.append(Array(try single.evaluate([toks.last!]))) }
+            alone.append(ls); fed.append(toks)
+        }
+        let s = DecoderSession(model: model, contextSize: ctx, sequences: prompts.count)
+        var batch = Batch()
+        for (q, p) in prompts.enumerated() { for (i, t) in p.enumerated() { batch.add(t, position: i, sequence: q, logits: i == p.count - 1) } }
+        var out = Array(try s.decode(batch))
+        var worst: Float = 0, agree = true
+        for step in 0...steps {
+            if step > 0 {
+                var b = Batch()
+                for q in prompts.indices { b.add(fed[q][step - 1], position: prompts[q].count + step - 1, sequence: q, logits: true) }
+                out = Array(try s.decode(b))
+            }
+            #expect(out.count == prompts.count * V)
+            for q in prompts.indices {
+                let got = Array(out[(q * V)..<((q + 1) * V)]), want = alone[q][step]
+                worst = max(worst, maxDiff(got, want))
+                if argmax(got) != argmax(want) {
+                    agree = false
+                    Issue.record("sequence \(q), step \(step): argmax \(argmax(got)) batched, \(argmax(want)) alone")
+                }
+            }
+        }
+        #expect(s.cache.lengths == prompts.map { $0.count + steps })
+        return (worst, agree)
+    }
+
+    @Test func threeSequencesDecodedTogetherMatchEachAlone() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (path, _) = try TinyModelTests.writeModel(arch: "llama", dir: dir, seed: 6)
+        let (diff, agree) = try Self.batchedGreedyVsAlone(try DecoderModel(path: path),
+                                                         prompts: [[3, 17, 42, 5, 9], [7, 60, 1], [11, 2, 33, 48, 20, 8, 14]], steps: 6)
+        print("tiny llama, 3 sequences batched vs alone: OK, maxdiff = \(diff)")
+        #expect(diff < 1e-4)
+        #expect(agree)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.smolLM2), "needs the demo model (make models)"))
+    func threeSequencesDecodedTogetherMatchEachAloneSmolLM2() throws {
+        // Q4_1 weights through the block kernels: a batch of 3 rows and a single row take the same integer dots
+        let model = try DecoderModel(path: Fixtures.smolLM2)
+        let prompts: [[Int32]] = [[504, 3575, 282, 4649, 314], [1604, 3987, 46477, 24, 94, 727],
+                                  [6403, 1980, 253, 655, 28, 665, 436, 253, 1838, 8085, 617]]
+        let (diff, agree) = try Self.batchedGreedyVsAlone(model, prompts: prompts, steps: 8)
+        print("SmolLM2 Q4_1, 3 sequences batched vs alone: OK, maxdiff = \(diff)")
+        #expect(diff < 1e-2)
+        #expect(agree)
     }
 
     @Test func prefixCopyAndTruncate() throws {
