@@ -214,8 +214,9 @@ package final class MatMul {
         let act = quantizeActivations(x, n: n, type: at, cols: cols, rowBytes: arb)
         // Tasks: blocks of weight rows × blocks of tokens, so a tile's activations stay in cache.
         let totalRows = jobs.reduce(0) { $0 + $1.w.rows }
-        // (multiples of 8: the packed kernels take whole groups of 8 rows)
-        let rowBlock = n == 1 ? max(8, (totalRows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 8 * 8) : 48
+        // Small batches (generation, batched decoding) are memory-bound: about 8 tasks per thread, so the
+        // weight stream splits evenly; multiples of 8 rows, as the packed kernels take whole groups.
+        let rowBlock = n <= 8 ? max(8, (totalRows + pool.threadCount * 8 - 1) / (pool.threadCount * 8) / 8 * 8) : 48
         let colBlock = 64
         let colTasks = (n + colBlock - 1) / colBlock
         let counts = jobs.map { ($0.w.rows + rowBlock - 1) / rowBlock }   // row tasks per job
