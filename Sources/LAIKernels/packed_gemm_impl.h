@@ -152,20 +152,20 @@ ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const 
             for (int c = 0; c < CT; c++) isum[c] = DPBUSD(isum[c], raw, _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p)));
         }
 #else
-        // low nibbles, then high nibbles: two passes keep the 16-bit sums of all columns in registers
         const __m256i m4 = _mm256_set1_epi8(0x0F);
-        __m256i s16[4], isum[4];
-        for (int c = 0; c < CT; c++) s16[c] = _mm256_setzero_si256();
+        __m256i sl[4], sh[4], isum[4];
+        for (int c = 0; c < CT; c++) { sl[c] = _mm256_setzero_si256(); sh[c] = _mm256_setzero_si256(); }
         for (int p = 0; p < 8; p++) {
-            const __m256i lo = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(w->qs + 32 * p)), m4);
-            for (int c = 0; c < CT; c++) s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(lo, _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p))));
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
+            const __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            for (int c = 0; c < CT; c++) {
+                const __m256i av = _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p));
+                sl[c] = _mm256_add_epi16(sl[c], _mm256_maddubs_epi16(lo, av));
+                sh[c] = _mm256_add_epi16(sh[c], _mm256_maddubs_epi16(hi, av));
+            }
         }
-        for (int c = 0; c < CT; c++) { isum[c] = _mm256_madd_epi16(s16[c], _mm256_set1_epi16(1)); s16[c] = _mm256_setzero_si256(); }
-        for (int p = 0; p < 8; p++) {
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)(w->qs + 32 * p)), 4), m4);
-            for (int c = 0; c < CT; c++) s16[c] = _mm256_add_epi16(s16[c], _mm256_maddubs_epi16(hi, _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p))));
-        }
-        for (int c = 0; c < CT; c++) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16[c], _mm256_set1_epi16(16)));
+        for (int c = 0; c < CT; c++)
+            isum[c] = _mm256_add_epi32(_mm256_madd_epi16(sh[c], _mm256_set1_epi16(16)), _mm256_madd_epi16(sl[c], _mm256_set1_epi16(1)));
 #endif
         for (int c = 0; c < CT; c++) {
             const __m256i s = _mm256_sub_epi32(isum[c], _mm256_set1_epi32(128 * (int32_t)y[c]->s));
