@@ -87,6 +87,7 @@ struct Bench: ParsableCommand {
                 var fields: [(String, JSON)] = [
                     ("model", .string(model)), ("architecture", .string(m.config.architecture)), ("type", .string(type)),
                     ("model_size", .int(tensorBytes)), ("model_n_params", .int(params)), ("threads", .int(pool.threadCount)),
+                    ("kernels", .string(portable ? "portable" : CPUFeatures.active.level.name)), ("cpu", .string(CPUFeatures.active.detected.name)),
                     ("n_batch", .int(batchSize)), ("n_prompt", .int(r.prompt)), ("n_gen", .int(r.generated)),
                     ("n_depth", .int(r.depth)), ("n_seq", .int(r.sequences)), ("batched", .bool(r.batched)),
                     ("test", .string(r.name)), ("avg_ts", .double(r.mean)), ("stddev_ts", .double(r.stddev)),
@@ -97,6 +98,8 @@ struct Bench: ParsableCommand {
             }).serialized())
             return
         }
+        // Which kernels ran (LAI_CPU=avx2 on an AVX-512 machine gives the figures most users see).
+        FileHandle.standardError.write(Data("kernels: \(portable ? "portable" : CPUFeatures.active.description)\n".utf8))
         let speedups = results.contains { $0.batched }
         print("| model | size | params | threads | test | t/s |" + (speedups ? " speedup |" : ""))
         print("| --- | ---: | ---: | ---: | ---: | ---: |" + (speedups ? " ---: |" : ""))
