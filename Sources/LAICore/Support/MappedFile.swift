@@ -75,6 +75,18 @@ package final class MappedFile: @unchecked Sendable {
         #endif
     }
 
+    /// Tells the kernel the mapped pages wholly inside `bytes` bytes at `start` will not be read soon (a matrix
+    /// lai keeps a packed copy of): they leave the process's resident set and come back from the file if read.
+    /// Does nothing for owned buffers, where dropping pages would lose the data.
+    package func adviseDontNeed(_ start: UnsafeRawPointer, bytes: Int) {
+        #if os(Linux)
+        guard mapped, start >= base, start + bytes <= base + count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (Int(bitPattern: start) + page - 1) / page * page, hi = (Int(bitPattern: start) + bytes) / page * page
+        if hi > lo { _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED) }
+        #endif
+    }
+
     deinit {
         if mapped { munmap(UnsafeMutableRawPointer(mutating: base), count) }
         allocation?.deallocate()

@@ -127,6 +127,9 @@ package struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = t.type.rowBytes(cols)!
         packed = PackedWeights.make(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes)
         packedBase = packed.map { UnsafeRawPointer($0.storage) }
+        // The products read the packed copy now: let the original pages go (a tied embedding's lookups
+        // fault the few rows they need back in).
+        if packed != nil { file.file.adviseDontNeed(data, bytes: rows * rowBytes) }
     }
 
     /// Rows `r` of this matrix as a matrix of their own over the same bytes (a fused QKV's q, k or v).
