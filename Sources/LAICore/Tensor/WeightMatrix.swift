@@ -43,8 +43,10 @@ package final class PackedWeights: @unchecked Sendable {
     let storage: UnsafeMutableRawPointer
 
     /// Packs `rows` × `cols` weights of `type` when a packed kernel exists for it on this CPU, else nil.
+    /// `release`, when given, is called with each stretch of original rows once it is packed (so a mapped
+    /// file's pages can go before the next stretch is read, keeping the peak resident set flat).
     package static func make(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int,
-                             pool: ThreadPool = .shared) -> PackedWeights? {
+                             pool: ThreadPool = .shared, release: ((UnsafeRawPointer, Int) -> Void)? = nil) -> PackedWeights? {
         guard CPUFeatures.active.packedKernels, rows % 8 == 0, rows > 0 else { return nil }
         let layout: Layout, nb: Int
         switch type {
@@ -71,6 +73,7 @@ package final class PackedWeights: @unchecked Sendable {
             case .q8_0x8: lai_pack_q8_0x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
             case .q5_0x8: lai_pack_q5_0x8(src, rowBytes, Int32(r.count * 8), Int32(nb), dst)
             }
+            release?(src, r.count * 8 * rowBytes)
         }
         return p
     }
@@ -125,11 +128,12 @@ package struct WeightMatrix: @unchecked Sendable {
         self.name = name; self.type = t.type; self.rows = rows; self.cols = cols
         self.data = file.data(t).baseAddress!
         self.rowBytes = t.type.rowBytes(cols)!
-        packed = PackedWeights.make(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes)
+        // The products read the packed copy: the original pages go as they are packed (a tied embedding's
+        // lookups fault the few rows they need back in from the file).
+        let mapping = file.file
+        packed = PackedWeights.make(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes) { mapping.adviseDontNeed($0, bytes: $1) }
         packedBase = packed.map { UnsafeRawPointer($0.storage) }
-        // The products read the packed copy now: let the original pages go (a tied embedding's lookups
-        // fault the few rows they need back in).
-        if packed != nil { file.file.adviseDontNeed(data, bytes: rows * rowBytes) }
+        if packed != nil { mapping.adviseDontNeed(data, bytes: rows * rowBytes) }  // pages split between stretches
     }
 
     /// Rows `r` of this matrix as a matrix of their own over the same bytes (a fused QKV's q, k or v).
