@@ -7,8 +7,7 @@
 //     >= 512 cache cells (one-query f16 kernel over one chunk of cells, then the chunks merged).
 // The order of every rounding follows ggml's so that results equal llama.cpp's bit for bit; the portable
 // branch (no AVX2) computes the same values with scalar code, and Ops.attentionTiledReference (Swift) is the
-// reference twin. kernels.c is left alone on purpose; the few helpers it already has (f16 conversion, the
-// f16 dot, ggml_v_expf) are repeated here.
+// reference twin. The f16 conversions, ggml's f16 dot and ggml_v_expf come from simd_common.h.
 #include "lai_kernels.h"
 #include <math.h>
 #include <string.h>
@@ -25,45 +24,16 @@ size_t lai_attention_tiled_scratch_floats(int hd) {
 }
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
+#include "simd_common.h"
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE float h2f(uint16_t h) { return _cvtsh_ss(h); }
-ALWAYS_INLINE uint16_t f2h(float f) { return _cvtss_sh(f, 0); }
-
-// ggml_v_expf (AVX2), the same function as kernels.c's v_expf.
-ALWAYS_INLINE __m256 fa_expf(__m256 x) {
-    const __m256 r = _mm256_set1_ps(0x1.8p23f);
-    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
-    const __m256 n = _mm256_sub_ps(z, r);
-    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
-    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
-    const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1))));
-    const __m256i c = _mm256_castps_si256(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), n), _mm256_set1_ps(126), _CMP_GT_OQ));
-    const __m256 u = _mm256_mul_ps(b, b);
-    const __m256 j = _mm256_fmadd_ps(
-        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
-                        _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
-        u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
-    if (!_mm256_movemask_ps(_mm256_castsi256_ps(c))) return _mm256_fmadd_ps(j, k, k);
-    const __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)), _mm256_set1_epi32((int)0x82000000u));
-    const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
-    const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
-    const __m256i d = _mm256_castps_si256(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), n), _mm256_set1_ps(192), _CMP_GT_OQ));
-    return _mm256_or_ps(
-        _mm256_and_ps(_mm256_castsi256_ps(d), _mm256_mul_ps(s1, s1)),
-        _mm256_andnot_ps(_mm256_castsi256_ps(d),
-                         _mm256_or_ps(_mm256_and_ps(_mm256_castsi256_ps(c), _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1)),
-                                      _mm256_andnot_ps(_mm256_castsi256_ps(c), _mm256_fmadd_ps(k, j, k)))));
-}
 
 // ggml_vec_soft_max_f32 (AVX2 branch) for n % 8 == 0: y = exp(x - max), returns the sum in double, each
 // 8-lane group reduced in float first ((v4+v0)+(v6+v2)) + ((v5+v1)+(v7+v3)).
 ALWAYS_INLINE double soft_max_row(float *x, int n, float max) {
     double sum = 0;
     for (int i = 0; i < n; i += 8) {
-        const __m256 val = fa_expf(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(max)));
+        const __m256 val = v_expf(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(max)));
         _mm256_storeu_ps(x + i, val);
         __m128 v2 = _mm_add_ps(_mm256_extractf128_ps(val, 1), _mm256_castps256_ps128(val));
         v2 = _mm_add_ps(v2, _mm_movehl_ps(v2, v2));
@@ -127,23 +97,6 @@ ALWAYS_INLINE void f16_to_f32_row(const uint16_t *x, float *y, int n) {
     for (; i < n; i++) y[i] = h2f(x[i]);
 }
 
-// ggml's vec_dot_f16 (AVX2): 4 accumulators of 8 lanes, as kernels.c's dot_f16_ggml.
-ALWAYS_INLINE float dot_f16(const uint16_t *x, const uint16_t *y, int n) {
-    __m256 sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const int np = n & ~31;
-    for (int i = 0; i < np; i += 32)
-        for (int j = 0; j < 4; j++)
-            sum[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8 * j))),
-                                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8 * j))), sum[j]);
-    sum[0] = _mm256_add_ps(sum[0], sum[2]);
-    sum[1] = _mm256_add_ps(sum[1], sum[3]);
-    sum[0] = _mm256_add_ps(sum[0], sum[1]);
-    const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(sum[0]), _mm256_extractf128_ps(sum[0], 1));
-    const __m128 t1 = _mm_hadd_ps(t0, t0);
-    double r = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
-    for (int i = np; i < n; i++) r += (double)(h2f(x[i]) * h2f(y[i]));
-    return (float)r;
-}
 
 // acc (f16) = acc * s, and acc = acc + v * s, as ggml_vec_scale_f16 / ggml_vec_mad_f16 (AVX2, F16C).
 ALWAYS_INLINE void scale_f16(uint16_t *acc, int n, float s) {
@@ -240,7 +193,7 @@ static inline void scale_row(float *x, int n, float s) { for (int i = 0; i < n; 
 static inline void f16_to_f32_row(const uint16_t *x, float *y, int n) { for (int i = 0; i < n; i++) y[i] = h2f(x[i]); }
 
 // ggml's vec_dot_f16 lane order: 32 accumulators (4 vectors x 8 lanes), combined as the AVX2 code does.
-static inline float dot_f16(const uint16_t *x, const uint16_t *y, int n) {
+static inline float dot_f16_ggml(const uint16_t *x, const uint16_t *y, int n) {
     float s[4][8] = {{0}};
     const int np = n & ~31;
     for (int i = 0; i < np; i += 32)
@@ -337,7 +290,7 @@ void lai_attention_f16_partial(const float *q, const void *k, const void *v, siz
     for (int j = j0; j < j1; j++) {
         const uint16_t *kj = (const uint16_t *)((const char *)k + (size_t)j * kv_stride);
         const uint16_t *vj = (const uint16_t *)((const char *)v + (size_t)j * kv_stride);
-        float s = dot_f16(kj, qh, hd) * scale;
+        float s = dot_f16_ggml(kj, qh, hd) * scale;
         if (softcap != 0.0f) s = softcap * tanhf(s);
         const float Mold = M;
         float ms = 1.0f, vs = 1.0f;

@@ -8,11 +8,10 @@
 #include <string.h>
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
+#include "simd_common.h"
 
 int lai_kernels_available(void) { return 1; }
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 typedef struct { uint16_t d; uint8_t qs[16]; } block_q4_0;
 typedef struct { uint16_t d, m; uint8_t qs[16]; } block_q4_1;
@@ -27,15 +26,7 @@ _Static_assert(sizeof(block_q5_1) == 24, "q5_1 block");
 _Static_assert(sizeof(block_q8_0) == 34, "q8_0 block");
 _Static_assert(sizeof(block_q8_1) == 36, "q8_1 block");
 
-ALWAYS_INLINE float h2f(uint16_t h) { return _cvtsh_ss(h); }
-ALWAYS_INLINE uint16_t f2h(float f) { return _cvtss_sh(f, 0); }
 
-ALWAYS_INLINE float hsum_f8(__m256 x) {
-    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
-    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-    r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    return _mm_cvtss_f32(r);
-}
 ALWAYS_INLINE int hsum_i8x32(__m256i a) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
     __m128i h = _mm_unpackhi_epi64(s, s);
@@ -110,6 +101,19 @@ void lai_quantize_row_q8_0(const float *x, void *vy, int n) {
         float d;
         quant_block(x + 32 * i, y[i].qs, &d, NULL);
         y[i].d = f2h(d);
+    }
+}
+
+// q8_0 plus each block's integer sum (the packed q4_0/q5_0/q8_0 kernels take their offsets out with it).
+typedef struct { uint16_t d; int16_t s; int8_t qs[32]; } block_q8_0s;
+_Static_assert(sizeof(block_q8_0s) == 36, "q8_0s block");
+void lai_quantize_row_q8_0s(const float *x, void *vy, int n) {
+    block_q8_0s *y = vy;
+    for (int i = 0; i < n / 32; i++) {
+        float d; int sum;
+        quant_block(x + 32 * i, y[i].qs, &d, &sum);
+        y[i].d = f2h(d);
+        y[i].s = (int16_t)sum;
     }
 }
 
@@ -227,23 +231,6 @@ GEMM_TILE(q5_1_q8_1, block_q5_1, block_q8_1,
           summs[r][c] += mw * sa[c];)
 GEMM_DRIVER(q5_1_q8_1)
 
-// ggml_vec_dot_f16's order: 4 accumulators over steps of 32, reduced pairwise, then hadd; tail in double.
-ALWAYS_INLINE float dot_f16_ggml(const uint16_t *x, const uint16_t *y, int n) {
-    __m256 sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const int np = n & ~31;
-    for (int i = 0; i < np; i += 32)
-        for (int j = 0; j < 4; j++)
-            sum[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8 * j))),
-                                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8 * j))), sum[j]);
-    sum[0] = _mm256_add_ps(sum[0], sum[2]);
-    sum[1] = _mm256_add_ps(sum[1], sum[3]);
-    sum[0] = _mm256_add_ps(sum[0], sum[1]);
-    const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(sum[0]), _mm256_extractf128_ps(sum[0], 1));
-    const __m128 t1 = _mm_hadd_ps(t0, t0);
-    double r = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
-    for (int i = np; i < n; i++) r += (double)(h2f(x[i]) * h2f(y[i]));
-    return (float)r;
-}
 
 // ---- K-quants ---------------------------------------------------------------------------------------
 
@@ -515,32 +502,6 @@ void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_s
     for (int i = 0; i < hd; i++) out[i] = h2f(acc[i]) * inv;
 }
 
-// exp(x) for 8 floats: range reduction x = n ln2 + b, a degree-5 polynomial for e^b, scaling by 2^n with
-// special handling of large |n| (the published Arm optimized-routines algorithm ggml also uses).
-ALWAYS_INLINE __m256 v_expf(__m256 x) {
-    const __m256 r = _mm256_set1_ps(0x1.8p23f);
-    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
-    const __m256 n = _mm256_sub_ps(z, r);
-    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
-    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
-    const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1))));
-    const __m256i c = _mm256_castps_si256(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), n), _mm256_set1_ps(126), _CMP_GT_OQ));
-    const __m256 u = _mm256_mul_ps(b, b);
-    const __m256 j = _mm256_fmadd_ps(
-        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
-                        _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
-        u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
-    if (!_mm256_movemask_ps(_mm256_castsi256_ps(c))) return _mm256_fmadd_ps(j, k, k);
-    const __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)), _mm256_set1_epi32((int)0x82000000u));
-    const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
-    const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
-    const __m256i d = _mm256_castps_si256(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), n), _mm256_set1_ps(192), _CMP_GT_OQ));
-    return _mm256_or_ps(
-        _mm256_and_ps(_mm256_castsi256_ps(d), _mm256_mul_ps(s1, s1)),
-        _mm256_andnot_ps(_mm256_castsi256_ps(d),
-                         _mm256_or_ps(_mm256_and_ps(_mm256_castsi256_ps(c), _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1)),
-                                      _mm256_andnot_ps(_mm256_castsi256_ps(c), _mm256_fmadd_ps(k, j, k)))));
-}
 
 void lai_swiglu(float *gate, const float *up, int n) {
     int i = 0;
@@ -577,6 +538,7 @@ void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int 
 #else  // no AVX2: the Swift portable path is used.
 
 int lai_kernels_available(void) { return 0; }
+void lai_quantize_row_q8_0s(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_quantize_row_q8_0(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 #define STUB(NAME) void lai_gemm_##NAME(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) \

@@ -3,6 +3,29 @@
 // VARIANT(name) gives each copy its own names.
 // Unsigned bytes × signed bytes, summed in 4s into 32-bit lanes (VNNI does it in one instruction; the
 // sums are exact either way: |pair| ≤ 2·15·127 never saturates 16 bits).
+#ifndef PACKED_DRIVER
+// Columns in fours (the weights of a block unpacked once for four), then the 1-3 left over; generation
+// (one column) prefetches the next group.
+#define PACKED_DRIVER(FN, TILE, BLOCK)                                                                          \
+void VARIANT(FN)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) { \
+    const char *ap = a;                                                                                      \
+    int c = 0;                                                                                               \
+    for (; c + 4 <= nc; c += 4)                                                                              \
+        for (int g = 0; g < ng; g++)                                                                         \
+            VARIANT(TILE##_tile)(nb, (const BLOCK *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4); \
+    const int rest = nc - c;                                                                                 \
+    for (int g = 0; g < ng && rest > 0; g++) {                                                               \
+        const BLOCK *wg = (const BLOCK *)((const char *)w + g * gs);                                         \
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);                              \
+        switch (rest) {                                                                                      \
+        case 1: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;           \
+        case 2: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;           \
+        default: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;          \
+        }                                                                                                    \
+    }                                                                                                        \
+}
+#endif
+
 #ifdef LAI_PACKED_VNNI
 #define DPBUSD(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
 #endif
@@ -43,23 +66,7 @@ ALWAYS_INLINE void VARIANT(q4_0x8_tile)(int nb, const pk_block_q4_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-void VARIANT(lai_gemm_q4_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
-    const char *ap = a;
-    int c = 0;
-    for (; c + 4 <= nc; c += 4)
-        for (int g = 0; g < ng; g++)
-            VARIANT(q4_0x8_tile)(nb, (const pk_block_q4_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
-    const int rest = nc - c;
-    for (int g = 0; g < ng && rest > 0; g++) {
-        const pk_block_q4_0x8 *wg = (const pk_block_q4_0x8 *)((const char *)w + g * gs);
-        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
-        switch (rest) {
-        case 1: VARIANT(q4_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
-        case 2: VARIANT(q4_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
-        default: VARIANT(q4_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
-        }
-    }
-}
+PACKED_DRIVER(lai_gemm_q4_0x8_q8_0s, q4_0x8, pk_block_q4_0x8)
 
 // q4_K: per super-block, isum = Σ_j scale_j · Σ_{k∈j} q_k a_k and imin = Σ_j min_j · Σ_{k∈j} a_k (exact
 // integers); acc += isum · (d·da), accm += imin · (dmin·da); out = acc - accm.
@@ -116,23 +123,7 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, _mm256_sub_ps(acc[c], accm[c]));
 }
 
-void VARIANT(lai_gemm_q4_Kx8_q8_K)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
-    const char *ap = a;
-    int c = 0;
-    for (; c + 4 <= nc; c += 4)
-        for (int g = 0; g < ng; g++)
-            VARIANT(q4_Kx8_tile)(nb, (const pk_block_q4_Kx8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
-    const int rest = nc - c;
-    for (int g = 0; g < ng && rest > 0; g++) {
-        const pk_block_q4_Kx8 *wg = (const pk_block_q4_Kx8 *)((const char *)w + g * gs);
-        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
-        switch (rest) {
-        case 1: VARIANT(q4_Kx8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
-        case 2: VARIANT(q4_Kx8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
-        default: VARIANT(q4_Kx8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
-        }
-    }
-}
+PACKED_DRIVER(lai_gemm_q4_Kx8_q8_K, q4_Kx8, pk_block_q4_Kx8)
 
 
 // q8_0: weights stored + 128 (unsigned bytes); without VNNI each is split into nibbles so that maddubs
@@ -175,23 +166,7 @@ ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-void VARIANT(lai_gemm_q8_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
-    const char *ap = a;
-    int c = 0;
-    for (; c + 4 <= nc; c += 4)
-        for (int g = 0; g < ng; g++)
-            VARIANT(q8_0x8_tile)(nb, (const pk_block_q8_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
-    const int rest = nc - c;
-    for (int g = 0; g < ng && rest > 0; g++) {
-        const pk_block_q8_0x8 *wg = (const pk_block_q8_0x8 *)((const char *)w + g * gs);
-        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
-        switch (rest) {
-        case 1: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
-        case 2: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
-        default: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
-        }
-    }
-}
+PACKED_DRIVER(lai_gemm_q8_0x8_q8_0s, q8_0x8, pk_block_q8_0x8)
 
 // q5_0: 5-bit unsigned values (nibble | high bit << 4, 0..31), the -16 offset taken out with the activation
 // sum. The high bits of 4 weights of each row (lane r) are spread to bytes by a shuffle and a bit test.
@@ -241,21 +216,5 @@ ALWAYS_INLINE void VARIANT(q5_0x8_tile)(int nb, const pk_block_q5_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-void VARIANT(lai_gemm_q5_0x8_q8_0s)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
-    const char *ap = a;
-    int c = 0;
-    for (; c + 4 <= nc; c += 4)
-        for (int g = 0; g < ng; g++)
-            VARIANT(q5_0x8_tile)(nb, (const pk_block_q5_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
-    const int rest = nc - c;
-    for (int g = 0; g < ng && rest > 0; g++) {
-        const pk_block_q5_0x8 *wg = (const pk_block_q5_0x8 *)((const char *)w + g * gs);
-        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
-        switch (rest) {
-        case 1: VARIANT(q5_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
-        case 2: VARIANT(q5_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
-        default: VARIANT(q5_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
-        }
-    }
-}
+PACKED_DRIVER(lai_gemm_q5_0x8_q8_0s, q5_0x8, pk_block_q5_0x8)
 #undef DPBUSD

@@ -96,43 +96,10 @@ void lai_pack_q4_Kx8(const void *w, size_t ws, int rows, int nb, void *out) {
 }
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
+#include "simd_common.h"
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE float h2f(uint16_t h) { return _cvtsh_ss(h); }
 ALWAYS_INLINE int32_t load_i32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
-// q8_0 activations plus the block's integer sum (round to nearest even, as ggml's quantize_row_q8_0).
-void lai_quantize_row_q8_0s(const float *x, void *vy, int n) {
-    pk_block_q8_0s *y = vy;
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    for (int i = 0; i < n / 32; i++, x += 32) {
-        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
-        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        const float maxs = _mm_cvtss_f32(m4);
-        const float id = maxs != 0.0f ? 127.f / maxs : 0.0f;
-        const __m256 mul = _mm256_set1_ps(id);
-        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), _MM_ROUND_NEAREST));
-        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), _MM_ROUND_NEAREST));
-        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), _MM_ROUND_NEAREST));
-        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), _MM_ROUND_NEAREST));
-        __m256i s = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-        s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
-        y[i].s = (int16_t)_mm_cvtsi128_si32(s4);
-        y[i].d = _cvtss_sh(maxs / 127.f, 0);
-        i0 = _mm256_packs_epi32(i0, i1);
-        i2 = _mm256_packs_epi32(i2, i3);
-        i0 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i0, i2), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        _mm256_storeu_si256((__m256i *)y[i].qs, i0);
-    }
-}
 
 #define VARIANT(name) name##_avx2
 #include "packed_gemm_impl.h"
@@ -166,7 +133,6 @@ int lai_cpu_features(void) {
 
 #else
 // Without AVX2 in the build the packed kernels do not exist; LAICore then never packs (CPU level portable).
-void lai_quantize_row_q8_0s(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 lai_packed_kernels lai_packed_kernel_set(int vnni) { (void)vnni; lai_packed_kernels k = {0, 0, 0, 0}; return k; }
 int lai_cpu_features(void) { return 0; }
 #endif
