@@ -280,10 +280,13 @@ void lai_attention_tiled_f16(const float *q, size_t q_stride, const long *pos, i
     }
 }
 
-void lai_attention_f16_partial(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
-                               float scale, float softcap, float *partial, void *scratch) {
+// The one-query f16 loop over cells j0..<j1 (ggml_compute_forward_flash_attn_ext_f16_one_chunk): leaves the
+// f16 accumulator in scratch + hd and the running max and sum in *M, *S.
+static void attention_f16_cells(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
+                                float scale, float softcap, uint16_t *scratch, float *Mout, float *Sout) {
+    // ggml: with a softcap, s = cap * tanh(s * scale / cap)
     if (softcap != 0.0f) scale /= softcap;
-    uint16_t *qh = scratch, *acc = (uint16_t *)scratch + hd;
+    uint16_t *qh = scratch, *acc = scratch + hd;
     f32_to_f16_row(q, qh, hd);
     memset(acc, 0, (size_t)hd * 2);
     float S = 0.0f, M = -INFINITY;
@@ -302,11 +305,25 @@ void lai_attention_f16_partial(const float *q, const void *k, const void *v, siz
             vs = expf(s - M);
         }
         mad_f16(acc, vj, hd, vs);
-        S = fmaf(S, ms, vs);  // GCC contracts ggml's S*ms + vs (clang does too in kernels.c)
+        S = fmaf(S, ms, vs);  // GCC contracts ggml's S*ms + vs (clang too)
     }
-    partial[0] = M;
-    partial[1] = S;
-    f16_to_f32_row(acc, partial + 2, hd);
+    *Mout = M;
+    *Sout = S;
+}
+
+void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
+                       float scale, float softcap, float *out, void *scratch) {
+    float M, S;
+    attention_f16_cells(q, k, v, kv_stride, 0, n, hd, scale, softcap, scratch, &M, &S);
+    const uint16_t *acc = (const uint16_t *)scratch + hd;
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int i = 0; i < hd; i++) out[i] = h2f(acc[i]) * inv;
+}
+
+void lai_attention_f16_partial(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
+                               float scale, float softcap, float *partial, void *scratch) {
+    attention_f16_cells(q, k, v, kv_stride, j0, j1, hd, scale, softcap, scratch, &partial[0], &partial[1]);
+    f16_to_f32_row((const uint16_t *)scratch + hd, partial + 2, hd);
 }
 
 void lai_attention_reduce_partials(const float *partials, int chunks, int hd, float *out) {

@@ -10,7 +10,6 @@
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include "simd_common.h"
 
-int lai_kernels_available(void) { return 1; }
 
 
 typedef struct { uint16_t d; uint8_t qs[16]; } block_q4_0;
@@ -462,45 +461,6 @@ void lai_f32_to_f16(const float *x, void *vy, int n) {
     for (; i < n; i++) y[i] = f2h(x[i]);
 }
 
-void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
-                       float scale, float softcap, float *out, void *scratch) {
-    // ggml: with a softcap, s = cap * tanh(s * scale / cap)
-    if (softcap != 0.0f) scale /= softcap;
-    uint16_t *qh = scratch, *acc = (uint16_t *)scratch + hd;
-    lai_f32_to_f16(q, qh, hd);
-    memset(acc, 0, (size_t)hd * 2);
-    float S = 0.0f, M = -INFINITY;
-    for (int j = 0; j < n; j++) {
-        const uint16_t *kj = (const uint16_t *)((const char *)k + (size_t)j * kv_stride);
-        const uint16_t *vj = (const uint16_t *)((const char *)v + (size_t)j * kv_stride);
-        float s = dot_f16_ggml(kj, qh, hd);
-        int i;
-        s *= scale;
-        if (softcap != 0.0f) s = softcap * tanhf(s);
-        const float Mold = M;
-        float ms = 1.0f, vs = 1.0f;
-        if (s > M) {
-            M = s;
-            ms = expf(Mold - M);
-            const __m256 mv = _mm256_set1_ps(ms);
-            for (i = 0; i + 8 <= hd; i += 8)
-                _mm_storeu_si128((__m128i *)(acc + i), _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + i))), mv), 0));
-            for (; i < hd; i++) acc[i] = f2h(h2f(acc[i]) * ms);
-        } else {
-            vs = expf(s - M);
-        }
-        const __m256 vv = _mm256_set1_ps(vs);
-        for (i = 0; i + 8 <= hd; i += 8) {
-            __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + i)));
-            a = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vj + i))), vv, a);
-            _mm_storeu_si128((__m128i *)(acc + i), _mm256_cvtps_ph(a, 0));
-        }
-        for (; i < hd; i++) acc[i] = f2h(h2f(acc[i]) + h2f(vj[i]) * vs);
-        S = S * ms + vs;
-    }
-    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-    for (int i = 0; i < hd; i++) out[i] = h2f(acc[i]) * inv;
-}
 
 
 void lai_swiglu(float *gate, const float *up, int n) {
@@ -537,7 +497,6 @@ void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int 
 
 #else  // no AVX2: the Swift portable path is used.
 
-int lai_kernels_available(void) { return 0; }
 void lai_quantize_row_q8_0s(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_quantize_row_q8_0(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
@@ -552,8 +511,4 @@ void lai_axpy_f16_f32(float *y, const void *x, float s, int n) { (void)y; (void)
 void lai_f32_to_f16(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_swiglu(float *gate, const float *up, int n) { (void)gate; (void)up; (void)n; }
 void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox) { (void)x; (void)heads; (void)head_dim; (void)dims; (void)cs; (void)neox; }
-void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
-                       float scale, float softcap, float *out, void *scratch) {
-    (void)q; (void)k; (void)v; (void)kv_stride; (void)n; (void)hd; (void)scale; (void)softcap; (void)out; (void)scratch;
-}
 #endif

@@ -45,12 +45,8 @@ package struct CPUFeatures: @unchecked Sendable, CustomStringConvertible {
         return want
     }
 
-    /// Whether the AVX2 block kernels run (else the portable Swift twins).
+    /// Whether the C kernels run, packed weights included (else the portable Swift twins).
     package var kernels: Bool { level >= .avx2 }
-    /// Whether q4_0/q4_K weights are repacked for the packed kernels.
-    package var packedKernels: Bool { level >= .avx2 }
-    /// Whether the VNNI variants of the integer kernels run.
-    package var vnni: Bool { level >= .avx512vnni }
 
     package var description: String { level == detected ? level.name : "\(level.name) (CPU: \(detected.name))" }
 }

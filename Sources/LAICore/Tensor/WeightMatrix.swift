@@ -17,7 +17,7 @@ package enum TensorError: Error, CustomStringConvertible {
 }
 
 /// The encoding a product converts its activations to (ggml's vec_dot_type, plus q8_0s: q8_0 blocks
-/// that carry their integer sum, for the packed q4_0 kernel).
+/// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels).
 package enum ActivationEncoding: Sendable {
     case f32, f16, q8_0, q8_0s, q8_1, q8_K
 
@@ -33,8 +33,8 @@ package enum ActivationEncoding: Sendable {
 }
 
 /// A copy of a matrix's weights interleaved in groups of 8 rows for the packed kernels (llama.cpp repacks
-/// q4_0 and q4_K in the same spirit on AVX2; q5_0 and q8_0 are ours). The original rows stay valid in the model file for everything
-/// else (embedding lookups, the portable path).
+/// q4_0 and q4_K in the same spirit on AVX2; q5_0 and q8_0 are ours). The original rows stay valid in the
+/// model file for everything else (embedding lookups, the portable path).
 package final class PackedWeights: @unchecked Sendable {
     package enum Layout: Sendable { case q4_0x8, q4_Kx8, q5_0x8, q8_0x8 }
     package let layout: Layout
@@ -47,7 +47,7 @@ package final class PackedWeights: @unchecked Sendable {
     /// file's pages can go before the next stretch is read, keeping the peak resident set flat).
     package static func make(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int,
                              pool: ThreadPool = .shared, release: ((UnsafeRawPointer, Int) -> Void)? = nil) -> PackedWeights? {
-        guard CPUFeatures.active.packedKernels, rows % 8 == 0, rows > 0 else { return nil }
+        guard CPUFeatures.active.kernels, rows % 8 == 0, rows > 0 else { return nil }
         let layout: Layout, nb: Int
         switch type {
         case .q4_0 where cols % 32 == 0: layout = .q4_0x8; nb = cols / 32

@@ -1,8 +1,8 @@
 // lai_kernels.h: AVX2/FMA/F16C inner kernels (integer dot products over ggml blocks), called from Swift.
 //
-// Built only when the compiler targets AVX2 (make's CPU=native on this machine); otherwise
-// lai_kernels_available() is 0 and LAICore uses its portable Swift SIMD path, which is also the
-// reference these kernels are tested against.
+// Built when the compiler targets AVX2 (make's default, x86-64-v3); otherwise lai_cpu_features() is 0 and
+// LAICore uses its portable Swift path (CPUFeatures), which is also the reference these kernels are
+// tested against.
 #ifndef LAI_KERNELS_H
 #define LAI_KERNELS_H
 #include <stddef.h>
@@ -18,8 +18,6 @@ static inline void lai_cpu_relax(void) {
 #endif
 }
 
-/// 1 when the AVX2 kernels were compiled in.
-int lai_kernels_available(void);
 
 /// Quantizes n floats (n % 32 == 0) to q8_0 blocks as ggml's AVX2 quantize_row_q8_0 (round to nearest even).
 void lai_quantize_row_q8_0(const float *x, void *y, int n);

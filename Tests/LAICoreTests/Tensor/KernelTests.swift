@@ -18,7 +18,7 @@ import LAICore
         return (buf, w)
     }
 
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"),
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
           arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .f32, .q4_K, .q6_K], [1, 3, 7, 70])
     func fastProductsMatchReference(type: GGMLType, tokens: Int) throws {
         let rows = tokens == 3 ? 64 : 61, cols = 256  // 64 rows: the packed kernels where the type has one
@@ -96,7 +96,7 @@ import LAICore
         #expect(w.rows(8..<24).packed != nil && w.rows(4..<12).packed == nil)
     }
 
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"))
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"))
     func activationQuantizationIsBitIdentical() {
         var rng = SplitMix64(seed: 3)
         for withSum in [false, true] {
@@ -111,7 +111,7 @@ import LAICore
         }
     }
 
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"))
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"))
     func q8KActivationsMatchTheReferenceQuantizer() throws {
         var rng = SplitMix64(seed: 9)
         let n = 256 * 6
@@ -123,7 +123,7 @@ import LAICore
         #expect(a == b)
     }
 
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"), arguments: [Float(0), 1.5])
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"), arguments: [Float(0), 1.5])
     func attentionMatchesReference(softcap: Float) {
         var rng = SplitMix64(seed: 11)
         let hd = 64, n = 37, stride = 3 * hd
@@ -144,7 +144,7 @@ import LAICore
     /// ggml's tiled flash attention: the C kernel equals its Swift twin bit for bit (rows at arbitrary positions,
     /// a sliding window, a softcap, a head size that is not a multiple of 16), and both are within f32 rounding
     /// of exact softmax attention.
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"),
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
           arguments: [(64, Float(0), 0), (64, 1.5, 0), (136, 0, 100), (256, 0, 0)])
     func tiledAttentionMatchesReference(hd: Int, softcap: Float, window: Int) {
         var rng = SplitMix64(seed: 13)
@@ -189,7 +189,7 @@ import LAICore
 
     /// ggml's split-KV path: partials over chunks of the cache, merged; C equals the Swift twin bit for bit,
     /// and one chunk gives exactly the one-query kernel's result.
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"), arguments: [Float(0), 1.5])
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"), arguments: [Float(0), 1.5])
     func splitAttentionMatchesReference(softcap: Float) {
         var rng = SplitMix64(seed: 17)
         let hd = 64, n = 700, stride = 3 * hd, chunks = 3, size = (768 + chunks - 1) / chunks
@@ -222,7 +222,7 @@ import LAICore
         #expect(one == oneRef)
     }
 
-    @Test(.enabled(if: lai_kernels_available() != 0, "the AVX2 kernels need AVX2/FMA/F16C"))
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"))
     func swigluAndRopeMatchReference() {
         var rng = SplitMix64(seed: 5)
         let n = 1000
