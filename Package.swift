@@ -4,13 +4,19 @@ import PackageDescription
 
 let package = Package(
     name: "lai",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lai", targets: ["lai"]),
         .library(name: "LAICore", targets: ["LAICore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // lai serve: the HTTP server (Hummingbird), graceful shutdown on SIGTERM, logging, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // AVX2/FMA/F16C block kernels; compiled to stubs (and unused) when the target lacks AVX2.
@@ -24,7 +30,14 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(
             name: "LAICore",
-            dependencies: ["LAIKernels", "CBLAS", "CZstd"],
+            dependencies: [
+                "LAIKernels", "CBLAS", "CZstd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Sources/LAICore"
         ),
         .executableTarget(

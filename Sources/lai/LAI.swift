@@ -26,6 +26,7 @@ struct LAI: ParsableCommand {
             Index.self,
             Ask.self,
             VectorBench.self,
+            Serve.self,
         ]
     )
 

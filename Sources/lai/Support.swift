@@ -17,6 +17,12 @@ enum Interrupts {
 
     /// On SIGINT/SIGTERM, removes temporary files being written and exits 130/143, so an interrupted
     /// command never leaves a partial file behind.
+    /// Hands SIGINT/SIGTERM back (lai serve drains on them instead of exiting at once).
+    static func removeCleanupHandler() {
+        for s in sources { s.cancel() }
+        sources.removeAll()
+    }
+
     static func installCleanupHandler() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)

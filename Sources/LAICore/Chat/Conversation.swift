@@ -28,20 +28,14 @@ package struct Conversation {
 
     /// Adds a user message, renders the whole conversation, re-uses the cached prefix and generates.
     package mutating func send(_ text: String, isCancelled: () -> Bool = { false }, emit: (String) -> Bool) throws -> GenerationStats {
-        let promptText: String
         let tokens: [Int32]
         if raw {
-            promptText = text
-            tokens = lm.tokenizer.encode(promptText, addSpecial: cached.isEmpty, parseSpecial: false)
+            tokens = lm.tokenizer.encode(text, addSpecial: cached.isEmpty, parseSpecial: false)
         } else {
             var msgs = messages
             if let s = system, !s.isEmpty, msgs.first?.role != "system" { msgs.insert(ChatMessage(role: "system", content: s), at: 0) }
             msgs.append(ChatMessage(role: "user", content: text))
-            promptText = formatter.render(msgs, addGenerationPrompt: true)
-            // Templates that write bos_token themselves must not get a second one from the tokenizer.
-            let bosText = lm.tokenizer.bos.map { lm.tokenizer.tokenText($0) } ?? ""
-            let templateHasBOS = !bosText.isEmpty && promptText.hasPrefix(bosText)
-            tokens = lm.tokenizer.encode(promptText, addSpecial: !templateHasBOS, parseSpecial: true)
+            tokens = lm.chatPromptTokens(msgs, formatter: formatter)
         }
         // Raw mode continues the cache; chat mode re-renders and keeps the longest common prefix.
         let full = raw ? cached + tokens : tokens

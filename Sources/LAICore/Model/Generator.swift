@@ -38,6 +38,15 @@ package final class LanguageModel: @unchecked Sendable {
         min(requested ?? 4096, model.config.trainedContext)
     }
 
+    /// The tokens of a chat prompt: `messages` rendered by `formatter` with the assistant's turn opened, with BOS
+    /// added unless the template wrote it itself (then a second one would be wrong).
+    package func chatPromptTokens(_ messages: [ChatMessage], formatter: ChatFormatter) -> [Int32] {
+        let text = formatter.render(messages, addGenerationPrompt: true)
+        let bosText = tokenizer.bos.map { tokenizer.tokenText($0) } ?? ""
+        let templateHasBOS = !bosText.isEmpty && text.hasPrefix(bosText)
+        return tokenizer.encode(text, addSpecial: !templateHasBOS, parseSpecial: true)
+    }
+
     /// A chat formatter for this model; `overrideTemplate` (Modelfile TEMPLATE) wins over the file's.
     package func chatFormatter(overrideTemplate: String? = nil) -> ChatFormatter {
         let bos = tokenizer.bos.map { tokenizer.tokenText($0) } ?? ""
@@ -69,11 +78,9 @@ package struct Generator {
         stats.promptTokens = prompt.count
         stats.promptSeconds = Date().timeIntervalSince(t0)
         let tg0 = Date()
-        var decoder = StreamingDecoder(tokenizer: lm.tokenizer)
-        var pending = ""            // text held back because it might start a stop sequence
-        let stops = p.stop.filter { !$0.isEmpty }
+        var streamer = TextStreamer(tokenizer: lm.tokenizer, stop: p.stop)
         var produced = 0
-        loop: while true {
+        while true {
             if isCancelled() { stats.doneReason = "cancelled"; break }
             if p.numPredict >= 0 && produced >= p.numPredict { stats.doneReason = "length"; break }
             let tok = sampler.sample(logits)
@@ -82,35 +89,14 @@ package struct Generator {
             sampler.accept(tok)
             stats.tokens.append(tok)
             produced += 1
-            pending += decoder.append(tok)
-            if !stops.isEmpty {
-                if let r = stops.compactMap({ pending.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-                    let before = String(pending[..<r.lowerBound])
-                    if !before.isEmpty { _ = emit(before) }
-                    pending = ""
-                    stats.doneReason = "stop"
-                    break loop
-                }
-                // Emit all but the longest suffix that is a prefix of some stop sequence.
-                var hold = 0
-                for s in stops {
-                    for k in stride(from: min(s.count - 1, pending.count), to: 0, by: -1) where pending.hasSuffix(s.prefix(k)) {
-                        hold = max(hold, k); break
-                    }
-                }
-                let cut = pending.index(pending.endIndex, offsetBy: -hold)
-                let out = String(pending[..<cut])
-                pending = String(pending[cut...])
-                if !out.isEmpty, !emit(out) { stats.doneReason = "cancelled"; break }
-            } else if !pending.isEmpty {
-                let out = pending; pending = ""
-                if !emit(out) { stats.doneReason = "cancelled"; break }
-            }
+            let out = streamer.append(tok)
+            if !out.isEmpty, !emit(out) { stats.doneReason = "cancelled"; break }
+            if streamer.stopped { stats.doneReason = "stop"; break }
             if session.position + 1 > session.contextSize - 1 { stats.doneReason = "context"; break }
             logits = try session.evaluate([tok], logits: .last)
         }
-        let tail = pending + decoder.flush()
-        if !tail.isEmpty, stats.doneReason != "stop" || stops.allSatisfy({ !tail.contains($0) }) { _ = emit(tail) }
+        let tail = streamer.finish()
+        if !tail.isEmpty { _ = emit(tail) }
         stats.generatedTokens = produced
         stats.generateSeconds = Date().timeIntervalSince(tg0)
         return stats

@@ -22,13 +22,23 @@ package final class PullProgress: @unchecked Sendable {
     /// `terminal` when stderr is a TTY, else `lines`; `quiet` prints nothing.
     package static func mode(quiet: Bool) -> Mode { quiet ? .quiet : (isatty(2) != 0 ? .terminal : .lines) }
 
-    package init(mode: Mode, write: @escaping @Sendable (String) -> Void = { s in FileHandle.standardError.write(Data(s.utf8)) }) {
-        self.mode = mode; self.write = write
+    /// Receives every status line and byte count (the server streams them as /api/pull progress).
+    private let observer: (@Sendable (Event) -> Void)?
+
+    package enum Event: Sendable {
+        case status(String)
+        case progress(label: String, done: Int, total: Int)
+    }
+
+    package init(mode: Mode, write: @escaping @Sendable (String) -> Void = { s in FileHandle.standardError.write(Data(s.utf8)) },
+                 observer: (@Sendable (Event) -> Void)? = nil) {
+        self.mode = mode; self.write = write; self.observer = observer
     }
 
     /// A status line such as "pulling manifest" (not shown when quiet).
     package func status(_ s: String) {
         lock.lock(); defer { lock.unlock() }
+        observer?(.status(s))
         if mode == .quiet { return }
         finishLineLocked()
         write(s + "\n")
@@ -38,6 +48,7 @@ package final class PullProgress: @unchecked Sendable {
     package func begin(_ label: String, total: Int, already: Int) {
         lock.lock(); defer { lock.unlock() }
         self.label = label; self.total = total; done = already; resumedFrom = already
+        observer?(.progress(label: label, done: already, total: total))
         started = Date(); lastPrint = mode == .lines ? started : Date(timeIntervalSince1970: 0)
         if mode == .lines && already > 0 { write("\(label): resuming at \(Formatting.bytes(already)) of \(Formatting.bytes(total))\n") }
     }
@@ -46,8 +57,12 @@ package final class PullProgress: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         done += n
         let now = Date()
-        let interval = mode == .terminal ? 0.1 : 2.0
-        if now.timeIntervalSince(lastPrint) >= interval { lastPrint = now; printLocked(final: false) }
+        let interval = mode == .terminal || observer != nil ? 0.1 : 2.0
+        if now.timeIntervalSince(lastPrint) >= interval {
+            lastPrint = now
+            observer?(.progress(label: label, done: done, total: total))
+            printLocked(final: false)
+        }
     }
 
     /// Drops `n` bytes counted by a request that failed and will be retried from an earlier offset.
@@ -55,6 +70,7 @@ package final class PullProgress: @unchecked Sendable {
 
     package func end() {
         lock.lock(); defer { lock.unlock() }
+        observer?(.progress(label: label, done: done, total: total))
         printLocked(final: true)
     }
 

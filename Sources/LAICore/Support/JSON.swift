@@ -1,4 +1,5 @@
 // JSON: a small ordered JSON value and writer for `--json` output (keys keep the order we give them).
+import Foundation
 
 /// A JSON value. Objects keep insertion order so machine output is stable and readable.
 package indirect enum JSON: Sendable, Equatable {
@@ -69,4 +70,72 @@ extension JSON {
     package init(_ v: Int?) { self = v.map(JSON.int) ?? .null }
     package init(_ v: String?) { self = v.map(JSON.string) ?? .null }
     package init(_ v: Double?) { self = v.map(JSON.double) ?? .null }
+}
+
+// Reading JSON (request bodies): Foundation's decoder does the parsing (with its depth limit against hostile
+// nesting); objects keep the order the decoder reports.
+extension JSON: Decodable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    package init(from decoder: any Decoder) throws {
+        if let o = try? decoder.container(keyedBy: Key.self) {
+            self = .object(try o.allKeys.map { ($0.stringValue, try o.decode(JSON.self, forKey: $0)) })
+        } else if var a = try? decoder.unkeyedContainer() {
+            var items: [JSON] = []
+            while !a.isAtEnd { items.append(try a.decode(JSON.self)) }
+            self = .array(items)
+        } else {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null }
+            else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let i = try? c.decode(Int.self) { self = .int(i) }
+            else if let d = try? c.decode(Double.self) { self = .double(d) }
+            else { self = .string(try c.decode(String.self)) }
+        }
+    }
+
+    /// Parses a JSON document; throws `JSON.ParseError` with a one-line reason.
+    package static func parse(_ bytes: [UInt8]) throws -> JSON {
+        do { return try JSONDecoder().decode(JSON.self, from: Data(bytes)) } catch {
+            throw ParseError(message: "the body is not valid JSON")
+        }
+    }
+
+    package struct ParseError: Error, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
+    }
+
+    package subscript(_ key: String) -> JSON? {
+        guard case let .object(o) = self else { return nil }
+        return o.last { $0.0 == key }?.1
+    }
+
+    package var stringValue: String? { if case let .string(s) = self { s } else { nil } }
+    package var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
+    package var arrayValue: [JSON]? { if case let .array(a) = self { a } else { nil } }
+    package var objectValue: [(String, JSON)]? { if case let .object(o) = self { o } else { nil } }
+    package var isNull: Bool { if case .null = self { true } else { false } }
+    /// A number as Double (ints included).
+    package var doubleValue: Double? {
+        switch self { case let .int(i): Double(i); case let .double(d): d; default: nil }
+    }
+    /// A number as Int (a double only when it is whole).
+    package var intValue: Int? {
+        switch self {
+        case let .int(i): i
+        case let .double(d): d.isFinite && d == d.rounded() && abs(d) < 9e15 ? Int(d) : nil
+        default: nil
+        }
+    }
+}
+
+extension JSON {
+    /// A Float written with its own shortest digits (-0.034477312, not -0.03447731211781502).
+    package static func float(_ f: Float) -> JSON { .double(Double("\(f)") ?? Double(f)) }
 }
