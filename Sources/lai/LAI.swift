@@ -27,6 +27,7 @@ struct LAI: ParsableCommand {
             Ask.self,
             VectorBench.self,
             Serve.self,
+            Key.self,
         ]
     )
 

@@ -73,6 +73,41 @@ package struct APIKeyFile: Sendable {
         return found
     }
 
+    /// A new random key: "lai-" and 43 base64url characters (256 bits from the system's generator).
+    package static func generateKey() -> String {
+        var g = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) }
+        return "lai-" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Adds an entry for `key` (its hash only) to the file at `path` (created with mode 0600 if missing), replacing
+    /// one of the same name; written to a temporary file and renamed, so a reader never sees half a file.
+    package static func add(name: String, key: String, scopes: Set<Scope>, limits: RateLimits, to path: String) throws {
+        var entries: [JSON] = []
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path), let j = try? JSON.parse(Array(data)), let keys = j["keys"]?.arrayValue else {
+                throw APIError(500, "\(path): not a key file (JSON with a 'keys' array)")
+            }
+            entries = keys.filter { $0["name"]?.stringValue != name }
+        }
+        var e: [(String, JSON)] = [("name", .string(name)), ("sha256", .string(BlobHasher.hex(Array(key.utf8)))),
+                                   ("scopes", .array(Scope.allCases.filter(scopes.contains).map { .string($0.rawValue) }))]
+        if let r = limits.requestsPerMinute { e.append(("requests_per_minute", .int(r))) }
+        if let t = limits.tokensPerMinute { e.append(("tokens_per_minute", .int(t))) }
+        if let c = limits.concurrency { e.append(("concurrency", .int(c))) }
+        entries.append(.object(e))
+        let text = JSON.object([("keys", .array(entries))]).serialized() + "\n"
+        let tmp = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw APIError(500, "\(tmp): cannot write")
+        }
+        guard rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw APIError(500, "\(path): cannot replace: \(String(cString: strerror(errno)))")
+        }
+    }
+
     static func bytes(hex: String) -> [UInt8]? {
         let u = Array(hex.utf8)
         guard u.count % 2 == 0 else { return nil }

@@ -108,7 +108,7 @@ package final class LAIServer: Sendable {
             await manager.release(m, keepAlive: .some(nil))
         }
         let keeper = ModelKeeper(manager: manager)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: keeper)],
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: keeper, successTerminationBehavior: .ignore)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
@@ -173,6 +173,7 @@ struct Gatekeeper: RouterMiddleware {
         var ctx = context
         ctx.audit.update { r in
             r.requestID = context.id; r.remote = context.remote; r.method = request.method.rawValue; r.route = path; r.time = start
+            r.identity = "anonymous@\(context.remote)"
         }
         let origin = request.headers[.origin]
         let originAllowed = origin.map(server.cors.allows) ?? false
@@ -196,8 +197,6 @@ struct Gatekeeper: RouterMiddleware {
                     }
                     do { try server.limiter.admit(id) } catch { server.metrics.rejected("rate_limit"); throw error }
                     admitted = id
-                } else {
-                    ctx.audit.update { $0.identity = "anonymous@\(context.remote)" }
                 }
                 response = try await next(request, ctx)
                 if let id = admitted { for (k, v) in server.limiter.headers(id) { response.headers.append(HTTPField(name: .init(k)!, value: v)) } }

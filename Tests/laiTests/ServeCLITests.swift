@@ -1,0 +1,212 @@
+// lai serve tests: start the server on a free loopback port and talk to it with the official Python clients
+// (openai, ollama, langchain-ollama, llama-index, pinned in the Makefile's serve venv), a headless Chromium, and
+// plain HTTP for the load, security and lifecycle checks (Tests/Fixtures/serve/*.py).
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running `lai serve`; stopped (SIGKILL unless already stopped) when released.
+final class ServeProcess {
+    let process = Process()
+    let port: Int
+    private let stderrLines = StderrCollector()
+    var url: String { "http://127.0.0.1:\(port)" }
+    var stderr: String { stderrLines.text }
+
+    init(_ args: [String], env: [String: String]) throws {
+        process.executableURL = CLI.binary
+        process.arguments = ["serve", "--port", "0"] + args
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        process.environment = e
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let collector = stderrLines
+        DispatchQueue.global().async {
+            while true {
+                let d = err.fileHandleForReading.availableData
+                if d.isEmpty { collector.close(); return }
+                collector.append(String(decoding: d, as: UTF8.self))
+            }
+        }
+        guard let p = collector.waitForPort(seconds: 120) else {
+            process.terminate()
+            throw CLIError("lai serve did not start: \(collector.text)")
+        }
+        port = p
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+
+    /// Runs a Python script against this server; returns its exit status and output.
+    func python(_ interpreter: String, _ script: String, _ args: [String] = [], env: [String: String] = [:]) throws -> CommandResult {
+        var e = env
+        e["LAI_URL"] = url
+        e["NO_PROXY"] = "127.0.0.1,localhost"; e["no_proxy"] = "127.0.0.1,localhost"
+        return try runProcess(interpreter, [CLI.repoRoot.appendingPathComponent("Tests/Fixtures/serve/\(script)").path] + args, env: e)
+    }
+}
+
+final class StderrCollector: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var buffer = ""
+    private var closed = false
+    var text: String { lock.lock(); defer { lock.unlock() }; return buffer }
+    func append(_ s: String) { lock.lock(); buffer += s; lock.broadcast(); lock.unlock() }
+    func close() { lock.lock(); closed = true; lock.broadcast(); lock.unlock() }
+    func waitForPort(seconds: Double) -> Int? {
+        let end = Date().addingTimeInterval(seconds)
+        lock.lock(); defer { lock.unlock() }
+        while true {
+            if let r = buffer.range(of: "listening on http://127.0.0.1:") {
+                let digits = buffer[r.upperBound...].prefix { $0.isNumber }
+                if let p = Int(digits), buffer[r.upperBound...].dropFirst(digits.count).first == "\n" { return p }
+            }
+            if closed || !lock.wait(until: end) { return nil }
+        }
+    }
+}
+
+func runProcess(_ exe: String, _ args: [String], env: [String: String]) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CommandResult(status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
+}
+
+enum ServeFixtures {
+    static var venvPython: String { CLI.cache.appendingPathComponent("serve-venv/bin/python").path }
+    static var hasVenv: Bool { FileManager.default.isExecutableFile(atPath: venvPython) }
+    static var miniLM: String { CLI.cache.appendingPathComponent("minilm/minilm-F32.gguf").path }
+    static var hasModels: Bool { FileManager.default.fileExists(atPath: CLI.smolLM2) && FileManager.default.fileExists(atPath: miniLM) }
+    static var hasBrowser: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") }
+
+    /// A temporary store with smollm2:135m and all-minilm, as `lai create` makes them from the shipped Modelfiles.
+    static func store() throws -> TempStore {
+        let s = try TempStore()
+        try #require(s.lai(["create", "smollm2:135m", "-f", s.smolModelfile().path]).status == 0)
+        let mf = s.dir.appendingPathComponent("all-minilm.Modelfile")
+        try "FROM \(miniLM)\nPARAMETER num_ctx 256\n".write(to: mf, atomically: true, encoding: .utf8)
+        try #require(s.lai(["create", "all-minilm", "-f", mf.path]).status == 0)
+        return s
+    }
+}
+
+@Suite(.serialized, .enabled(if: ServeFixtures.hasModels, "needs the demo models (make derived-models)"))
+struct ServeCLITests {
+    /// openai, ollama, langchain-ollama and llama-index against lai serve; greedy answers equal `lai run`'s and
+    /// embeddings `lai embed`'s; /api/pull from a local registry (blobserver.py serving the store's own manifests).
+    @Test(.enabled(if: ServeFixtures.hasVenv, "needs the client venv (make serve-venv)"))
+    func officialClients() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let greedy = try store.lai(["run", "smollm2:135m", "Why is the sky blue?", "--temperature", "0", "--num-predict", "24"])
+        try #require(greedy.status == 0, "\(greedy.stderr)")
+        let embedded = try store.lai(["embed", "all-minilm", "The quick brown fox jumps over the lazy dog."])
+        let vector = try #require(try json(embedded.stdout.split(separator: "\n")[0].description)["embedding"] as? [Double])
+        let registry = try TestServer(root: store.root)
+        let server = try ServeProcess([], env: store.env)
+        let r = try server.python(ServeFixtures.venvPython, "test_clients.py", env: [
+            // lai run ends its answer with a newline for the terminal.
+            "EXPECT_GREEDY": greedy.stdout.hasSuffix("\n") ? String(greedy.stdout.dropLast()) : greedy.stdout, "LAI_REGISTRY": "127.0.0.1:\(registry.port)",
+            "EXPECT_EMBEDDING": String(decoding: try JSONSerialization.data(withJSONObject: vector), as: UTF8.self),
+        ].merging(store.env) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
+    /// 8 streams against --parallel 4 --max-queue 2: 6 complete, 2 get 503 + Retry-After; disconnects free slots;
+    /// context dropping and clamping; malformed requests; CORS; metrics; audit lines.
+    @Test func loadLimitsAndErrors() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let audit = store.dir.appendingPathComponent("audit.jsonl").path
+        let server = try ServeProcess(["--parallel", "4", "--max-queue", "2", "--ctx-size", "1024", "--preload", "smollm2:135m",
+                                       "--audit-log", audit], env: store.env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["load", server.url, audit], env: store.env)
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
+    /// API keys (401 without, 403 without the scope), per-key rate limits (429 + x-ratelimit-*), audit identities.
+    @Test func keysScopesAndRateLimits() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let keys = store.dir.appendingPathComponent("keys.json").path
+        func key(_ args: [String]) throws -> String {
+            let r = try store.lai(["key"] + args + ["--file", keys])
+            try #require(r.status == 0, "\(r.stderr)")
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let alice = try key(["alice", "--requests-per-minute", "3"])
+        let bob = try key(["bob", "--scopes", "read"])
+        let root = try key(["root", "--scopes", "admin,read"])
+        let mode = try FileManager.default.attributesOfItem(atPath: keys)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try String(contentsOfFile: keys, encoding: .utf8).contains(alice) == false, "the key file must hold hashes only")
+        let audit = store.dir.appendingPathComponent("audit.jsonl").path
+        let server = try ServeProcess(["--keys", keys, "--audit-log", audit], env: store.env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["keys", server.url, audit],
+                                  env: store.env.merging(["KEY_ALICE": alice, "KEY_BOB": bob, "KEY_ROOT": root]) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
+    /// A non-loopback address without keys is refused with one line; bad flags too.
+    @Test func refusesUnauthenticatedNetworkBind() throws {
+        let store = try TempStore()
+        defer { store.cleanup() }
+        let r = try store.lai(["serve", "--host", "0.0.0.0:0"])
+        #expect(r.status == 1 && r.stderr.contains("without authentication") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        let bad = try store.lai(["serve", "--keep-alive", "soon"])
+        #expect(bad.status != 0 && bad.stderr.contains("--keep-alive"))
+        let keys = store.dir.appendingPathComponent("keys.json")
+        try "{\"keys\": [{\"name\": \"x\", \"sha256\": \"zz\"}]}".write(to: keys, atomically: true, encoding: .utf8)
+        let badKeys = try store.lai(["serve", "--keys", keys.path, "--port", "0"])
+        #expect(badKeys.status == 1 && badKeys.stderr.contains("keys[0]") && badKeys.stderr.contains("sha256"), "\(badKeys.stderr)")
+    }
+
+    /// SIGTERM drains: a running stream finishes, new requests are refused, the process exits 0.
+    @Test func sigtermDrainsRunningStreams() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let server = try ServeProcess(["--preload", "smollm2:135m"], env: store.env)
+        let script = """
+            import http.client, json, os, signal, sys, time
+            c = http.client.HTTPConnection("127.0.0.1", \(server.port), timeout=120)
+            c.request("POST", "/api/generate", body=json.dumps({"model": "smollm2:135m", "prompt": "Count to 100.",
+                      "options": {"num_predict": 48, "temperature": 0}}))
+            r = c.getresponse()
+            first = r.readline()
+            os.kill(\(server.process.processIdentifier), signal.SIGTERM)
+            rest = r.read().decode().strip().splitlines()
+            last = json.loads(rest[-1])
+            assert last["done"] and last["eval_count"] > 1 and last["done_reason"] in ("stop", "length"), last
+            print("stream finished after SIGTERM with", last["eval_count"], "tokens")
+            """
+        let r = try runProcess("/usr/bin/python3", ["-c", script], env: [:])
+        #expect(r.status == 0, "\(r.stdout)\n\(server.stderr)")
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0, "\(server.stderr)")
+    }
+
+    /// The chat page in headless Chromium: pick a model, send, see a streamed answer, stop one.
+    @Test(.enabled(if: ServeFixtures.hasVenv && ServeFixtures.hasBrowser, "needs chromium-driver and the client venv (make serve-venv)"))
+    func chatPageInABrowser() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let server = try ServeProcess(["--preload", "smollm2:135m"], env: store.env)
+        let r = try server.python(ServeFixtures.venvPython, "test_chat_page.py", env: ["LAI_CHAT_MODEL": "smollm2:135m"])
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+}
