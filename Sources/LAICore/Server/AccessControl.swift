@@ -22,6 +22,7 @@ package struct Identity: Sendable {
     package var name: String
     package var scopes: Set<Scope>
     package var limits: RateLimits
+    package init(name: String, scopes: Set<Scope>, limits: RateLimits) { self.name = name; self.scopes = scopes; self.limits = limits }
 }
 
 /// The key file: JSON, `{"keys": [{"name": "alice", "sha256": "<hex of the key>", "scopes": ["read", "infer"],

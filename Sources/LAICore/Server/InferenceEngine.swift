@@ -278,17 +278,17 @@ package final class InferenceEngine: @unchecked Sendable {
         j.stats.generateSeconds = j.generationStart.map { Date().timeIntervalSince($0) } ?? 0
         if j.stats.promptTokens == 0 { j.stats.promptTokens = j.request.prompt.count }
         observer.finished(j.stats)
+        release(j)   // first, so that a client that sees the end can submit again at once
         j.continuation.yield(.done(j.stats))
         j.continuation.finish()
-        release(j)
     }
 
     private func fail(_ j: Job, _ message: String) {
-        j.continuation.yield(.failed(message))
-        j.continuation.finish()
         // The cache of a failed slot is not trusted any more.
         if j.slot >= 0 { cachedTokens[j.slot].removeAll(); session.cache.clear(sequence: j.slot) }
         release(j)
+        j.continuation.yield(.failed(message))
+        j.continuation.finish()
     }
 
     private func release(_ j: Job) {

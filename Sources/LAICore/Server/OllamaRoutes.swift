@@ -181,7 +181,7 @@ extension LAIServer {
     }
 
     /// Ollama chat messages: role and content strings.
-    static func ollamaMessages(_ b: RequestBody) throws -> [ChatMessage] {
+    package static func ollamaMessages(_ b: RequestBody) throws -> [ChatMessage] {
         guard let list = try b.array("messages") else { return [] }
         return try list.enumerated().map { i, m in
             guard let role = m["role"]?.stringValue, !role.isEmpty else { throw APIError.badRequest("field 'messages[\(i)].role' must be a string") }
