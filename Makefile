@@ -105,10 +105,12 @@ TINY_MODELS := $(foreach n,$(TINY_NAMES),$(TINY_DIR)/$(n).gguf)
 # The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
 GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf
 
-# The official API clients the lai serve tests drive (and selenium for the chat page), pinned; a venv in the cache,
+# The official API clients the lai serve tests drive (selenium for the chat page, PyJWT and cryptography as a test
+# identity provider and CA), pinned; a venv in the cache,
 # rebuilt when the pins change. selenium 4.45.0: later releases need a certifi newer than PyPI's mirror here has.
 SERVE_VENV := $(LAI_CACHE)/serve-venv
-SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0
+SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
+  pyjwt==2.10.1 cryptography==50.0.2
 
 .PHONY: help deps build test serve-venv fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
 

@@ -23,7 +23,12 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-memory"), help: "Memory loaded models may take, e.g. 8G (default: no limit).") var maxMemory: String?
     @Option(help: "Load this model at start (repeatable).") var preload: [String] = []
     @Option(help: "API key file (JSON, see docs/SERVE.md); every route but /health, /chat and /api/version then needs a key.") var keys: String?
-    @Flag(name: .customLong("allow-unauthenticated"), help: "Serve on a non-loopback address without --keys.") var allowUnauthenticated = false
+    @Option(name: .customLong("oidc-issuer"), help: "Accept bearer JWTs from this issuer (with --oidc-audience and --oidc-jwks).") var oidcIssuer: String?
+    @Option(name: .customLong("oidc-audience"), help: "The audience (aud) tokens must name.") var oidcAudience: String?
+    @Option(name: .customLong("oidc-jwks"), help: "The issuer's JWKS: a file or an https URL.") var oidcJWKS: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (with --tls-key).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Flag(name: .customLong("allow-unauthenticated"), help: "Serve on a non-loopback address without --keys or OIDC.") var allowUnauthenticated = false
     @Option(name: .customLong("requests-per-minute"), help: "Requests per minute per client (key or address).") var requestsPerMinute: Int?
     @Option(name: .customLong("tokens-per-minute"), help: "Prompt and generated tokens per minute per client.") var tokensPerMinute: Int?
     @Option(name: .customLong("concurrency"), help: "Requests at once per client.") var concurrency: Int?
@@ -42,6 +47,9 @@ struct Serve: ParsableCommand {
         if let p = port, !(0...65535).contains(p) { throw ValidationError("--port must be between 0 and 65535") }
         if LAIServer.parseDuration(keepAlive) == nil { throw ValidationError("--keep-alive: '\(keepAlive)' is not a duration such as 5m") }
         if let m = maxMemory, Serve.bytes(m) == nil { throw ValidationError("--max-memory: '\(m)' is not a size such as 8G") }
+        let oidcParts = [oidcIssuer, oidcAudience, oidcJWKS].compactMap { $0 }
+        if !oidcParts.isEmpty && oidcParts.count != 3 { throw ValidationError("--oidc-issuer, --oidc-audience and --oidc-jwks go together") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if Serve.bytes(maxBody) == nil { throw ValidationError("--max-body: '\(maxBody)' is not a size such as 16M") }
     }
 
@@ -74,6 +82,9 @@ struct Serve: ParsableCommand {
         c.preload = preload
         c.keysFile = keys
         c.allowUnauthenticated = allowUnauthenticated
+        if let i = oidcIssuer, let a = oidcAudience, let j = oidcJWKS { c.oidc = OIDCSettings(issuer: i, audience: a, jwks: j) }
+        c.tlsCertificate = tlsCert
+        c.tlsKey = tlsKey
         c.defaultLimits = RateLimits(requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, concurrency: concurrency)
         c.auditLog = auditLog
         c.auditPrompts = auditPrompts
@@ -88,7 +99,8 @@ struct Serve: ParsableCommand {
         let shownHost = c.host.contains(":") ? "[\(c.host)]" : c.host
         Task {
             do {
-                try await server.run { port in Stderr.line("lai serve: listening on http://\(shownHost):\(port)") }
+                let scheme = c.tlsCertificate == nil ? "http" : "https"
+                try await server.run { port in Stderr.line("lai serve: listening on \(scheme)://\(shownHost):\(port)") }
             } catch { failure = error }
             done.signal()
         }

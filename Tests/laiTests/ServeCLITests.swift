@@ -12,10 +12,12 @@ final class ServeProcess {
     let process = Process()
     let port: Int
     private let stderrLines = StderrCollector()
-    var url: String { "http://127.0.0.1:\(port)" }
+    let scheme: String
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
     var stderr: String { stderrLines.text }
 
-    init(_ args: [String], env: [String: String]) throws {
+    init(_ args: [String], env: [String: String], scheme: String = "http") throws {
+        self.scheme = scheme
         process.executableURL = CLI.binary
         process.arguments = ["serve", "--port", "0"] + args
         var e = ProcessInfo.processInfo.environment
@@ -33,7 +35,7 @@ final class ServeProcess {
                 collector.append(String(decoding: d, as: UTF8.self))
             }
         }
-        guard let p = collector.waitForPort(seconds: 120) else {
+        guard let p = collector.waitForPort(seconds: 120, scheme: scheme) else {
             process.terminate()
             throw CLIError("lai serve did not start: \(collector.text)")
         }
@@ -58,11 +60,11 @@ final class StderrCollector: @unchecked Sendable {
     var text: String { lock.lock(); defer { lock.unlock() }; return buffer }
     func append(_ s: String) { lock.lock(); buffer += s; lock.broadcast(); lock.unlock() }
     func close() { lock.lock(); closed = true; lock.broadcast(); lock.unlock() }
-    func waitForPort(seconds: Double) -> Int? {
+    func waitForPort(seconds: Double, scheme: String) -> Int? {
         let end = Date().addingTimeInterval(seconds)
         lock.lock(); defer { lock.unlock() }
         while true {
-            if let r = buffer.range(of: "listening on http://127.0.0.1:") {
+            if let r = buffer.range(of: "listening on \(scheme)://127.0.0.1:") {
                 let digits = buffer[r.upperBound...].prefix { $0.isNumber }
                 if let p = Int(digits), buffer[r.upperBound...].dropFirst(digits.count).first == "\n" { return p }
             }
@@ -159,6 +161,21 @@ struct ServeCLITests {
         let server = try ServeProcess(["--keys", keys, "--audit-log", audit], env: store.env)
         let r = try server.python("/usr/bin/python3", "test_serve.py", ["keys", server.url, audit],
                                   env: store.env.merging(["KEY_ALICE": alice, "KEY_BOB": bob, "KEY_ROOT": root]) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
+    /// HTTPS with a test certificate; bearer JWTs from a test identity provider (PyJWT): valid, expired, wrong
+    /// audience or issuer, bad signature; scopes from the token's `scope` claim.
+    @Test(.enabled(if: ServeFixtures.hasVenv, "needs the client venv (make serve-venv)"))
+    func oidcTokensOverTLS() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let d = store.dir.path
+        let gen = try runProcess(ServeFixtures.venvPython, [CLI.repoRoot.appendingPathComponent("Tests/Fixtures/serve/test_oidc_tls.py").path, "gen", d], env: [:])
+        try #require(gen.status == 0, "\(gen.stdout)")
+        let server = try ServeProcess(["--oidc-issuer", "https://idp.test", "--oidc-audience", "lai", "--oidc-jwks", d + "/jwks.json",
+                                       "--tls-cert", d + "/cert.pem", "--tls-key", d + "/key.pem"], env: store.env, scheme: "https")
+        let r = try server.python(ServeFixtures.venvPython, "test_oidc_tls.py", ["check", server.url, d], env: store.env)
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }
 

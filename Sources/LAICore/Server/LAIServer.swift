@@ -3,8 +3,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -16,7 +19,12 @@ package struct ServeConfiguration: Sendable {
     package var preload: [String] = []
     /// API keys (see APIKeyFile); nil: no authentication.
     package var keysFile: String?
-    /// Serve on a non-loopback address without keys (refused otherwise).
+    /// Bearer JWTs from an identity provider (with or instead of keys).
+    package var oidc: OIDCSettings?
+    /// PEM certificate chain and private key: serve HTTPS.
+    package var tlsCertificate: String?
+    package var tlsKey: String?
+    /// Serve on a non-loopback address without keys or OIDC (refused otherwise).
     package var allowUnauthenticated = false
     /// Limits for identities without their own (every client, when there are no keys).
     package var defaultLimits = RateLimits()
@@ -61,6 +69,7 @@ package final class LAIServer: Sendable {
     package let metrics: ServerMetrics
     package let limiter = RateLimiter()
     private let keys: Mutex<APIKeyFile?>
+    private let oidc = Mutex<OIDCVerifier?>(nil)
     private let audit: AuditLog?
     let cors: CORSPolicy
     let logger: Logger
@@ -77,9 +86,10 @@ package final class LAIServer: Sendable {
         audit = try c.auditLog.map { try AuditLog(path: $0) }
         cors = CORSPolicy(extra: c.origins)
         self.logger = logger
-        if !c.isLoopback && c.keysFile == nil && !c.allowUnauthenticated {
-            throw APIError(500, "refusing to serve on \(c.host) without authentication: give --keys FILE, or --allow-unauthenticated to serve everyone on the network")
+        if !c.isLoopback && c.keysFile == nil && c.oidc == nil && !c.allowUnauthenticated {
+            throw APIError(500, "refusing to serve on \(c.host) without authentication: give --keys FILE or --oidc-*, or --allow-unauthenticated to serve everyone on the network")
         }
+        if (c.tlsCertificate == nil) != (c.tlsKey == nil) { throw APIError(500, "--tls-cert and --tls-key go together") }
     }
 
     /// SIGHUP: the key file is read again and the audit log reopened (after rotation).
@@ -90,6 +100,13 @@ package final class LAIServer: Sendable {
             }
         }
         do { try audit?.reopen() } catch { logger.error("\(error)") }
+        if let settings = config.oidc {
+            Task {
+                do { let v = try await OIDCVerifier(settings); oidc.withLock { $0 = v }; logger.info("reloaded the JWKS from \(settings.jwks)") } catch {
+                    logger.error("keeping the old JWKS: \(error)")
+                }
+            }
+        }
     }
 
     /// Runs until SIGTERM/SIGINT, then drains: no new requests, running streams finish, then exit.
@@ -98,8 +115,18 @@ package final class LAIServer: Sendable {
         let router = Router(context: ServeContext.self)
         router.add(middleware: Gatekeeper(server: self))
         addRoutes(to: router)
+        if let settings = config.oidc { let v = try await OIDCVerifier(settings); oidc.withLock { $0 = v } }
+        var serverBuilder = HTTPServerBuilder.http1()
+        if let cert = config.tlsCertificate, let key = config.tlsKey {
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+                let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+                serverBuilder = try .tls(.http1(), tlsConfiguration: tls)
+            } catch { throw APIError(500, "TLS: cannot use \(cert) and \(key): \(error)") }
+        }
         let app = Application(
             router: router,
+            server: serverBuilder,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "lai/\(config.version)"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -133,9 +160,12 @@ package final class LAIServer: Sendable {
         }
     }
 
-    /// Who is calling: the key's entry (401 without a valid key when there are keys), or anonymous by address.
-    func identify(_ request: Request, remote: String) throws -> Identity {
-        guard let file = keys.withLock({ $0 }) else {
+    /// Who is calling: the key's entry or the bearer JWT's subject (401 without valid credentials when keys or
+    /// OIDC are configured), or anonymous by address.
+    func identify(_ request: Request, remote: String) async throws -> Identity {
+        let file = keys.withLock { $0 }
+        let verifier = oidc.withLock { $0 }
+        guard file != nil || verifier != nil else {
             return Identity(name: "anonymous@\(remote)", scopes: Set(Scope.allCases), limits: config.defaultLimits)
         }
         var key = request.headers[.init("X-Api-Key")!]
@@ -147,7 +177,11 @@ package final class LAIServer: Sendable {
             metrics.rejected("unauthorized")
             throw APIError(401, "missing API key: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'", code: "missing_api_key")
         }
-        guard let e = file.match(key: key) else {
+        guard let e = file?.match(key: key) else {
+            // A JWT (three base64url parts) goes to the identity provider's keys.
+            if let verifier, key.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
+                do { return try await verifier.identify(key, limits: config.defaultLimits) } catch { metrics.rejected("unauthorized"); throw error }
+            }
             metrics.rejected("unauthorized")
             throw APIError(401, "invalid API key", code: "invalid_api_key")
         }
@@ -188,7 +222,7 @@ struct Gatekeeper: RouterMiddleware {
                     .accessControlMaxAge: "600"])
             } else {
                 if let scope = LAIServer.scope(method: request.method, path: path) {
-                    let id = try server.identify(request, remote: context.remote)
+                    let id = try await server.identify(request, remote: context.remote)
                     ctx.identity = id
                     ctx.audit.update { $0.identity = id.name }
                     guard id.scopes.contains(scope) else {
