@@ -112,7 +112,7 @@ SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
   pyjwt==2.10.1 cryptography==50.0.2
 
-.PHONY: help deps build test serve-venv fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
+.PHONY: help deps build test serve-venv bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -128,6 +128,7 @@ help:
 	@echo "make bench    speed benchmarks: lai bench on every SmolLM2 type and Qwen2.5-Coder beside llama.cpp's"
 	@echo "              figures from ../shared/ref, embedding and tokenizer speed"
 	@echo "make bench-batch  batched generation speed (1/2/4/8 sequences) on Qwen2.5-Coder 1.5B"
+	@echo "make bench-serve   lai serve with 1 and 4 concurrent streams on Qwen2.5-Coder-0.5B (and llama-server -np 4 if LLAMA_SERVER)"
 	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
@@ -271,6 +272,14 @@ bench: derived-models
 # 128 prompt tokens each, then 64 steps; aggregate tokens/s and the speedup over one sequence.
 bench-batch: build bench-models
 	$(LAI) bench $(QWEN15) --batch 1,2,4,8 -p 0 -n 64 -t 2
+
+# lai serve under load (scripts/serve-bench.py: N concurrent streaming /v1/chat/completions, aggregate tokens/s and
+# time to first token) on Qwen2.5-Coder-0.5B, 1 and 4 streams; then llama.cpp's llama-server -np 4 on the same model
+# when LLAMA_SERVER names one. A short-prompt, longer-answer load and a 128/64 one. LAI_CPU=avx2 compares lai's AVX2
+# path with an AVX2 llama.cpp build on a CPU that has AVX-512.
+LLAMA_SERVER ?= $(wildcard /work/tools/llama-build/bin/llama-server)
+bench-serve: build $(QWEN05)
+	scripts/bench-serve.sh $(LAI) $(QWEN05) $(LLAMA_SERVER)
 
 # Exact search latency/QPS and int8 recall (compare with the faiss figures in ../shared/ref/EMBEDDINGS.md).
 bench-vector: build

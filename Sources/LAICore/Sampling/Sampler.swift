@@ -12,6 +12,8 @@ package struct Sampler {
     // Scratch reused across calls: candidate ids and their logits.
     private var ids: [Int32] = []
     private var values: [Float] = []
+    /// The logits with repetition penalties applied (reused across calls).
+    private var penalized: [Float] = []
 
     package init(_ p: SamplingParameters) {
         parameters = p
@@ -33,34 +35,44 @@ package struct Sampler {
     package mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
         let p = parameters
         let n = logits.count
-        // 1. penalties, on a sparse copy of the affected logits
-        var penalized: [Int32: Float] = [:]
+        // 1. penalties: on a copy of the logits with the few affected entries changed (the scans below then read
+        // plain memory, not a dictionary per entry)
         let lastN = p.repeatLastN < 0 ? history.count : min(p.repeatLastN, history.count)
+        var penalize = false
         if lastN > 0, p.repeatPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 {
-            var counts: [Int32: Int] = [:]
-            for t in history.suffix(lastN) { counts[t, default: 0] += 1 }
-            for (t, c) in counts where Int(t) < n {
-                var l = logits[Int(t)]
-                if p.repeatPenalty != 1 { l = l <= 0 ? l * p.repeatPenalty : l / p.repeatPenalty }
-                l -= Float(c) * p.frequencyPenalty + (c > 0 ? p.presencePenalty : 0)
-                penalized[t] = l
+            penalize = true
+            if penalized.count != n { penalized = [Float](repeating: 0, count: n) }
+            penalized.withUnsafeMutableBufferPointer { dst in
+                _ = dst.initialize(from: logits)
+                var counts: [Int32: Int] = [:]
+                for t in history.suffix(lastN) { counts[t, default: 0] += 1 }
+                for (t, c) in counts where Int(t) < n {
+                    var l = logits[Int(t)]
+                    if p.repeatPenalty != 1 { l = l <= 0 ? l * p.repeatPenalty : l / p.repeatPenalty }
+                    l -= Float(c) * p.frequencyPenalty + (c > 0 ? p.presencePenalty : 0)
+                    dst[Int(t)] = l
+                }
             }
         }
-        @inline(__always) func logit(_ i: Int) -> Float { penalized.isEmpty ? logits[i] : (penalized[Int32(i)] ?? logits[i]) }
+        return penalize ? penalized.withUnsafeBufferPointer { choose(from: $0, p) } : choose(from: logits, p)
+    }
 
+    /// Steps 2–6 on the (penalized) logits.
+    private mutating func choose(from logit: UnsafeBufferPointer<Float>, _ p: SamplingParameters) -> Int32 {
+        let n = logit.count
         if p.temperature <= 0 {
-            var best = 0, bestV = logit(0)
-            for i in 1..<n { let v = logit(i); if v > bestV { best = i; bestV = v } }
+            var best = 0, bestV = logit[0]
+            for i in 1..<n { let v = logit[i]; if v > bestV { best = i; bestV = v } }
             return Int32(best)
         }
         // 2. top-k via a bounded min-heap (k ≤ 0 keeps everything)
         ids.removeAll(keepingCapacity: true); values.removeAll(keepingCapacity: true)
         let k = p.topK > 0 ? min(p.topK, n) : n
         if k == n {
-            for i in 0..<n { ids.append(Int32(i)); values.append(logit(i)) }
+            for i in 0..<n { ids.append(Int32(i)); values.append(logit[i]) }
         } else {
             var heap = MinHeap(capacity: k)
-            for i in 0..<n { heap.offer(logit(i), Int32(i)) }
+            for i in 0..<n { heap.offer(logit[i], Int32(i)) }
             for (v, i) in heap.items { ids.append(i); values.append(v) }
         }
         var order = Array(0..<ids.count)

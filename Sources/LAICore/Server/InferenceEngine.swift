@@ -8,9 +8,11 @@ package struct CompletionRequest: Sendable {
     package var parameters: SamplingParameters
     /// num_ctx of the request: at most the slot size (the caller clamps and says so).
     package var contextLimit: Int
+    /// Never end at an end-of-generation token (llama-server's `ignore_eos`, for benchmarks): those are masked.
+    package var ignoreEOS = false
 
-    package init(prompt: [Int32], parameters: SamplingParameters, contextLimit: Int) {
-        self.prompt = prompt; self.parameters = parameters; self.contextLimit = contextLimit
+    package init(prompt: [Int32], parameters: SamplingParameters, contextLimit: Int, ignoreEOS: Bool = false) {
+        self.prompt = prompt; self.parameters = parameters; self.contextLimit = contextLimit; self.ignoreEOS = ignoreEOS
     }
 }
 
@@ -241,7 +243,12 @@ package final class InferenceEngine: @unchecked Sendable {
         }
         let vocab = lm.model.config.vocabulary
         for (row, j) in logitJobs.enumerated() {
-            let tok = j.sampler.sample(UnsafeBufferPointer(rebasing: logits[(row * vocab)..<((row + 1) * vocab)]))
+            let rowLogits = UnsafeBufferPointer(rebasing: logits[(row * vocab)..<((row + 1) * vocab)])
+            if j.request.ignoreEOS {
+                let m = UnsafeMutableBufferPointer(mutating: rowLogits)
+                for t in lm.tokenizer.endOfGeneration where Int(t) < vocab { m[Int(t)] = -.infinity }
+            }
+            let tok = j.sampler.sample(rowLogits)
             accept(tok, for: j, at: Date())
         }
     }

@@ -113,7 +113,9 @@ extension LAIServer {
                                   contentType: "text/event-stream", plan: {
             let p = try LAIServer.openAIParameters(b, defaults: model.defaults)
             if self.config.auditPrompts { ctx.audit.update { $0.prompt = messages.last?.content } }
-            return try Completions.chatPlan(model, messages: messages, parameters: p, numCtx: nil)
+            var plan = try Completions.chatPlan(model, messages: messages, parameters: p, numCtx: nil)
+            plan.request.ignoreEOS = try b.bool("ignore_eos") ?? false
+            return plan
         }, piece: { text in
             LAIServer.sse(chunk(.object([("content", .string(text))]), finish: nil))
         }, final: { r, plan, _ in
@@ -178,7 +180,9 @@ extension LAIServer {
                 if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocab }) { throw APIError.badRequest("field 'prompt' holds token \(bad), outside the vocabulary (\(vocab))") }
             default: throw APIError.badRequest("field 'prompt' must be a string (one prompt per request)")
             }
-            return try Completions.rawPlan(model, tokens: tokens, parameters: p, numCtx: nil)
+            var plan = try Completions.rawPlan(model, tokens: tokens, parameters: p, numCtx: nil)
+            plan.request.ignoreEOS = try b.bool("ignore_eos") ?? false
+            return plan
         }, piece: { text in
             LAIServer.sse(chunk(text, finish: nil))
         }, final: { r, _, _ in
