@@ -69,8 +69,7 @@ extension LAIServer {
         let streaming = try b.bool("stream") ?? true
         let question = try b.string("question") ?? ""
         let sources = try await retrieve(b)
-        let model = try await manager.acquire(requested)
-        ctx.audit.update { $0.model = model.name }
+        let (model, _) = try await acquire(requested, ctx)
         let options = try b.object("options")
         return try await complete(model, requested: requested, keep: nil, ctx: ctx, streaming: streaming, start: start, load: 0,
                                   contentType: "application/x-ndjson", plan: {

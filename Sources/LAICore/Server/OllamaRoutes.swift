@@ -215,15 +215,9 @@ extension LAIServer {
         try LAIServer.rejectUnsupported(b)
         let messages = try LAIServer.ollamaMessages(b)
         let options = try b.object("options")
-        let model = try await manager.acquire(requested)
-        let load = Date().timeIntervalSince(start)
-        ctx.audit.update { $0.model = model.name }
+        let (model, load) = try await acquire(requested, ctx)
         if messages.isEmpty {
-            await manager.release(model, keepAlive: keep)
-            let reason = keep == .some(.some(0)) ? "unload" : "load"
-            return LAIServer.json(.object([("model", .string(requested)), ("created_at", .string(ISO8601DateFormatter.lai.string(from: Date()))),
-                                           ("message", .object([("role", .string("assistant")), ("content", .string(""))])),
-                                           ("done_reason", .string(reason)), ("done", .bool(true))]))
+            return await loadOnly(model, requested, keep, [("message", .object([("role", .string("assistant")), ("content", .string(""))]))])
         }
         return try await complete(model, requested: requested, keep: keep, ctx: ctx, streaming: streaming, start: start, load: load,
                                   contentType: "application/x-ndjson", plan: {
@@ -239,6 +233,21 @@ extension LAIServer {
             if plan.droppedMessages > 0 { o.append(("dropped_messages", .int(plan.droppedMessages))) }
             return JSON.object(o).serialized() + (streaming ? "\n" : "")
         })
+    }
+
+    /// The model a request names, loaded; and the seconds loading took (0 when it was already in memory).
+    func acquire(_ requested: String, _ ctx: ServeContext) async throws -> (LoadedModel, Double) {
+        let t0 = Date()
+        let (model, _) = try await acquire(requested, ctx)
+        return (model, Date().timeIntervalSince(t0))
+    }
+
+    /// An empty prompt only loads the model (with keep_alive 0: unloads it), as Ollama answers it.
+    func loadOnly(_ model: LoadedModel, _ requested: String, _ keep: TimeInterval??, _ fields: [(String, JSON)]) async -> Response {
+        await manager.release(model, keepAlive: keep)
+        let reason = keep == .some(.some(0)) ? "unload" : "load"
+        return LAIServer.json(.object([("model", .string(requested)), ("created_at", .string(ISO8601DateFormatter.lai.string(from: Date())))]
+                                      + fields + [("done", .bool(true)), ("done_reason", .string(reason))]))
     }
 
     static func chatChunk(_ model: String, content: String, done: Bool) -> JSON {
@@ -262,15 +271,8 @@ extension LAIServer {
             return Int32(t)
         }
         let options = try b.object("options")
-        let model = try await manager.acquire(requested)
-        let load = Date().timeIntervalSince(start)
-        ctx.audit.update { $0.model = model.name }
-        if prompt.isEmpty {
-            await manager.release(model, keepAlive: keep)
-            let reason = keep == .some(.some(0)) ? "unload" : "load"
-            return LAIServer.json(.object([("model", .string(requested)), ("created_at", .string(ISO8601DateFormatter.lai.string(from: Date()))),
-                                           ("response", .string("")), ("done", .bool(true)), ("done_reason", .string(reason))]))
-        }
+        let (model, load) = try await acquire(requested, ctx)
+        if prompt.isEmpty { return await loadOnly(model, requested, keep, [("response", .string(""))]) }
         return try await complete(model, requested: requested, keep: keep, ctx: ctx, streaming: streaming, start: start, load: load,
                                   contentType: "application/x-ndjson", plan: {
             guard case let .chat(lm, _, formatter) = model.kind else { throw APIError.badRequest("'\(model.name)' is an embedding model; it cannot generate text") }
@@ -415,9 +417,7 @@ extension LAIServer {
         let inputs = try b.strings("input") ?? []
         let truncate = try b.bool("truncate") ?? true
         let dims = try b.int("dimensions")
-        let model = try await manager.acquire(requested)
-        let load = Date().timeIntervalSince(start)
-        ctx.audit.update { $0.model = model.name }
+        let (model, load) = try await acquire(requested, ctx)
         do {
             let (vectors, tokens) = inputs.isEmpty ? ([], 0) : try await embed(model, inputs, truncate: truncate)
             await manager.release(model, keepAlive: keep)
@@ -439,8 +439,7 @@ extension LAIServer {
         let requested = try b.requiredString("model")
         let keep = try LAIServer.keepAlive(b)
         let prompt = try b.string("prompt") ?? ""
-        let model = try await manager.acquire(requested)
-        ctx.audit.update { $0.model = model.name }
+        let (model, _) = try await acquire(requested, ctx)
         do {
             let (vectors, tokens) = prompt.isEmpty ? ([], 0) : try await embed(model, [prompt], truncate: true)
             await manager.release(model, keepAlive: keep)

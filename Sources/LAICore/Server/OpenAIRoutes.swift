@@ -81,6 +81,11 @@ extension LAIServer {
         }
     }
 
+    /// "chatcmpl-" and 24 hex digits, as OpenAI's ids look.
+    static func completionID(_ prefix: String) -> String {
+        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+    }
+
     static func finishReason(_ r: String) -> String { r == "length" ? "length" : "stop" }
 
     static func usage(_ s: GenerationStats) -> JSON {
@@ -96,10 +101,8 @@ extension LAIServer {
         let streaming = try b.bool("stream") ?? false
         let includeUsage = try b.object("stream_options")?.bool("include_usage") ?? false
         let messages = try LAIServer.openAIMessages(b)
-        let model = try await manager.acquire(requested)
-        let load = Date().timeIntervalSince(start)
-        ctx.audit.update { $0.model = model.name }
-        let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        let (model, load) = try await acquire(requested, ctx)
+        let id = LAIServer.completionID("chatcmpl-")
         let created = Int(start.timeIntervalSince1970)
         @Sendable func chunk(_ delta: JSON, finish: String?) -> JSON {
             var o: [(String, JSON)] = [("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
@@ -152,10 +155,8 @@ extension LAIServer {
         if try b.bool("echo") == true { throw APIError.badRequest("field 'echo' is not supported") }
         if let s = try b.string("suffix"), !s.isEmpty { throw APIError.badRequest("field 'suffix' is not supported") }
         let promptField = b.json["prompt"]
-        let model = try await manager.acquire(requested)
-        let load = Date().timeIntervalSince(start)
-        ctx.audit.update { $0.model = model.name }
-        let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        let (model, load) = try await acquire(requested, ctx)
+        let id = LAIServer.completionID("cmpl-")
         let created = Int(start.timeIntervalSince1970)
         @Sendable func chunk(_ text: String, finish: String?) -> JSON {
             var o: [(String, JSON)] = [("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)),
@@ -206,8 +207,7 @@ extension LAIServer {
         let format = try b.string("encoding_format") ?? "float"
         guard format == "float" || format == "base64" else { throw APIError.badRequest("field 'encoding_format' must be 'float' or 'base64'") }
         let dims = try b.int("dimensions")
-        let model = try await manager.acquire(requested)
-        ctx.audit.update { $0.model = model.name }
+        let (model, _) = try await acquire(requested, ctx)
         do {
             guard case let .embedding(e, _) = model.kind else {
                 throw APIError.badRequest("'\(model.name)' does not support embeddings (it is a \(model.summary.architecture ?? "chat") model)")
