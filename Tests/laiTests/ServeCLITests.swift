@@ -141,6 +141,15 @@ struct ServeCLITests {
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }
 
+    /// --max-loaded 1: loading a second model unloads the idle first one.
+    @Test func leastRecentlyUsedModelIsEvicted() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let server = try ServeProcess(["--max-loaded", "1"], env: store.env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["lru", server.url, "/dev/null"], env: store.env)
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
     /// API keys (401 without, 403 without the scope), per-key rate limits (429 + x-ratelimit-*), audit identities.
     @Test func keysScopesAndRateLimits() throws {
         let store = try ServeFixtures.store()

@@ -238,7 +238,8 @@ extension LAIServer {
     /// The model a request names, loaded; and the seconds loading took (0 when it was already in memory).
     func acquire(_ requested: String, _ ctx: ServeContext) async throws -> (LoadedModel, Double) {
         let t0 = Date()
-        let (model, _) = try await acquire(requested, ctx)
+        let model = try await manager.acquire(requested)
+        ctx.audit.update { $0.model = model.name }
         return (model, Date().timeIntervalSince(t0))
     }
 

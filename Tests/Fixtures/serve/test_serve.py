@@ -181,12 +181,31 @@ if MODE == "load":
         assert metric("lai_http_requests_total", 'route="/api/chat",code="200"') >= 6
 
     @check
+    def keep_alive_zero_unloads():
+        assert CHAT in [m["model"] for m in request("GET", "/api/ps")[2]["models"]]
+        status, _, body = request("POST", "/api/generate", {"model": CHAT, "keep_alive": 0})
+        assert status == 200 and body["done_reason"] == "unload", body
+        wait_until(lambda: CHAT not in [m["model"] for m in request("GET", "/api/ps")[2]["models"]], "the model to unload")
+
+    @check
     def audit_log_lines():
         lines = audit_lines()
         chats = [l for l in lines if l["route"] == "/api/chat" and l["status"] == 200]
         assert chats and all(l["completion_tokens"] > 0 and l["model"] == CHAT and "prompt" not in l for l in chats[:3]), chats[:2]
         assert any(l["status"] == 503 for l in lines)
         assert all(l["request_id"] and l["identity"].startswith("anonymous@") for l in lines)
+
+elif MODE == "lru":
+    # server: --max-loaded 1
+    @check
+    def least_recently_used_model_is_evicted():
+        EMBED = os.environ.get("LAI_EMBED_MODEL", "all-minilm")
+        assert request("POST", "/api/generate", {"model": CHAT, "prompt": "Hi", "stream": False, "options": {"num_predict": 1}})[0] == 200
+        assert [m["model"] for m in request("GET", "/api/ps")[2]["models"]] == [CHAT]
+        status, _, body = request("POST", "/api/embed", {"model": EMBED, "input": "hello"})
+        assert status == 200 and len(body["embeddings"][0]) == 384, body
+        names = [m["model"] for m in request("GET", "/api/ps")[2]["models"]]
+        assert names == [EMBED + ":latest"] or names == [EMBED], names
 
 elif MODE == "keys":
     ALICE, BOB, ROOT = os.environ["KEY_ALICE"], os.environ["KEY_BOB"], os.environ["KEY_ROOT"]
