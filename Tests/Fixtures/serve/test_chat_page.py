@@ -107,16 +107,23 @@ def run(driver, base, model):
         raise Failure("no tokens/s under the first answer (final object lacks eval_count/eval_duration?)")
     stats_text = stats[0].text
 
-    # 2. A long answer, stopped as soon as text arrives.
-    submit(driver, "Count from 1 to 200, one number per line")
-    second = wait(driver, 60, "text in the second answer",
-                  lambda d: len(bubbles(d)) == 2 and bubbles(d)[1].text.strip() and bubbles(d)[1])
-    if second.get_attribute("data-done") == "true":
-        raise Failure("the second answer finished before Stop could be pressed")
-    if send_text(driver) != "Stop":
-        raise Failure("while streaming the button says %r, not 'Stop'" % send_text(driver))
-    driver.find_element(By.ID, "send").click()
-    wait(driver, 10, "data-stopped=true on the second answer", lambda d: second.get_attribute("data-stopped") == "true")
+    # 2. A long answer, stopped as soon as text arrives. On a busy machine the answer can end on its own between
+    # seeing text and the click landing; that race is retried once with a new prompt, not reported as a failure.
+    for attempt in range(2):
+        n = len(bubbles(driver)) + 1
+        submit(driver, "Count from 1 to 200, one number per line")
+        second = wait(driver, 60, "text in the long answer",
+                      lambda d: len(bubbles(d)) == n and bubbles(d)[-1].text.strip() and bubbles(d)[-1])
+        if second.get_attribute("data-done") == "true":
+            continue
+        if send_text(driver) != "Stop":
+            raise Failure("while streaming the button says %r, not 'Stop'" % send_text(driver))
+        driver.find_element(By.ID, "send").click()
+        wait(driver, 30, "the long answer to end", lambda d: second.get_attribute("data-done") == "true")
+        if second.get_attribute("data-stopped") == "true":
+            break
+    else:
+        raise Failure("the long answer finished before Stop could be pressed, twice")
     wait(driver, 5, "the button to say Send again", lambda d: send_text(d) == "Send")
     if second.get_attribute("data-done") != "true":
         raise Failure("stopped answer lacks data-done=true")
