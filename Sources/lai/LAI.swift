@@ -28,6 +28,7 @@ struct LAI: ParsableCommand {
             VectorBench.self,
             Serve.self,
             Key.self,
+            GrammarCommand.self,
         ]
     )
 
