@@ -389,12 +389,11 @@ package struct ToolCallStreamSplitter: Sendable {
         held += chunk
         if inCall { return "" }
         if format.triggerOnlyAtStart, atStart {
-            let lead = held.trimmedStart
-            if lead.isEmpty { return "" }
-            if startsCall(lead) { inCall = true; return "" }
-            // Could still become `<|python_tag|>` or a fence: wait for more.
-            if couldStartCall(lead) { return "" }
-            atStart = false
+            switch startOfReply(held.trimmedStart) {
+            case .call: inCall = true; return ""
+            case .undecided: return ""
+            case .text: atStart = false
+            }
         }
         let triggers = anywhereTriggers
         if triggers.isEmpty { defer { held = "" }; return held }
@@ -436,17 +435,37 @@ package struct ToolCallStreamSplitter: Sendable {
         }
     }
 
-    private func startsCall(_ lead: Substring) -> Bool {
-        switch format {
-        case .llama3: lead.hasPrefix("{") || lead.hasPrefix(ToolCallParsing.pythonTag)
-        case .generic: lead.hasPrefix("{") || lead.hasPrefix("[") || lead.hasPrefix("```")
-        case .hermes, .mistral: false
-        }
-    }
+    private enum StartOfReply { case call, undecided, text }
 
-    private func couldStartCall(_ lead: Substring) -> Bool {
-        let starts = format == .llama3 ? [ToolCallParsing.pythonTag] : ["```"]
-        return starts.contains { $0.hasPrefix(lead) }
+    /// Whether the reply (leading whitespace dropped) opens a call: llama3 `<|python_tag|>` or `{`; generic `{`,
+    /// `[{` or a ```json fence around them. Anything else is text, so a reply that merely begins with "[" or a
+    /// code fence streams as usual.
+    private func startOfReply(_ lead: Substring) -> StartOfReply {
+        var rest = lead
+        /// Consumes `word` if `rest` starts with it; nil when `rest` ends inside it (wait for more).
+        func take(_ word: String) -> Bool? {
+            if rest.hasPrefix(word) { rest = rest.dropFirst(word.count); return true }
+            return word.hasPrefix(rest) ? nil : false
+        }
+        if format == .llama3 {
+            switch take(ToolCallParsing.pythonTag) {
+            case true?: return .call
+            case nil where !rest.isEmpty: return .undecided
+            default: break
+            }
+        } else {
+            switch take("```") {
+            case true?:
+                if take("json") == nil, !rest.isEmpty { return .undecided }
+                rest = rest.trimmedStart
+                if rest.first == "[" { rest = rest.dropFirst().trimmedStart }
+            case nil where !rest.isEmpty: return .undecided
+            default:
+                if rest.first == "[" { rest = rest.dropFirst().trimmedStart }
+            }
+        }
+        guard let c = rest.first else { return .undecided }
+        return c == "{" ? .call : .text
     }
 }
 

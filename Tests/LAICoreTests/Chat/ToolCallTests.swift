@@ -287,6 +287,18 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
         #expect(generic.feed("``") == "")
         #expect(generic.feed("`json\n{\"name\": \"f\", \"arguments\": {}}\n```") == "")
         #expect(generic.finish() == (content: "", calls: [call("f", "{}")]))
+
+        // Replies that merely begin with "[" or a code fence stream at once.
+        var list = ToolCallStreamSplitter(format: .generic)
+        #expect(list.feed("[") == "")
+        #expect(list.feed("1] First") == "[1] First")
+        var code = ToolCallStreamSplitter(format: .generic)
+        #expect(code.feed("```") == "")
+        #expect(code.feed("py") == "```py")
+        var array = ToolCallStreamSplitter(format: .generic)
+        #expect(array.feed("[ ") == "")
+        #expect(array.feed("{\"name\": \"f\", \"arguments\": {}}]") == "")
+        #expect(array.finish().calls == [call("f", "{}")])
     }
 }
 
