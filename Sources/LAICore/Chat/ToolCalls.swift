@@ -155,13 +155,17 @@ package enum ToolCallFormat: String, Sendable, CaseIterable {
             if defs.isEmpty { defs = [ToolDefinition(name: forcedName)] }
         }
         let key = argumentsKey
-        let alternatives: [JSON] = defs.map { d in
+        func callSchema(name: JSON, parameters: JSON) -> JSON {
             .object([
                 ("type", .string("object")),
-                ("properties", .object([("name", .object([("const", .string(d.name))])), (key, d.parameters)])),
+                ("properties", .object([("name", name), (key, parameters)])),
                 ("required", .array([.string("name"), .string(key)])),
             ])
         }
+        // No readable tools: any name with object arguments, rather than an `anyOf` nothing satisfies.
+        let alternatives = defs.isEmpty
+            ? [callSchema(name: .object([("type", .string("string"))]), parameters: ToolDefinition.anyObject)]
+            : defs.map { callSchema(name: .object([("const", .string($0.name))]), parameters: $0.parameters) }
         let call: JSON = alternatives.count == 1 ? alternatives[0] : .object([("anyOf", .array(alternatives))])
         switch self {
         case .hermes: return ("<tool_call>\n", call, "\n</tool_call>")

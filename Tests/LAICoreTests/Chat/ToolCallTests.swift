@@ -327,6 +327,9 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
         // A tool without parameters takes any object.
         let bare = ToolCallFormat.generic.callGrammarParts(tools: [ToolFixtures.json(#"{"type": "function", "function": {"name": "now"}}"#)], forcedName: nil)
         #expect(bare.bodySchema.serialized() == #"{"type":"object","properties":{"name":{"const":"now"},"arguments":{"type":"object"}},"required":["name","arguments"]}"#)
+        // No usable tools: still a satisfiable call shape.
+        let none = ToolCallFormat.hermes.callGrammarParts(tools: [], forcedName: nil)
+        #expect(none.bodySchema.serialized() == #"{"type":"object","properties":{"name":{"type":"string"},"arguments":{"type":"object"}},"required":["name","arguments"]}"#)
     }
 }
 
