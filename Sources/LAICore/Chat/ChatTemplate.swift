@@ -4,9 +4,31 @@
 package struct ChatMessage: Sendable, Equatable {
     package var role: String
     package var content: String
-    package init(role: String, content: String) {
+    /// The calls an assistant turn made (OpenAI `tool_calls`); empty for ordinary turns.
+    package var toolCalls: [ToolCall]
+    /// On a `tool` message: the id of the call it answers (OpenAI `tool_call_id`).
+    package var toolCallID: String?
+    /// On a `tool` message: the function that produced it (Ollama `tool_name`, OpenAI `name`).
+    package var toolName: String?
+
+    package init(role: String, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil, toolName: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+        self.toolName = toolName
+    }
+
+    /// The message as `apply_chat_template` receives an OpenAI-style message. Keys that do not apply are left
+    /// out rather than set to none or []: templates test `'tool_calls' in message` (Llama 3.x) and
+    /// `message.tool_calls is defined` (Mistral), so an empty list would read as a tool-call turn. Content stays a
+    /// string ("" beside tool calls) because many templates concatenate it without checking.
+    package var templateValue: JinjaValue {
+        var d = JinjaDict([("role", .string(role)), ("content", .string(content))])
+        if !toolCalls.isEmpty { d["tool_calls"] = .array(toolCalls.map(\.templateValue)) }
+        if let toolCallID { d["tool_call_id"] = .string(toolCallID) }
+        if let toolName { d["name"] = .string(toolName) }
+        return .dict(d)
     }
 }
 
@@ -42,11 +64,12 @@ package struct ChatTemplate: Sendable {
         return String(out)
     }
 
-    /// Renders a conversation. `tools` are JSON objects (one string each), handed to the template as
-    /// parsed values; nil makes `tools` none, as `apply_chat_template(tools=None)` does.
+    /// Renders a conversation (tool calls and tool results included, see `ChatMessage.templateValue`). `tools`
+    /// are JSON objects (one string each), handed to the template as parsed values; nil makes `tools` none, as
+    /// `apply_chat_template(tools=None)` does.
     package func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
                         tools: [String]? = nil) throws -> String {
-        var toolValues: JinjaValue = .none
+        var toolValues: [JinjaValue]?
         if let tools {
             var parsed: [JinjaValue] = []
             for (i, t) in tools.enumerated() {
@@ -54,15 +77,27 @@ package struct ChatTemplate: Sendable {
                     throw ChatTemplateError.invalidInput(message: "tool \(i) is not valid JSON: \(e.message)")
                 }
             }
-            toolValues = .array(parsed)
+            toolValues = parsed
         }
-        let msgs = messages.map { JinjaValue.dict(JinjaDict([("role", .string($0.role)), ("content", .string($0.content))])) }
-        return try render(variables: [
-            "messages": .array(msgs),
+        return try render(messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bosToken,
+                          eosToken: eosToken, toolValues: toolValues)
+    }
+
+    /// `render` with the tool definitions already parsed (a request body's `tools` array, keys in order).
+    package func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
+                        toolDefinitions: [JSON]?) throws -> String {
+        try render(messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bosToken,
+                   eosToken: eosToken, toolValues: toolDefinitions?.map(JinjaValue.init(json:)))
+    }
+
+    private func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
+                        toolValues: [JinjaValue]?) throws -> String {
+        try render(variables: [
+            "messages": .array(messages.map(\.templateValue)),
             "add_generation_prompt": .bool(addGenerationPrompt),
             "bos_token": .string(bosToken),
             "eos_token": .string(eosToken),
-            "tools": toolValues,
+            "tools": toolValues.map(JinjaValue.array) ?? .none,
         ])
     }
 
