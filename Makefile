@@ -105,14 +105,20 @@ TINY_MODELS := $(foreach n,$(TINY_NAMES),$(TINY_DIR)/$(n).gguf)
 # The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
 GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf
 
+# llama.cpp's example grammars (grammars/*.gbnf), from the llama-cpp-python sdist on PyPI: the grammar tests parse
+# them and compare lai's recogniser with llama.cpp's verdicts (Tests/Fixtures/grammar/llama-verdicts.jsonl).
+LLAMA_SDIST := llama_cpp_python-0.3.36.tar.gz
+LLAMA_SDIST_SHA := 832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
+LLAMA_GRAMMARS := $(LAI_CACHE)/llama.cpp-grammars
+
 # The official API clients the lai serve tests drive (selenium for the chat page, PyJWT and cryptography as a test
 # identity provider and CA), pinned; a venv in the cache,
 # rebuilt when the pins change. selenium 4.45.0: later releases need a certifi newer than PyPI's mirror here has.
 SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
-  pyjwt==2.10.1 cryptography==50.0.2
+  pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1
 
-.PHONY: help deps build test serve-venv bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
+.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -124,6 +130,7 @@ help:
 	@echo "              and the tiny random family checkpoints (make tiny-models)"
 	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
 	@echo "make serve-venv  the pinned API clients (openai, ollama, langchain, llama-index, selenium) the serve tests use"
+	@echo "make grammars    llama.cpp's example grammars (from the llama-cpp-python sdist) the grammar tests parse"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
 	@echo "make bench    speed benchmarks: lai bench on every SmolLM2 type and Qwen2.5-Coder beside llama.cpp's"
 	@echo "              figures from ../shared/ref, embedding and tokenizer speed"
@@ -170,6 +177,20 @@ serve-venv:
 	  rm -rf $(SERVE_VENV) && python3 -m venv $(SERVE_VENV) && \
 	  $(SERVE_VENV)/bin/pip install --quiet $(SERVE_CLIENTS) && echo "$(SERVE_CLIENTS)" > $(SERVE_VENV)/pins || \
 	  { rm -rf $(SERVE_VENV); exit 1; }; fi
+
+grammars: $(LLAMA_GRAMMARS)/json.gbnf
+
+$(LLAMA_GRAMMARS)/json.gbnf:
+	@mkdir -p $(LAI_CACHE)/wheels && \
+	  if ! echo "$(LLAMA_SDIST_SHA)  $(LAI_CACHE)/wheels/$(LLAMA_SDIST)" | sha256sum -c --status 2>/dev/null; then \
+	    echo "downloading llama-cpp-python==0.3.36 (sdist) from PyPI for llama.cpp's grammars"; rm -f $(LAI_CACHE)/wheels/$(LLAMA_SDIST); \
+	    python3 -m pip download --quiet --no-deps --no-binary :all: --dest $(LAI_CACHE)/wheels llama-cpp-python==0.3.36 || exit 1; \
+	    echo "$(LLAMA_SDIST_SHA)  $(LAI_CACHE)/wheels/$(LLAMA_SDIST)" | sha256sum -c --status || \
+	      { echo "lai: $(LLAMA_SDIST): sha256 mismatch"; rm -f $(LAI_CACHE)/wheels/$(LLAMA_SDIST); exit 1; }; \
+	  fi; \
+	  rm -rf $(LLAMA_GRAMMARS).tmp && mkdir -p $(LLAMA_GRAMMARS).tmp && \
+	  tar -xzf $(LAI_CACHE)/wheels/$(LLAMA_SDIST) -C $(LLAMA_GRAMMARS).tmp --strip-components=4 --wildcards '*/vendor/llama.cpp/grammars/*.gbnf' && \
+	  rm -rf $(LLAMA_GRAMMARS) && mv $(LLAMA_GRAMMARS).tmp $(LLAMA_GRAMMARS)
 
 # fetch-wheel-sh NAME==VERSION WHEEL SHA256: a shell command that downloads the wheel into $(LAI_CACHE)/wheels
 # unless it is there with that sha256 (a wheel with another sha256 is removed, not kept).
@@ -234,7 +255,7 @@ $(GEMMA3_F16): $(GEMMA3)
 
 derived-models: build models $(SMOLLM2_DERIVED) $(MINILM_GGUF) $(GEMMA3_F16)
 
-test: deps models serve-venv
+test: deps models serve-venv grammars
 	swift build $(SWIFT_RELEASE) --build-tests
 	$(MAKE) --no-print-directory derived-models
 	swift test $(SWIFT_RELEASE) --skip-build

@@ -20,7 +20,17 @@ struct Run: ParsableCommand {
     @Flag(help: "Print load time, prompt and generation token counts and speeds on stderr.") var verbose = false
     @Flag(help: "Print one JSON object with the answer and statistics.") var json = false
     @Flag(help: "Run the portable Swift kernels instead of the AVX2 ones.") var portable = false
+    @Option(help: "Constrain the answer: 'json' (any JSON value), a JSON schema file, or an inline schema '{...}'.") var format: String?
+    @Option(help: "Constrain the answer to a GBNF grammar file (llama.cpp's format).") var grammar: String?
+    @Option(help: "Tools the model may call: a JSON file holding an array of tool definitions (OpenAI/Ollama shape). Calls are printed as JSON lines.") var tools: String?
+    @Option(name: .customLong("tool-choice"), help: "auto (the model decides), required, none, or a tool's name.") var toolChoice = "auto"
     @OptionGroup var sampling: SamplingOptions
+
+    func validate() throws {
+        if format != nil && grammar != nil { throw ValidationError("--format and --grammar cannot be used together") }
+        if tools != nil && (format != nil || grammar != nil) { throw ValidationError("--tools cannot be combined with --format or --grammar") }
+        if raw && tools != nil { throw ValidationError("--tools needs the chat template; it cannot be used with --raw") }
+    }
 
     func run() throws {
         let resolved = try ModelResolution.resolve(model)
@@ -41,6 +51,7 @@ struct Run: ParsableCommand {
         }
         var chat = Conversation(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
         chat.messages = resolved.messages  // Modelfile MESSAGE lines start the conversation
+        try constrain(&chat, lm: lm, template: resolved.template)
         if !text.isEmpty || !stdinIsTTY {
             guard !text.isEmpty else { throw ValidationError("no prompt: give PROMPT or pipe text on stdin") }
             try oneShot(&chat, text)
@@ -49,22 +60,83 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// --format / --grammar / --tools: what every answer must look like.
+    private func constrain(_ chat: inout Conversation, lm: LanguageModel, template: String?) throws {
+        if let format {
+            let spec: JSON
+            if format == "json" { spec = .string("json") } else if format.hasPrefix("{") {
+                do { spec = try JSON.parseOrdered(format) } catch { throw ValidationError("--format: \(error)") }
+            } else {
+                guard let d = FileManager.default.contents(atPath: format) else { throw ValidationError("--format: \(format): cannot read the file") }
+                do { spec = try JSON.parseOrdered(String(decoding: d, as: UTF8.self)) } catch { throw ValidationError("--format: \(format): \(error)") }
+            }
+            do { chat.constraint = try OutputConstraint.format(spec) } catch { throw ValidationError("--format: \(error)") }
+        }
+        if let grammar {
+            do { chat.constraint = try OutputConstraint.gbnf(try GrammarSource.text(grammar), tokenID: lm.tokenizer.tokenID) } catch let e as GrammarError {
+                throw ValidationError("--grammar: \(e.message)")
+            }
+        }
+        if let tools {
+            guard let d = FileManager.default.contents(atPath: tools) else { throw ValidationError("--tools: \(tools): cannot read the file") }
+            let list: [JSON]
+            do {
+                let v = try JSON.parseOrdered(String(decoding: d, as: UTF8.self))
+                guard let a = v.arrayValue else { throw ValidationError("--tools: \(tools): expected a JSON array of tool definitions") }
+                list = a
+            } catch let e as ValidationError { throw e } catch { throw ValidationError("--tools: \(tools): \(error)") }
+            let defs: [ToolDefinition]
+            do { defs = try ToolDefinition.parse(list) } catch { throw ValidationError("--tools: \(tools): \(error)") }
+            chat.tools = list
+            chat.toolFormat = ToolCallFormat.detect(templateSource: template ?? lm.chatTemplateSource)
+            do { chat.constraint = try OutputConstraint.toolCalls(chat.toolFormat, tools: defs, choice: ToolChoice(toolChoice)) } catch {
+                throw ValidationError("--tool-choice: \(error)")
+            }
+        }
+    }
+
+    /// Streams an answer's text; with tools, holds back what may be a call and prints calls as JSON lines at the end.
+    private struct AnswerPrinter {
+        var splitter: ToolCallStreamSplitter?
+        let quiet: Bool
+        var text = ""
+        var calls: [ToolCall] = []
+        mutating func piece(_ p: String) {
+            let shown = splitter.map { _ in splitter!.feed(p) } ?? p
+            text += shown
+            if !quiet { Stdout.write(shown) }
+        }
+        mutating func finish() {
+            guard splitter != nil else { return }
+            let (rest, found) = splitter!.finish()
+            text += rest
+            if !quiet { Stdout.write(rest) }
+            calls = found
+            if !quiet {
+                if !text.isEmpty && !found.isEmpty && !text.hasSuffix("\n") { Stdout.write("\n") }
+                for c in found { Stdout.write(Run.callJSON(c).serialized() + "\n") }
+            }
+        }
+    }
+
+    static func callJSON(_ c: ToolCall) -> JSON { .object([("name", .string(c.name)), ("arguments", c.arguments)]) }
+
     private func oneShot(_ chat: inout Conversation, _ text: String) throws {
         Interrupts.cancelOnInterrupt = false
-        var answer = ""
-        let stats = try chat.send(text) { piece in
-            if json { answer += piece } else { Stdout.write(piece) }
-            return true
-        }
+        var printer = AnswerPrinter(splitter: tools == nil ? nil : ToolCallStreamSplitter(format: chat.toolFormat), quiet: json)
+        let stats = try chat.send(text) { piece in printer.piece(piece); return true }
+        printer.finish()
+        let answer = printer.text
         if json {
             print(JSON.object([
-                ("model", .string(model)), ("response", .string(answer)), ("done_reason", .string(stats.doneReason)),
+                ("model", .string(model)), ("response", .string(answer)),
+                ("tool_calls", .array(printer.calls.map(Run.callJSON))), ("done_reason", .string(stats.doneReason)),
                 ("load_duration", .double(chat.lm.loadSeconds)), ("prompt_eval_count", .int(stats.promptTokens)),
                 ("prompt_eval_duration", .double(stats.promptSeconds)), ("eval_count", .int(stats.generatedTokens)),
                 ("eval_duration", .double(stats.generateSeconds)), ("time_to_first_token", .double(stats.timeToFirstToken)),
             ]).serialized())
         } else {
-            Stdout.write(answer.isEmpty && !json ? "\n" : "")
+            if printer.calls.isEmpty { Stdout.write("\n") }  // calls already ended their lines
         }
         if verbose { printStats(stats, lm: chat.lm) }
         if stats.doneReason == "context" { Stderr.line("lai: stopped: the context window (\(chat.session.contextSize) tokens) is full; use --ctx for more") }
@@ -99,9 +171,11 @@ struct Run: ParsableCommand {
             }
             if line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
             Interrupts.cancelled.store(false, ordering: .relaxed)
+            var printer = AnswerPrinter(splitter: tools == nil ? nil : ToolCallStreamSplitter(format: chat.toolFormat), quiet: false)
             let stats = try chat.send(line, isCancelled: { Interrupts.cancelled.load(ordering: .relaxed) }) { piece in
-                Stdout.write(piece); return true
+                printer.piece(piece); return true
             }
+            printer.finish()
             Stdout.write("\n\n")
             if verbose { printStats(stats, lm: chat.lm) }
             if stats.doneReason == "context" {

@@ -36,16 +36,17 @@ package struct ChatFormatter: Sendable {
     /// The prompt for `messages`. If the template fails at render time (for example it calls
     /// `raise_exception` for a system role it does not support), the built-in format is used instead;
     /// `renderWithReason` says when that happened.
-    package func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
-        renderWithReason(messages, addGenerationPrompt: addGenerationPrompt).text
+    package func render(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: [JSON]? = nil) -> String {
+        renderWithReason(messages, addGenerationPrompt: addGenerationPrompt, tools: tools).text
     }
 
     /// `render`, plus why a built-in format was used for this conversation (nil when the template rendered it).
-    package func renderWithReason(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> (text: String, fallbackReason: String?) {
+    /// `tools` (OpenAI-style definitions) reach the template as its `tools` variable; the built-in formats ignore them.
+    package func renderWithReason(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: [JSON]? = nil) -> (text: String, fallbackReason: String?) {
         if let template {
             do {
                 let text = try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
-                                               bosToken: bosToken, eosToken: eosToken)
+                                               bosToken: bosToken, eosToken: eosToken, toolDefinitions: tools)
                 return (text, nil)
             } catch {
                 let text = builtin.render(messages: messages, addGenerationPrompt: addGenerationPrompt,

@@ -16,6 +16,12 @@ package struct Conversation {
     package var messages: [ChatMessage] = []
     /// Tokens whose keys and values are in the session's cache, in order.
     package var cached: [Int32] = []
+    /// Every reply must match this (a JSON schema, a grammar); a fresh constraint is made per reply.
+    package var constraint: OutputConstraint?
+    /// Tools the model may call (OpenAI-style definitions, rendered by the template); replies are parsed for
+    /// calls in `toolFormat`'s syntax, and the calls land in the assistant message.
+    package var tools: [JSON] = []
+    package var toolFormat: ToolCallFormat = .generic
 
     package init(lm: LanguageModel, session: DecoderSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
         self.lm = lm; self.session = session; self.formatter = formatter; self.system = system; self.raw = raw
@@ -28,15 +34,23 @@ package struct Conversation {
 
     /// Adds a user message, renders the whole conversation, re-uses the cached prefix and generates.
     package mutating func send(_ text: String, isCancelled: () -> Bool = { false }, emit: (String) -> Bool) throws -> GenerationStats {
+        try send(ChatMessage(role: "user", content: text), isCancelled: isCancelled, emit: emit)
+    }
+
+    /// Adds `message` (a user turn, or a `tool` result) and generates the assistant's reply.
+    package mutating func send(_ message: ChatMessage, isCancelled: () -> Bool = { false }, emit: (String) -> Bool) throws -> GenerationStats {
+        let text = message.content
         let tokens: [Int32]
         if raw {
             tokens = lm.tokenizer.encode(text, addSpecial: cached.isEmpty, parseSpecial: false)
         } else {
             var msgs = messages
             if let s = system, !s.isEmpty, msgs.first?.role != "system" { msgs.insert(ChatMessage(role: "system", content: s), at: 0) }
-            msgs.append(ChatMessage(role: "user", content: text))
-            tokens = lm.chatPromptTokens(msgs, formatter: formatter)
+            msgs.append(message)
+            tokens = lm.chatPromptTokens(msgs, formatter: formatter, tools: tools.isEmpty ? nil : tools)
         }
+        sampler.grammar = try constraint?.make(for: lm.tokenizer)
+        defer { sampler.grammar = nil }
         // Raw mode continues the cache; chat mode re-renders and keeps the longest common prefix.
         let full = raw ? cached + tokens : tokens
         var common = 0
@@ -49,8 +63,14 @@ package struct Conversation {
         let evaluatedGenerated = session.position - before - (full.count - common)
         cached = full + stats.tokens.prefix(max(0, evaluatedGenerated))
         if !raw {
-            messages.append(ChatMessage(role: "user", content: text))
-            messages.append(ChatMessage(role: "assistant", content: lm.tokenizer.decode(stats.tokens, skipSpecial: true)))
+            messages.append(message)
+            var reply = ChatMessage(role: "assistant", content: lm.tokenizer.decode(stats.tokens, skipSpecial: true))
+            if !tools.isEmpty {
+                // tool-call markers can be special tokens: parse the text with them kept
+                let parsed = toolFormat.parse(lm.tokenizer.decode(stats.tokens, skipSpecial: false))
+                if !parsed.calls.isEmpty { reply.content = parsed.content; reply.toolCalls = parsed.calls }
+            }
+            messages.append(reply)
         }
         return stats
     }

@@ -102,7 +102,7 @@ package struct UTF8Partial: Equatable, Sendable {
     package static let none = UTF8Partial(value: 0, remaining: 0)
 
     /// Decodes `bytes` continuing `start`: the complete code points and the unfinished tail; nil when invalid.
-    static func decode(_ bytes: [UInt8], from start: UTF8Partial) -> (codePoints: [UInt32], tail: UTF8Partial)? {
+    package static func decode(_ bytes: [UInt8], from start: UTF8Partial) -> (codePoints: [UInt32], tail: UTF8Partial)? {
         var out: [UInt32] = []
         var i = 0
         var value = start.value, remaining = start.remaining
@@ -140,7 +140,9 @@ package final class GrammarConstraint: @unchecked Sendable {
     private(set) var state: Int32
     private var partial = UTF8Partial.none
     private let triggers: [[UInt8]]
+    private let triggerAtStartOnly: Bool
     private var produced: [UInt8] = []
+    private var scanned = 0
     package private(set) var active: Bool
     package private(set) var abandoned = false
     private var allowed: [Bool] = []
@@ -148,22 +150,26 @@ package final class GrammarConstraint: @unchecked Sendable {
     package private(set) var checks = 0
     package private(set) var masks = 0
 
-    package init(grammar: Grammar, vocabulary: GrammarVocabulary, triggers: [String] = []) throws {
+    /// With `triggerAtStartOnly`, a trigger counts only at the very start of the output (after whitespace).
+    package init(grammar: Grammar, vocabulary: GrammarVocabulary, triggers: [String] = [], triggerAtStartOnly: Bool = false) throws {
         automaton = try GrammarAutomaton(grammar)
         vocab = vocabulary
         state = automaton.start
         self.triggers = triggers.filter { !$0.isEmpty }.map { Array($0.utf8) }
+        self.triggerAtStartOnly = triggerAtStartOnly
         active = self.triggers.isEmpty
     }
 
     /// A fresh constraint with the same grammar (the automaton's caches are shared and reused).
     package init(sharing other: GrammarConstraint) {
         automaton = other.automaton; vocab = other.vocab; state = other.automaton.start
-        triggers = other.triggers; active = triggers.isEmpty
+        triggers = other.triggers; triggerAtStartOnly = other.triggerAtStartOnly; active = triggers.isEmpty
     }
 
     /// True when the output so far is a complete match (an end-of-generation token is allowed).
     package var canEnd: Bool { !active || (partial.remaining == 0 && automaton.isAccepting(state)) }
+    /// An end-of-generation token, for the rare dead end where the grammar allows no token at all.
+    package var fallbackEnd: Int32? { vocab.isEndOfGeneration.firstIndex(of: true).map(Int32.init) }
     /// True when nothing more can follow: generation should stop.
     package var isFinished: Bool { active && partial.remaining == 0 && automaton.isFinished(state) }
 
@@ -269,11 +275,26 @@ package final class GrammarConstraint: @unchecked Sendable {
 
     private func activateIfTriggered() {
         var at: Int? = nil
-        for trig in triggers {
-            guard trig.count <= produced.count else { continue }
-            for i in 0...(produced.count - trig.count) where produced[i] == trig[0] && Array(produced[i..<i + trig.count]) == trig {
-                at = min(at ?? i, i); break
+        if triggerAtStartOnly {
+            let lead = produced.prefix { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }.count
+            let rest = produced[lead...]
+            var waiting = false
+            for trig in triggers {
+                if rest.starts(with: trig) { at = lead; break }
+                if rest.count < trig.count && trig.starts(with: rest) { waiting = true }
             }
+            if at == nil { if !waiting { abandoned = true }; return }
+        }
+        if at == nil {
+            // only where a trigger could end in the bytes added since the last look
+            for trig in triggers where trig.count <= produced.count {
+                var i = max(0, scanned - trig.count + 1)
+                while i + trig.count <= produced.count {
+                    if produced[i] == trig[0] && produced[i..<i + trig.count].elementsEqual(trig) { at = min(at ?? i, i); break }
+                    i += 1
+                }
+            }
+            scanned = produced.count
         }
         guard let at else { return }
         active = true

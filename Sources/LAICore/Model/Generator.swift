@@ -40,8 +40,8 @@ package final class LanguageModel: @unchecked Sendable {
 
     /// The tokens of a chat prompt: `messages` rendered by `formatter` with the assistant's turn opened, with BOS
     /// added unless the template wrote it itself (then a second one would be wrong).
-    package func chatPromptTokens(_ messages: [ChatMessage], formatter: ChatFormatter) -> [Int32] {
-        let text = formatter.render(messages, addGenerationPrompt: true)
+    package func chatPromptTokens(_ messages: [ChatMessage], formatter: ChatFormatter, tools: [JSON]? = nil) -> [Int32] {
+        let text = formatter.render(messages, addGenerationPrompt: true, tools: tools)
         let bosText = tokenizer.bos.map { tokenizer.tokenText($0) } ?? ""
         let templateHasBOS = !bosText.isEmpty && text.hasPrefix(bosText)
         return tokenizer.encode(text, addSpecial: !templateHasBOS, parseSpecial: true)
@@ -86,12 +86,13 @@ package struct Generator {
             let tok = sampler.sample(logits)
             if produced == 0 { stats.timeToFirstToken = Date().timeIntervalSince(t0) }
             if lm.tokenizer.endOfGeneration.contains(tok) { stats.doneReason = "stop"; break }
-            sampler.accept(tok)
+            let grammarComplete = sampler.acceptGenerated(tok)
             stats.tokens.append(tok)
             produced += 1
             let out = streamer.append(tok)
             if !out.isEmpty, !emit(out) { stats.doneReason = "cancelled"; break }
-            if streamer.stopped { stats.doneReason = "stop"; break }
+            // a grammar that is complete (a schema's root value closed) ends the reply right there
+            if streamer.stopped || grammarComplete { stats.doneReason = "stop"; break }
             if session.position + 1 > session.contextSize - 1 { stats.doneReason = "context"; break }
             logits = try session.evaluate([tok], logits: .last)
         }

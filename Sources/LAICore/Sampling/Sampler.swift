@@ -14,6 +14,8 @@ package struct Sampler {
     private var values: [Float] = []
     /// The logits with repetition penalties applied (reused across calls).
     private var penalized: [Float] = []
+    /// Constrains generated tokens to a grammar (JSON schemas, GBNF, tool calls); nil: unconstrained.
+    package var grammar: GrammarConstraint?
 
     package init(_ p: SamplingParameters) {
         parameters = p
@@ -54,7 +56,26 @@ package struct Sampler {
                 }
             }
         }
-        return penalize ? penalized.withUnsafeBufferPointer { choose(from: $0, p) } : choose(from: logits, p)
+        let tok = penalize ? penalized.withUnsafeBufferPointer { choose(from: $0, p) } : choose(from: logits, p)
+        guard let grammar, !grammar.allows(tok) else { return tok }
+        // The grammar rejects the draw: mask what it cannot accept and draw again (checking first is what keeps
+        // constrained generation fast — most draws are accepted and never pay for the mask).
+        if !penalize {
+            if penalized.count != n { penalized = [Float](repeating: 0, count: n) }
+            penalized.withUnsafeMutableBufferPointer { _ = $0.initialize(from: logits) }
+        }
+        penalized.withUnsafeMutableBufferPointer { grammar.mask($0) }
+        if !penalized.contains(where: { $0 > -.infinity }) { return grammar.fallbackEnd ?? tok }
+        return penalized.withUnsafeBufferPointer { choose(from: $0, p) }
+    }
+
+    /// Advances the grammar (if any) past a generated token; true when the grammar is complete and nothing may follow.
+    @discardableResult
+    package mutating func acceptGenerated(_ t: Int32) -> Bool {
+        accept(t)
+        guard let grammar else { return false }
+        grammar.accept(t)
+        return grammar.isFinished
     }
 
     /// Steps 2–6 on the (penalized) logits.
@@ -82,10 +103,12 @@ package struct Sampler {
         var probs = order.map { Double(Float.exp(values[$0] - maxV)) }
         let total = probs.reduce(0, +)
         for i in probs.indices { probs[i] /= total }
+        // tokens a grammar masked out (-inf) are never kept
         var keep = probs.count
+        while keep > 1 && values[order[keep - 1]] == -.infinity { keep -= 1 }
         if p.topP < 1 {
             var cum = 0.0
-            for (i, q) in probs.enumerated() { cum += q; if cum >= Double(p.topP) { keep = i + 1; break } }
+            for (i, q) in probs.prefix(keep).enumerated() { cum += q; if cum >= Double(p.topP) { keep = i + 1; break } }
         }
         // 4. min-p
         if p.minP > 0 {

@@ -10,9 +10,13 @@ package struct CompletionRequest: Sendable {
     package var contextLimit: Int
     /// Never end at an end-of-generation token (llama-server's `ignore_eos`, for benchmarks): those are masked.
     package var ignoreEOS = false
+    /// Constrains the output (`format`, `response_format`, `tools`); owned by this request alone.
+    package var grammar: GrammarConstraint?
 
-    package init(prompt: [Int32], parameters: SamplingParameters, contextLimit: Int, ignoreEOS: Bool = false) {
+    package init(prompt: [Int32], parameters: SamplingParameters, contextLimit: Int, ignoreEOS: Bool = false,
+                 grammar: GrammarConstraint? = nil) {
         self.prompt = prompt; self.parameters = parameters; self.contextLimit = contextLimit; self.ignoreEOS = ignoreEOS
+        self.grammar = grammar
     }
 }
 
@@ -265,12 +269,12 @@ package final class InferenceEngine: @unchecked Sendable {
         j.lastTokenAt = now
         let p = j.request.parameters
         if lm.tokenizer.endOfGeneration.contains(tok) { finish(j, reason: "stop"); return }
-        j.sampler.accept(tok)
+        let grammarComplete = j.sampler.acceptGenerated(tok)
         j.stats.tokens.append(tok)
         j.produced += 1
         let out = j.streamer.append(tok)
         if !out.isEmpty { j.continuation.yield(.text(out)) }
-        if j.streamer.stopped { finish(j, reason: "stop"); return }
+        if j.streamer.stopped || grammarComplete { finish(j, reason: "stop"); return }
         if p.numPredict >= 0 && j.produced >= p.numPredict { finish(j, reason: "length"); return }
         // The next step would write cell cachedTokens.count; keep one cell free as `lai run` does.
         if cachedTokens[j.slot].count + 1 > j.limit - 1 { finish(j, reason: "length"); return }
@@ -334,6 +338,7 @@ private final class Job: @unchecked Sendable {
     init(request: CompletionRequest, limit: Int, continuation: AsyncStream<CompletionEvent>.Continuation, tokenizer: Tokenizer) {
         self.request = request; self.limit = limit; self.continuation = continuation
         sampler = Sampler(request.parameters)
+        sampler.grammar = request.grammar
         streamer = TextStreamer(tokenizer: tokenizer, stop: request.parameters.stop)
     }
 }
