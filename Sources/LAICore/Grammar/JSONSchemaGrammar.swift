@@ -14,7 +14,7 @@
 // - `oneOf` is treated as `anyOf`: a value matching several branches is accepted (accepts more).
 // - `format: date` checks days per month and leap years; `time`/`date-time` follow RFC 3339 without leap
 //   seconds and with at most 9 fraction digits; `email`/`uri` are permissive shapes. Unknown formats are ignored.
-// - non-integer number bounds with more than 12 decimals are rounded inward.
+// - non-integer number bounds with more than 17 decimals are rounded inward.
 
 package struct JSONSchemaError: Error, CustomStringConvertible {
     package var message: String
@@ -155,12 +155,14 @@ indirect enum GBNF: Hashable {
 struct SchemaGrammarBuilder {
     static let maxIntDigits = 16
     static let maxFractionDigits = 20
-    static let maxBoundDecimals = 12
+    static let maxBoundDecimals = 17
     static let maxAlternatives = 64
     static let maxRefDepth = 32
     static let maxSteps = 200_000
     static let maxGrammarBytes = 4 << 20
     static let intCap = 9_999_999_999_999_999  // 16 digits
+    /// llama.cpp refuses a repetition with a larger minimum ({m,} copies the item m times); large maxima are fine.
+    static let maxMinRepeat = 2000
 
     static let annotations: Set<String> = [
         "title", "description", "examples", "example", "default", "$schema", "$id", "id", "$comment", "deprecated",
@@ -633,7 +635,32 @@ struct SchemaGrammarBuilder {
                 guard let a = e.arrayValue else { throw JSONSchemaError("'enum' must be an array at \(path)") }
                 values = schema["const"] == nil ? a : values.filter { a.contains($0) }
             }
-            if let types { values = values.filter { v in types.contains { matchesType(v, $0) } } }
+            // Other constraints must hold for the listed values too; those we can check here filter the list.
+            let checkable: Set<String> = ["type", "enum", "const", "minLength", "maxLength", "minimum", "maximum",
+                                          "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "required"]
+            if let k = o.map(\.0).first(where: { Self.isConstraint($0) && !checkable.contains($0) }) {
+                throw JSONSchemaError("'\(k)' together with enum/const is not supported at \(path)")
+            }
+            let (lo, hi) = try Self.bounds(schema, at: path)
+            let minLen = try Self.count(schema["minLength"], "minLength", path) ?? 0, maxLen = try Self.count(schema["maxLength"], "maxLength", path)
+            let minItems = try Self.count(schema["minItems"], "minItems", path) ?? 0, maxItems = try Self.count(schema["maxItems"], "maxItems", path)
+            let required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            values = values.filter { v in
+                if let types, !types.contains(where: { matchesType(v, $0) }) { return false }
+                switch v {
+                case let .string(x):
+                    let n = x.unicodeScalars.count
+                    return n >= minLen && n <= (maxLen ?? Int.max)
+                case .int, .double:
+                    let d = v.doubleValue ?? 0
+                    if let lo, d < lo.0 || (lo.1 && d == lo.0) { return false }
+                    if let hi, d > hi.0 || (hi.1 && d == hi.0) { return false }
+                    return true
+                case let .array(a): return a.count >= minItems && a.count <= (maxItems ?? Int.max)
+                case let .object(m): return required.allSatisfy { r in m.contains { $0.0 == r } }
+                default: return true
+                }
+            }
             if values.isEmpty { throw JSONSchemaError("no value satisfies the schema at \(path) (empty enum)") }
             return define(name, .choice(values.map(literal)), path: path)
         }
@@ -685,6 +712,7 @@ struct SchemaGrammarBuilder {
     mutating func stringGrammar(_ s: JSON, at path: String, name: String) throws -> GBNF {
         let minLen = try Self.count(s["minLength"], "minLength", path) ?? 0
         let maxLen = try Self.count(s["maxLength"], "maxLength", path)
+        if minLen > Self.maxMinRepeat { throw JSONSchemaError("minLength above \(Self.maxMinRepeat) is not supported at \(path)") }
         if let maxLen, maxLen < minLen { throw JSONSchemaError("no value satisfies the schema at \(path) (maxLength < minLength)") }
         let hasLength = s["minLength"] != nil || s["maxLength"] != nil
         if let f = s["format"] {
@@ -716,6 +744,9 @@ struct SchemaGrammarBuilder {
             if lower ? (v > c.0 || (v == c.0 && excl)) : (v < c.0 || (v == c.0 && excl)) { cur = (v, excl) }
         }
         let draft4Min = s["exclusiveMinimum"]?.boolValue == true, draft4Max = s["exclusiveMaximum"]?.boolValue == true
+        // Draft 4 booleans only modify minimum/maximum; alone they are ambiguous across drafts.
+        if draft4Min && s["minimum"] == nil { throw JSONSchemaError("'exclusiveMinimum' true needs 'minimum' at \(path)") }
+        if draft4Max && s["maximum"] == nil { throw JSONSchemaError("'exclusiveMaximum' true needs 'maximum' at \(path)") }
         if let v = s["minimum"] { tighten(&lo, try number(v, "minimum", path), draft4Min, lower: true) }
         if let v = s["maximum"] { tighten(&hi, try number(v, "maximum", path), draft4Max, lower: false) }
         if let v = s["exclusiveMinimum"], v.boolValue == nil { tighten(&lo, try number(v, "exclusiveMinimum", path), true, lower: true) }
@@ -927,6 +958,7 @@ struct SchemaGrammarBuilder {
     mutating func arrayGrammar(_ s: JSON, at path: String, name: String) throws -> GBNF {
         let minItems = try Self.count(s["minItems"], "minItems", path) ?? 0
         let maxItems = try Self.count(s["maxItems"], "maxItems", path)
+        if minItems > Self.maxMinRepeat { throw JSONSchemaError("minItems above \(Self.maxMinRepeat) is not supported at \(path)") }
         if let maxItems, maxItems < minItems { throw JSONSchemaError("no value satisfies the schema at \(path) (maxItems < minItems)") }
         var prefix: [JSON] = []
         var tail: JSON? = s["items"]
@@ -1133,6 +1165,7 @@ struct RegexToGBNF {
         if j < s.count, s[j] == "," { j += 1; n = num() }
         guard j < s.count, s[j] == "}" else { return nil }
         if let n, n < m { throw fail("bad repetition {\(m),\(n)}") }
+        if m > SchemaGrammarBuilder.maxMinRepeat { throw fail("repetition minimum above \(SchemaGrammarBuilder.maxMinRepeat)") }
         i = j + 1
         return (m, n)
     }
