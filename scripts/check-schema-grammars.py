@@ -263,7 +263,7 @@ def main():
 
     if args.cases:
         with open(args.cases, "w") as f:
-            for c in cases:
+            for c in {json.dumps(c, ensure_ascii=False): c for c in cases}.values():
                 f.write(json.dumps(c, ensure_ascii=False) + "\n")
     print(f"schemas {len(files)}, invalid accepted or errors: {failures}, valid rejected: {rejected_valid}")
     sys.exit(1 if failures or (args.strict and rejected_valid) else 0)

@@ -43,23 +43,23 @@ package enum JSONSchemaGrammar {
 // MARK: - Grammar expressions
 
 /// A GBNF expression; kept as a tree so identical rules can be shared and left recursion detected.
-indirect enum GBNF: Hashable {
+indirect enum SchemaGBNF: Hashable {
     case literal(String)
     case charClass(String)  // GBNF source, brackets included
     case rule(String)
-    case seq([GBNF])
-    case alt([GBNF])
-    case rep(GBNF, Int, Int?)
+    case seq([SchemaGBNF])
+    case alt([SchemaGBNF])
+    case rep(SchemaGBNF, Int, Int?)
 
-    static let empty = GBNF.seq([])
+    static let empty = SchemaGBNF.seq([])
     var isEmpty: Bool { if case let .seq(xs) = self { xs.isEmpty } else if case let .literal(s) = self { s.isEmpty } else { false } }
 
-    static func lit(_ s: String) -> GBNF { .literal(s) }
-    static func cls(_ s: String) -> GBNF { .charClass(s) }
-    static func opt(_ x: GBNF) -> GBNF { x.isEmpty ? .empty : .rep(x, 0, 1) }
+    static func lit(_ s: String) -> SchemaGBNF { .literal(s) }
+    static func cls(_ s: String) -> SchemaGBNF { .charClass(s) }
+    static func opt(_ x: SchemaGBNF) -> SchemaGBNF { x.isEmpty ? .empty : .rep(x, 0, 1) }
 
-    static func sequence(_ items: [GBNF]) -> GBNF {
-        var out: [GBNF] = []
+    static func sequence(_ items: [SchemaGBNF]) -> SchemaGBNF {
+        var out: [SchemaGBNF] = []
         for x in items {
             switch x {
             case let .seq(inner): for y in inner { append(y, to: &out) }
@@ -69,28 +69,28 @@ indirect enum GBNF: Hashable {
         return out.count == 1 ? out[0] : .seq(out)
     }
 
-    private static func append(_ x: GBNF, to out: inout [GBNF]) {
+    private static func append(_ x: SchemaGBNF, to out: inout [SchemaGBNF]) {
         if x.isEmpty { return }
         if case let .literal(b) = x, case let .literal(a)? = out.last { out[out.count - 1] = .literal(a + b); return }
         out.append(x)
     }
 
     /// Alternatives; an empty alternative becomes `( ... )?` so no rule has an empty branch.
-    static func choice(_ items: [GBNF]) -> GBNF {
-        var out: [GBNF] = []
+    static func choice(_ items: [SchemaGBNF]) -> SchemaGBNF {
+        var out: [SchemaGBNF] = []
         var hasEmpty = false
         for x in items {
-            let parts: [GBNF] = if case let .alt(inner) = x { inner } else { [x] }
+            let parts: [SchemaGBNF] = if case let .alt(inner) = x { inner } else { [x] }
             for p in parts {
                 if p.isEmpty { hasEmpty = true } else if !out.contains(p) { out.append(p) }
             }
         }
-        let body: GBNF = out.count == 1 ? out[0] : .alt(out)
+        let body: SchemaGBNF = out.count == 1 ? out[0] : .alt(out)
         if out.isEmpty { return .empty }
         return hasEmpty ? opt(body) : body
     }
 
-    static func repeated(_ x: GBNF, _ min: Int, _ max: Int?) -> GBNF {
+    static func repeated(_ x: SchemaGBNF, _ min: Int, _ max: Int?) -> SchemaGBNF {
         if max == 0 || x.isEmpty { return .empty }
         if min == 1 && max == 1 { return x }
         return .rep(x, min, max)
@@ -98,7 +98,7 @@ indirect enum GBNF: Hashable {
 
     func render() -> String {
         switch self {
-        case let .literal(s): return GBNF.quote(s)
+        case let .literal(s): return SchemaGBNF.quote(s)
         case let .charClass(c): return c
         case let .rule(n): return n
         case let .seq(xs): return xs.isEmpty ? "\"\"" : xs.map { if case .alt = $0 { "(\($0.render()))" } else { $0.render() } }.joined(separator: " ")
@@ -178,8 +178,8 @@ struct SchemaGrammarBuilder {
 
     let document: JSON
     var order: [String] = []
-    var bodies: [String: GBNF] = [:]
-    var nameOfBody: [GBNF: String] = [:]
+    var bodies: [String: SchemaGBNF] = [:]
+    var nameOfBody: [SchemaGBNF: String] = [:]
     var pathOfRule: [String: String] = [:]
     var refRules: [String: String] = [:]
     var steps = 0
@@ -210,14 +210,14 @@ struct SchemaGrammarBuilder {
         return name
     }
 
-    mutating func fill(_ name: String, _ body: GBNF) {
+    mutating func fill(_ name: String, _ body: SchemaGBNF) {
         if bodies[name] == nil { order.append(name) }
         bodies[name] = body
         if !body.isEmpty, nameOfBody[body] == nil { nameOfBody[body] = name }
     }
 
     /// A rule for `body`, shared with any earlier rule of the same body; small atoms stay inline.
-    mutating func define(_ hint: String, _ body: GBNF, path: String) -> GBNF {
+    mutating func define(_ hint: String, _ body: SchemaGBNF, path: String) -> SchemaGBNF {
         switch body {
         case .rule, .literal, .charClass: return body
         default: if body.isEmpty { return body }
@@ -229,18 +229,18 @@ struct SchemaGrammarBuilder {
     }
 
     /// The fixed rules (space, string, number, value...), defined on first use.
-    mutating func prim(_ name: String) -> GBNF {
+    mutating func prim(_ name: String) -> SchemaGBNF {
         if bodies[name] != nil { return .rule(name) }
         fill(name, .empty)  // reserved first: value, object and array refer to each other
-        let d = GBNF.cls("[0-9]"), hex = GBNF.cls("[0-9a-fA-F]")
-        let body: GBNF
+        let d = SchemaGBNF.cls("[0-9]"), hex = SchemaGBNF.cls("[0-9a-fA-F]")
+        let body: SchemaGBNF
         switch name {
         case "space": body = .choice([.empty, .lit(" "), .sequence([.lit("\n"), .repeated(.cls("[ \\t]"), 0, 20)])])
         case "null": body = .lit("null")
         case "boolean": body = .choice([.lit("true"), .lit("false")])
         case "char":
             // One code point, raw or escaped; an escaped surrogate pair counts once (string lengths stay exact).
-            let unit = GBNF.choice([
+            let unit = SchemaGBNF.choice([
                 .sequence([.cls("[0-9a-cA-CeEfF]"), .repeated(hex, 3, 3)]),
                 .sequence([.cls("[dD]"), .cls("[0-7]"), .repeated(hex, 2, 2)]),
                 .sequence([.cls("[dD]"), .cls("[89abAB]"), .repeated(hex, 2, 2), .lit("\\u"), .cls("[dD]"), .cls("[c-fC-F]"), .repeated(hex, 2, 2)]),
@@ -255,19 +255,19 @@ struct SchemaGrammarBuilder {
         case "value":
             body = .choice([prim("object"), prim("array"), prim("string"), prim("number"), prim("boolean"), prim("null")])
         case "object":
-            let member = GBNF.sequence([prim("string"), prim("space"), .lit(":"), prim("space"), prim("value"), prim("space")])
+            let member = SchemaGBNF.sequence([prim("string"), prim("space"), .lit(":"), prim("space"), prim("value"), prim("space")])
             body = .sequence([.lit("{"), prim("space"), .opt(.sequence([member, .repeated(.sequence([.lit(","), prim("space"), member]), 0, nil)])), .lit("}")])
         case "array":
             body = arrayBody(item: prim("value"), min: 0, max: nil)
         case "date":
-            let y = GBNF.repeated(d, 4, 4)
-            let leap = GBNF.choice([
+            let y = SchemaGBNF.repeated(d, 4, 4)
+            let leap = SchemaGBNF.choice([
                 .sequence([.repeated(d, 2, 2), .choice([.sequence([.cls("[02468]"), .cls("[048]")]), .sequence([.cls("[13579]"), .cls("[26]")])])]),
                 .sequence([.choice([.sequence([.cls("[02468]"), .cls("[048]")]), .sequence([.cls("[13579]"), .cls("[26]")])]), .lit("00")]),
             ])
-            let day28 = GBNF.choice([.sequence([.lit("0"), .cls("[1-9]")]), .sequence([.lit("1"), d]), .sequence([.lit("2"), .cls("[0-8]")])])
-            let day30 = GBNF.choice([day28, .lit("29"), .lit("30")])
-            let day31 = GBNF.choice([day30, .lit("31")])
+            let day28 = SchemaGBNF.choice([.sequence([.lit("0"), .cls("[1-9]")]), .sequence([.lit("1"), d]), .sequence([.lit("2"), .cls("[0-8]")])])
+            let day30 = SchemaGBNF.choice([day28, .lit("29"), .lit("30")])
+            let day31 = SchemaGBNF.choice([day30, .lit("31")])
             body = .choice([
                 .sequence([y, .lit("-"), .choice([.sequence([.lit("0"), .cls("[13578]")]), .lit("10"), .lit("12")]), .lit("-"), day31]),
                 .sequence([y, .lit("-"), .choice([.sequence([.lit("0"), .cls("[469]")]), .lit("11")]), .lit("-"), day30]),
@@ -275,8 +275,8 @@ struct SchemaGrammarBuilder {
                 .sequence([leap, .lit("-02-29")]),
             ])
         case "time":
-            let hh = GBNF.choice([.sequence([.cls("[01]"), d]), .sequence([.lit("2"), .cls("[0-3]")])])
-            let mm = GBNF.sequence([.cls("[0-5]"), d])
+            let hh = SchemaGBNF.choice([.sequence([.cls("[01]"), d]), .sequence([.lit("2"), .cls("[0-3]")])])
+            let mm = SchemaGBNF.sequence([.cls("[0-5]"), d])
             body = .sequence([hh, .lit(":"), mm, .lit(":"), mm, .opt(.sequence([.lit("."), .repeated(d, 1, 9)])),
                               .choice([.cls("[zZ]"), .sequence([.cls("[-+]"), hh, .lit(":"), mm])])])
         case "date-time": body = .sequence([prim("date"), .cls("[tT]"), prim("time")])
@@ -295,11 +295,11 @@ struct SchemaGrammarBuilder {
         return .rule(name)
     }
 
-    func arrayBody(item: GBNF, min: Int, max: Int?) -> GBNF {
-        let sp = GBNF.rule("space")
+    func arrayBody(item: SchemaGBNF, min: Int, max: Int?) -> SchemaGBNF {
+        let sp = SchemaGBNF.rule("space")
         if max == 0 { return .sequence([.lit("["), sp, .lit("]")]) }
-        let more = GBNF.repeated(.sequence([.lit(","), sp, item, sp]), Swift.max(0, min - 1), max.map { $0 - 1 })
-        let items = GBNF.sequence([item, sp, more])
+        let more = SchemaGBNF.repeated(.sequence([.lit(","), sp, item, sp]), Swift.max(0, min - 1), max.map { $0 - 1 })
+        let items = SchemaGBNF.sequence([item, sp, more])
         return .sequence([.lit("["), sp, min == 0 ? .opt(items) : items, .lit("]")])
     }
 
@@ -328,7 +328,7 @@ struct SchemaGrammarBuilder {
     /// left recursion), e.g. `{"$ref": "#"}` or a definition that is only a reference to itself.
     func checkProgress() throws {
         var nullable: [String: Bool] = [:]
-        func isNullable(_ x: GBNF) -> Bool {
+        func isNullable(_ x: SchemaGBNF) -> Bool {
             switch x {
             case let .literal(s): s.isEmpty
             case .charClass: false
@@ -345,7 +345,7 @@ struct SchemaGrammarBuilder {
                 if let b = bodies[name], isNullable(b) { nullable[name] = true; changed = true }
             }
         }
-        func firstRules(_ x: GBNF, into out: inout [String]) {
+        func firstRules(_ x: SchemaGBNF, into out: inout [String]) {
             switch x {
             case .literal, .charClass: break
             case let .rule(n): out.append(n)
@@ -385,7 +385,7 @@ struct SchemaGrammarBuilder {
         supported.contains(k) && k != "$defs" && k != "definitions"
     }
 
-    mutating func visit(_ schema: JSON, at path: String, name: String) throws -> GBNF {
+    mutating func visit(_ schema: JSON, at path: String, name: String) throws -> SchemaGBNF {
         steps += 1
         guard steps < Self.maxSteps else { throw JSONSchemaError("the schema is too large") }
         switch schema {
@@ -403,12 +403,12 @@ struct SchemaGrammarBuilder {
             guard let branches = schema[k]?.arrayValue, !branches.isEmpty else {
                 throw JSONSchemaError("'\(k)' must be a non-empty array at \(path)")
             }
-            var alts: [GBNF] = []
+            var alts: [SchemaGBNF] = []
             for (i, b) in branches.enumerated() { alts.append(try visit(b, at: "\(path)/\(k)/\(i)", name: "\(name)-\(i)")) }
             return define(name, .choice(alts), path: path)
         }
         if !keys.isDisjoint(with: ["allOf", "$ref", "anyOf", "oneOf"]) {
-            var alts: [GBNF] = []
+            var alts: [SchemaGBNF] = []
             let merged = try expand(schema, at: path, depth: 0)
             if merged.isEmpty { throw JSONSchemaError("no value satisfies the schema at \(path)") }
             var firstError: JSONSchemaError?
@@ -444,7 +444,7 @@ struct SchemaGrammarBuilder {
         return node
     }
 
-    mutating func refRule(_ ref: JSON, at path: String) throws -> GBNF {
+    mutating func refRule(_ ref: JSON, at path: String) throws -> SchemaGBNF {
         let target = try resolve(ref, at: path)
         let r = ref.stringValue ?? "#"
         if let name = refRules[r] { return .rule(name) }
@@ -625,7 +625,7 @@ struct SchemaGrammarBuilder {
         }
     }
 
-    mutating func visitPlain(_ o: Plain, at path: String, name: String) throws -> GBNF {
+    mutating func visitPlain(_ o: Plain, at path: String, name: String) throws -> SchemaGBNF {
         let schema = JSON.object(o)
         let types = try schema["type"].map { try Self.typeList($0, at: path) }
         if schema["const"] != nil || schema["enum"] != nil {
@@ -672,7 +672,7 @@ struct SchemaGrammarBuilder {
         if !keys.isDisjoint(with: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]) { implied.append("number") }
         let all = types ?? (implied.isEmpty ? nil : implied)
         guard let all else { return prim("value") }
-        var alts: [GBNF] = []
+        var alts: [SchemaGBNF] = []
         for t in all {
             switch t {
             case "null": alts.append(prim("null"))
@@ -687,17 +687,17 @@ struct SchemaGrammarBuilder {
     }
 
     /// The exact text of a value (scalars canonical, whitespace allowed between the tokens of containers).
-    func literal(_ v: JSON) -> GBNF {
-        let sp = GBNF.rule("space")
+    func literal(_ v: JSON) -> SchemaGBNF {
+        let sp = SchemaGBNF.rule("space")
         switch v {
         case let .array(a):
             if a.isEmpty { return .sequence([.lit("["), sp, .lit("]")]) }
-            var parts: [GBNF] = [.lit("["), sp]
+            var parts: [SchemaGBNF] = [.lit("["), sp]
             for (i, x) in a.enumerated() { if i > 0 { parts += [.lit(","), sp] }; parts += [literal(x), sp] }
             return .sequence(parts + [.lit("]")])
         case let .object(o):
             if o.isEmpty { return .sequence([.lit("{"), sp, .lit("}")]) }
-            var parts: [GBNF] = [.lit("{"), sp]
+            var parts: [SchemaGBNF] = [.lit("{"), sp]
             for (i, (k, x)) in o.enumerated() {
                 if i > 0 { parts += [.lit(","), sp] }
                 parts += [.lit(JSON.string(k).serialized()), sp, .lit(":"), sp, literal(x), sp]
@@ -709,7 +709,7 @@ struct SchemaGrammarBuilder {
 
     // MARK: strings
 
-    mutating func stringGrammar(_ s: JSON, at path: String, name: String) throws -> GBNF {
+    mutating func stringGrammar(_ s: JSON, at path: String, name: String) throws -> SchemaGBNF {
         let minLen = try Self.count(s["minLength"], "minLength", path) ?? 0
         let maxLen = try Self.count(s["maxLength"], "maxLength", path)
         if minLen > Self.maxMinRepeat { throw JSONSchemaError("minLength above \(Self.maxMinRepeat) is not supported at \(path)") }
@@ -726,7 +726,7 @@ struct SchemaGrammarBuilder {
             guard let p = p.stringValue else { throw JSONSchemaError("'pattern' must be a string at \(path)") }
             if hasLength { throw JSONSchemaError("pattern together with minLength/maxLength is not supported at \(path)") }
             _ = prim("char")
-            var r = RegexToGBNF(pattern: p, path: path)
+            var r = SchemaPatternGrammar(pattern: p, path: path)
             let body = try r.parse()
             return define(name, .sequence([.lit("\""), body, .lit("\"")]), path: path)
         }
@@ -754,7 +754,7 @@ struct SchemaGrammarBuilder {
         return (lo, hi)
     }
 
-    mutating func numberGrammar(_ s: JSON, integer: Bool, at path: String, name: String) throws -> GBNF {
+    mutating func numberGrammar(_ s: JSON, integer: Bool, at path: String, name: String) throws -> SchemaGBNF {
         let (lo, hi) = try Self.bounds(s, at: path)
         if lo == nil && hi == nil { return prim(integer ? "integer" : "number") }
         let cap = Double(Self.intCap)
@@ -765,12 +765,12 @@ struct SchemaGrammarBuilder {
         if let h = upper, h.0 > cap { upper = nil }
         if let l = lower, l.0 > cap { throw unsat }
         if let h = upper, h.0 < -cap { throw unsat }
-        let body: GBNF
+        let body: SchemaGBNF
         if integer {
             let a = lower.map { Int($0.1 ? ($0.0 + 1).rounded(.down) : $0.0.rounded(.up)) }
             let b = upper.map { Int($0.1 ? ($0.0 - 1).rounded(.up) : $0.0.rounded(.down)) }
             if let a, let b, a > b { throw unsat }
-            var alts: [GBNF] = []
+            var alts: [SchemaGBNF] = []
             if b == nil || b! >= 0 { alts.append(uintRange(Swift.max(a ?? 0, 0), b)) }
             if a == nil || a! < 0 {
                 let magLo = b.map { $0 < 0 ? -$0 : 1 } ?? 1
@@ -807,7 +807,7 @@ struct SchemaGrammarBuilder {
                 return DecBound(neg: p.neg, v: Dec(q: p.q, r: r), excl: p.excl)
             }
             let a = bound(true), b = bound(false)
-            var alts: [GBNF] = []
+            var alts: [SchemaGBNF] = []
             // positive side: magnitude in [max(a, 0), b]
             if b == nil || !b!.neg && (b!.v != Dec(q: 0, r: 0) || !b!.excl) {
                 let l = a.flatMap { $0.neg ? nil : $0 } ?? DecBound(neg: false, v: Dec(q: 0, r: 0), excl: false)
@@ -858,17 +858,17 @@ struct SchemaGrammarBuilder {
     /// `k` fraction digits. Texts with at least `k` fraction digits are handled by the "k form" (the first `k`
     /// digits compared with the bounds, the rest free or constrained at the ends); shorter texts by one exact
     /// fixed-decimals range per length.
-    func magnitude(lo: DecBound, hi: DecBound?, k: Int) -> GBNF? {
+    func magnitude(lo: DecBound, hi: DecBound?, k: Int) -> SchemaGBNF? {
         if let hi, hi.v < lo.v || (hi.v == lo.v && (hi.excl || lo.excl)) { return nil }
-        let d = GBNF.cls("[0-9]"), f = Self.maxFractionDigits
-        let restAny: GBNF = k == 0 ? .opt(.sequence([.lit("."), .repeated(d, 1, f)])) : .repeated(d, 0, f)
-        let restZero: GBNF = k == 0 ? .opt(.sequence([.lit("."), .repeated(.lit("0"), 1, f)])) : .repeated(.lit("0"), 0, f)
-        let nonzero = GBNF.sequence([.repeated(.lit("0"), 0, f - 1), .cls("[1-9]"), .repeated(d, 0, f - 1)])
-        let restNonzero: GBNF = k == 0 ? .sequence([.lit("."), nonzero]) : nonzero
-        var alts: [GBNF] = []
+        let d = SchemaGBNF.cls("[0-9]"), f = Self.maxFractionDigits
+        let restAny: SchemaGBNF = k == 0 ? .opt(.sequence([.lit("."), .repeated(d, 1, f)])) : .repeated(d, 0, f)
+        let restZero: SchemaGBNF = k == 0 ? .opt(.sequence([.lit("."), .repeated(.lit("0"), 1, f)])) : .repeated(.lit("0"), 0, f)
+        let nonzero = SchemaGBNF.sequence([.repeated(.lit("0"), 0, f - 1), .cls("[1-9]"), .repeated(d, 0, f - 1)])
+        let restNonzero: SchemaGBNF = k == 0 ? .sequence([.lit("."), nonzero]) : nonzero
+        var alts: [SchemaGBNF] = []
         var start = lo.v
         // An empty digit range must drop its whole piece (a bare rest like ".5" is not a number).
-        func piece(_ a: Dec, _ b: Dec?, _ j: Int, _ rest: GBNF) {
+        func piece(_ a: Dec, _ b: Dec?, _ j: Int, _ rest: SchemaGBNF) {
             let digits = fixedRange(a, b, j)
             if !digits.isEmpty { alts.append(.sequence([digits, rest])) }
         }
@@ -901,13 +901,13 @@ struct SchemaGrammarBuilder {
     }
 
     /// Texts `q` or `q.rrr` (exactly `k` fraction digits) with value between `a` and `b` (nil: unbounded).
-    func fixedRange(_ a: Dec, _ b: Dec?, _ k: Int) -> GBNF {
+    func fixedRange(_ a: Dec, _ b: Dec?, _ k: Int) -> SchemaGBNF {
         if k == 0 { return uintRange(a.q, b?.q) }
         if a.q > Self.intCap { return .empty }
         let top = Self.pow10(k) - 1
-        func frac(_ x: Int, _ y: Int) -> GBNF { .sequence([.lit("."), sameLength(Self.padded(x, k), Self.padded(y, k))]) }
+        func frac(_ x: Int, _ y: Int) -> SchemaGBNF { .sequence([.lit("."), sameLength(Self.padded(x, k), Self.padded(y, k))]) }
         if let b, a.q == b.q { return .sequence([.lit(String(a.q)), frac(a.r, b.r)]) }
-        var alts: [GBNF] = []
+        var alts: [SchemaGBNF] = []
         var qStart = a.q
         if a.r != 0 { alts.append(.sequence([.lit(String(a.q)), frac(a.r, top)])); qStart += 1 }
         var qEnd = b?.q
@@ -923,10 +923,10 @@ struct SchemaGrammarBuilder {
     }
 
     /// Decimal texts without leading zeros of the integers in lo...hi (hi nil: up to the 16-digit cap).
-    func uintRange(_ lo: Int, _ hi: Int?) -> GBNF {
+    func uintRange(_ lo: Int, _ hi: Int?) -> SchemaGBNF {
         let hi = Swift.min(hi ?? Self.intCap, Self.intCap)
         if lo > hi { return .empty }
-        var alts: [GBNF] = []
+        var alts: [SchemaGBNF] = []
         let loLen = String(lo).count, hiLen = String(hi).count
         for len in loLen...hiLen {
             let a = Swift.max(lo, len == 1 ? 0 : Self.pow10(len - 1))
@@ -937,12 +937,12 @@ struct SchemaGrammarBuilder {
     }
 
     /// Fixed-width digit strings between `a` and `b` (same length, leading zeros allowed).
-    func sameLength(_ a: [Int], _ b: [Int]) -> GBNF {
+    func sameLength(_ a: [Int], _ b: [Int]) -> SchemaGBNF {
         guard let a0 = a.first, let b0 = b.first else { return .empty }
         let restA = Array(a.dropFirst()), restB = Array(b.dropFirst())
         if a0 == b0 { return .sequence([.lit(String(a0)), sameLength(restA, restB)]) }
-        func digit(_ x: Int, _ y: Int) -> GBNF { x == y ? .lit(String(x)) : .cls(x == 0 && y == 9 ? "[0-9]" : "[\(x)-\(y)]") }
-        var alts: [GBNF] = []
+        func digit(_ x: Int, _ y: Int) -> SchemaGBNF { x == y ? .lit(String(x)) : .cls(x == 0 && y == 9 ? "[0-9]" : "[\(x)-\(y)]") }
+        var alts: [SchemaGBNF] = []
         var midLo = a0 + 1, midHi = b0 - 1
         if restA.allSatisfy({ $0 == 0 }) { midLo = a0 } else {
             alts.append(.sequence([.lit(String(a0)), sameLength(restA, Array(repeating: 9, count: restA.count))]))
@@ -955,7 +955,7 @@ struct SchemaGrammarBuilder {
 
     // MARK: arrays
 
-    mutating func arrayGrammar(_ s: JSON, at path: String, name: String) throws -> GBNF {
+    mutating func arrayGrammar(_ s: JSON, at path: String, name: String) throws -> SchemaGBNF {
         let minItems = try Self.count(s["minItems"], "minItems", path) ?? 0
         let maxItems = try Self.count(s["maxItems"], "maxItems", path)
         if minItems > Self.maxMinRepeat { throw JSONSchemaError("minItems above \(Self.maxMinRepeat) is not supported at \(path)") }
@@ -970,7 +970,7 @@ struct SchemaGrammarBuilder {
             prefix = a; tail = s["additionalItems"]; tailKey = "additionalItems"
         }
         let sp = prim("space")
-        let tailItem: GBNF?  // nil: no items beyond the prefix
+        let tailItem: SchemaGBNF?  // nil: no items beyond the prefix
         switch tail {
         case nil, .bool(true)?: tailItem = prim("value")
         case .bool(false)?: tailItem = nil
@@ -983,18 +983,18 @@ struct SchemaGrammarBuilder {
             }
             return define(name, arrayBody(item: item, min: minItems, max: maxItems), path: path)
         }
-        var prefixItems: [GBNF] = []
+        var prefixItems: [SchemaGBNF] = []
         for (i, p) in prefix.enumerated() { prefixItems.append(try visit(p, at: "\(path)/prefixItems/\(i)", name: "\(name)-\(i)")) }
         let n = prefix.count
         let maxTotal = tailItem == nil ? Swift.min(maxItems ?? n, n) : maxItems
         if let maxTotal, maxTotal < minItems { throw JSONSchemaError("no value satisfies the schema at \(path) (too few items allowed)") }
         // Built from the end: items after the prefix, then each prefix item (optional past minItems).
-        var rest: GBNF = .empty
+        var rest: SchemaGBNF = .empty
         if let item = tailItem, maxTotal.map({ $0 > n }) ?? true {
             rest = .repeated(.sequence([.lit(","), sp, item, sp]), Swift.max(0, minItems - n), maxTotal.map { $0 - n })
         }
         for i in stride(from: Swift.min(n, maxTotal ?? n) - 1, through: 0, by: -1) {
-            let here = GBNF.sequence([i == 0 ? .empty : .sequence([.lit(","), sp]), prefixItems[i], sp, rest])
+            let here = SchemaGBNF.sequence([i == 0 ? .empty : .sequence([.lit(","), sp]), prefixItems[i], sp, rest])
             rest = i < minItems ? here : .opt(here)
         }
         return define(name, .sequence([.lit("["), sp, rest, .lit("]")]), path: path)
@@ -1002,7 +1002,7 @@ struct SchemaGrammarBuilder {
 
     // MARK: objects
 
-    mutating func objectGrammar(_ s: JSON, at path: String, name: String) throws -> GBNF {
+    mutating func objectGrammar(_ s: JSON, at path: String, name: String) throws -> SchemaGBNF {
         let propsJSON = s["properties"]
         if let p = propsJSON, p.objectValue == nil { throw JSONSchemaError("'properties' must be an object at \(path)") }
         var props = propsJSON?.objectValue ?? []
@@ -1025,7 +1025,7 @@ struct SchemaGrammarBuilder {
         var seen = Set<String>()
         props = props.reversed().filter { seen.insert($0.0).inserted }.reversed()  // a repeated key: the last wins
         let sp = prim("space")
-        var members: [(GBNF, Bool)] = []
+        var members: [(SchemaGBNF, Bool)] = []
         for (k, v) in props {
             let isRequired = required.contains(k)
             if v == .bool(false) {
@@ -1037,7 +1037,7 @@ struct SchemaGrammarBuilder {
             members.append((kv, isRequired))
         }
         _ = prim("char")
-        var extra: GBNF?
+        var extra: SchemaGBNF?
         switch additional {
         case .bool(true)?: extra = prim("value")
         case let .object(o)? where !o.isEmpty:
@@ -1045,18 +1045,18 @@ struct SchemaGrammarBuilder {
         case .object?: extra = prim("value")
         default: extra = nil
         }
-        var restLater: GBNF = .empty  // members after position i, some written before (leading comma)
-        var restFirst: GBNF = .empty  // members after position i, none written before
+        var restLater: SchemaGBNF = .empty  // members after position i, some written before (leading comma)
+        var restFirst: SchemaGBNF = .empty  // members after position i, none written before
         if let extra {
             let key = define("\(name)-extra-key", notStrings(props.map(\.0)), path: path)
             let kv = define("\(name)-extra-kv", .sequence([key, sp, .lit(":"), sp, extra, sp]), path: path)
-            let more = GBNF.repeated(.sequence([.lit(","), sp, kv]), 0, nil)
+            let more = SchemaGBNF.repeated(.sequence([.lit(","), sp, kv]), 0, nil)
             restLater = define("\(name)-extras", more, path: path)
             restFirst = .opt(.sequence([kv, restLater]))
         }
         for (i, (kv, isRequired)) in members.enumerated().reversed() {
-            let later = GBNF.sequence([.lit(","), sp, kv, restLater])
-            let first = GBNF.sequence([kv, restLater])
+            let later = SchemaGBNF.sequence([.lit(","), sp, kv, restLater])
+            let first = SchemaGBNF.sequence([kv, restLater])
             if isRequired {
                 restLater = later; restFirst = first
             } else {
@@ -1071,7 +1071,7 @@ struct SchemaGrammarBuilder {
 
     /// A JSON string equal to none of `keys`. Before it differs from every key it takes raw characters only,
     /// so an escape cannot spell a known key in disguise.
-    func notStrings(_ keys: [String]) -> GBNF {
+    func notStrings(_ keys: [String]) -> SchemaGBNF {
         final class Node { var children: [(Unicode.Scalar, Node)] = []; var isEnd = false }
         let root = Node()
         let raw = "\"\\\\\\x7F\\x00-\\x1F"
@@ -1084,8 +1084,8 @@ struct SchemaGrammarBuilder {
             }
             n.isEnd = true
         }
-        func body(_ n: Node) -> GBNF {
-            var alts: [GBNF] = [.sequence([.cls("[^" + raw + n.children.map { GBNF.classChar($0.0) }.joined() + "]"), .repeated(.rule("char"), 0, nil)])]
+        func body(_ n: Node) -> SchemaGBNF {
+            var alts: [SchemaGBNF] = [.sequence([.cls("[^" + raw + n.children.map { SchemaGBNF.classChar($0.0) }.joined() + "]"), .repeated(.rule("char"), 0, nil)])]
             for (u, c) in n.children { alts.append(.sequence([.lit(String(u)), body(c)])) }
             if !n.isEnd { alts.append(.empty) }
             return .choice(alts)
@@ -1100,7 +1100,7 @@ struct SchemaGrammarBuilder {
 /// \D \W \S and escaped punctuation), classes, groups (also `(?:`), alternation, ? * + {m} {m,} {m,n}, `.` and
 /// ^/$ anchors at the ends. Unanchored ends match any characters. Characters that JSON must escape are not
 /// produced by classes and `.` (a subset), and as literals only in their escaped form.
-struct RegexToGBNF {
+struct SchemaPatternGrammar {
     let s: [Unicode.Scalar]
     let path: String
     var i = 0
@@ -1111,29 +1111,29 @@ struct RegexToGBNF {
 
     static let rawChar = "[^\"\\\\\\x7F\\x00-\\x1F]"
 
-    mutating func parse() throws -> GBNF {
+    mutating func parse() throws -> SchemaGBNF {
         var anchoredStart = false, anchoredEnd = false
         var body = s
         if body.first == "^" { anchoredStart = true; body.removeFirst() }
         if body.last == "$", body.count < 2 || body[body.count - 2] != "\\" { anchoredEnd = true; body.removeLast() }
-        var sub = RegexToGBNF(scalars: body, path: path)
+        var sub = SchemaPatternGrammar(scalars: body, path: path)
         let g = try sub.alternation(depth: 0)
         if sub.i < sub.s.count { throw fail("unexpected '\(sub.s[sub.i])' at \(sub.i)") }
-        let any = GBNF.repeated(.rule("char"), 0, nil)
+        let any = SchemaGBNF.repeated(.rule("char"), 0, nil)
         return .sequence([anchoredStart ? .empty : any, g, anchoredEnd ? .empty : any])
     }
 
     private init(scalars: [Unicode.Scalar], path: String) { s = scalars; self.path = path }
 
-    mutating func alternation(depth: Int) throws -> GBNF {
+    mutating func alternation(depth: Int) throws -> SchemaGBNF {
         guard depth < 50 else { throw fail("groups nested too deeply") }
-        var alts: [GBNF] = [try sequence(depth: depth)]
+        var alts: [SchemaGBNF] = [try sequence(depth: depth)]
         while i < s.count, s[i] == "|" { i += 1; alts.append(try sequence(depth: depth)) }
         return alts.count == 1 ? alts[0] : .choice(alts)
     }
 
-    mutating func sequence(depth: Int) throws -> GBNF {
-        var items: [GBNF] = []
+    mutating func sequence(depth: Int) throws -> SchemaGBNF {
+        var items: [SchemaGBNF] = []
         while i < s.count, s[i] != "|", s[i] != ")" {
             var atom = try self.atom(depth: depth)
             while i < s.count {
@@ -1170,7 +1170,7 @@ struct RegexToGBNF {
         return (m, n)
     }
 
-    mutating func atom(depth: Int) throws -> GBNF {
+    mutating func atom(depth: Int) throws -> SchemaGBNF {
         let c = s[i]
         switch c {
         case "(":
@@ -1224,13 +1224,13 @@ struct RegexToGBNF {
     }
 
     /// A character as its JSON text (quote, backslash and control characters escaped the way JSON.escape does).
-    func literalChar(_ u: Unicode.Scalar) -> GBNF {
+    func literalChar(_ u: Unicode.Scalar) -> SchemaGBNF {
         var t = ""
         JSON.escape(String(u), into: &t)
         return .lit(String(t.dropFirst().dropLast()))
     }
 
-    mutating func charClass() throws -> GBNF {
+    mutating func charClass() throws -> SchemaGBNF {
         i += 1
         var negated = false
         if i < s.count, s[i] == "^" { negated = true; i += 1 }
@@ -1267,7 +1267,7 @@ struct RegexToGBNF {
         let specials: [(UInt32, UInt32)] = [(0x00, 0x1F), (0x22, 0x22), (0x5C, 0x5C), (0x7F, 0x7F)]
         func render(_ rs: [(UInt32, UInt32)]) -> String {
             rs.map { r in
-                let a = GBNF.classChar(Unicode.Scalar(r.0) ?? " "), b = GBNF.classChar(Unicode.Scalar(r.1) ?? " ")
+                let a = SchemaGBNF.classChar(Unicode.Scalar(r.0) ?? " "), b = SchemaGBNF.classChar(Unicode.Scalar(r.1) ?? " ")
                 return r.0 == r.1 ? a : a + "-" + b
             }.joined()
         }
