@@ -43,7 +43,7 @@ package enum JSONSchemaGrammar {
 // MARK: - Grammar expressions
 
 /// A GBNF expression; kept as a tree so identical rules can be shared and left recursion detected.
-indirect enum SchemaGBNF: Hashable {
+indirect enum SchemaGBNF: Hashable, Sendable {
     case literal(String)
     case charClass(String)  // GBNF source, brackets included
     case rule(String)
