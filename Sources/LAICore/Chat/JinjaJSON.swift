@@ -97,125 +97,23 @@ extension JinjaValue {
         out += "\""
     }
 
-    /// Parses JSON text (objects keep their key order; integers stay integers).
+    /// Parses JSON text (objects keep their key order; integers stay integers) with `JSON.parseOrdered`.
     package static func parseJSON(_ text: String) throws -> JinjaValue {
-        var p = JSONReader(s: Array(text.unicodeScalars))
-        p.skipSpace()
-        let v = try p.value(depth: 0)
-        p.skipSpace()
-        if p.i < p.s.count { throw JinjaError.runtime("unexpected text after the JSON value at offset \(p.i)") }
-        return v
-    }
-}
-
-/// A small recursive-descent JSON reader over unicode scalars.
-private struct JSONReader {
-    let s: [Unicode.Scalar]
-    var i = 0
-
-    mutating func skipSpace() { while i < s.count, s[i] == " " || s[i] == "\n" || s[i] == "\t" || s[i] == "\r" { i += 1 } }
-
-    func fail(_ what: String) -> JinjaError { JinjaError.runtime("invalid JSON at offset \(i): \(what)") }
-
-    mutating func literal(_ word: String, _ v: JinjaValue) throws -> JinjaValue {
-        for u in word.unicodeScalars {
-            guard i < s.count, s[i] == u else { throw fail("expected '\(word)'") }
-            i += 1
-        }
-        return v
-    }
-
-    mutating func value(depth: Int) throws -> JinjaValue {
-        guard depth < 200 else { throw fail("nested too deeply") }
-        guard i < s.count else { throw fail("unexpected end") }
-        switch s[i] {
-        case "{":
-            i += 1; var d = JinjaDict(); skipSpace()
-            if i < s.count, s[i] == "}" { i += 1; return .dict(d) }
-            while true {
-                skipSpace()
-                guard i < s.count, s[i] == "\"" else { throw fail("expected a string key") }
-                let k = try string()
-                skipSpace()
-                guard i < s.count, s[i] == ":" else { throw fail("expected ':'") }
-                i += 1; skipSpace()
-                d[k] = try value(depth: depth + 1)
-                skipSpace()
-                guard i < s.count else { throw fail("unclosed object") }
-                if s[i] == "," { i += 1; continue }
-                if s[i] == "}" { i += 1; return .dict(d) }
-                throw fail("expected ',' or '}'")
-            }
-        case "[":
-            i += 1; var a: [JinjaValue] = []; skipSpace()
-            if i < s.count, s[i] == "]" { i += 1; return .array(a) }
-            while true {
-                skipSpace()
-                a.append(try value(depth: depth + 1))
-                skipSpace()
-                guard i < s.count else { throw fail("unclosed array") }
-                if s[i] == "," { i += 1; continue }
-                if s[i] == "]" { i += 1; return .array(a) }
-                throw fail("expected ',' or ']'")
-            }
-        case "\"": return .string(try string())
-        case "t": return try literal("true", .bool(true))
-        case "f": return try literal("false", .bool(false))
-        case "n": return try literal("null", .none)
-        default: return try number()
+        do { return JinjaValue(json: try JSON.parseOrdered(text)) } catch let e as JSON.ParseError {
+            throw JinjaError.runtime(e.message)
         }
     }
 
-    mutating func number() throws -> JinjaValue {
-        let start = i
-        var isFloat = false
-        while i < s.count {
-            let u = s[i]
-            if ("0"..."9").contains(u) || u == "-" || u == "+" { i += 1 }
-            else if u == "." || u == "e" || u == "E" { isFloat = true; i += 1 }
-            else { break }
+    init(json: JSON) {
+        switch json {
+        case .null: self = .none
+        case let .bool(b): self = .bool(b)
+        case let .int(i): self = .int(i)
+        case let .double(d): self = .double(d)
+        case let .string(s): self = .string(s)
+        case let .array(a): self = .array(a.map(JinjaValue.init(json:)))
+        // JinjaDict keeps a repeated key at its first position with the last value, as the old reader did.
+        case let .object(o): self = .dict(JinjaDict(o.map { ($0.0, JinjaValue(json: $0.1)) }))
         }
-        var t = ""; t.unicodeScalars.append(contentsOf: s[start..<i])
-        if !isFloat, let v = Int(t) { return .int(v) }
-        if let d = Double(t), !t.isEmpty { return .double(d) }
-        i = start
-        throw fail("unexpected character")
-    }
-
-    mutating func string() throws -> String {
-        i += 1
-        var out = String.UnicodeScalarView()
-        while i < s.count {
-            let u = s[i]; i += 1
-            if u == "\"" { return String(out) }
-            if u != "\\" { out.append(u); continue }
-            guard i < s.count else { break }
-            let e = s[i]; i += 1
-            switch e {
-            case "n": out.append("\n")
-            case "t": out.append("\t")
-            case "r": out.append("\r")
-            case "b": out.append("\u{08}")
-            case "f": out.append("\u{0C}")
-            case "u":
-                var code = try hex4()
-                if (0xD800..<0xDC00).contains(code), i + 1 < s.count, s[i] == "\\", s[i + 1] == "u" {
-                    i += 2
-                    let low = try hex4()
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                }
-                out.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: out.append(e)
-            }
-        }
-        throw fail("unterminated string")
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= s.count else { throw fail("short \\u escape") }
-        var t = ""; t.unicodeScalars.append(contentsOf: s[i..<i + 4])
-        guard let v = UInt32(t, radix: 16) else { throw fail("bad \\u escape") }
-        i += 4
-        return v
     }
 }
