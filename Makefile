@@ -116,7 +116,7 @@ LLAMA_GRAMMARS := $(LAI_CACHE)/llama.cpp-grammars
 # rebuilt when the pins change. selenium 4.45.0: later releases need a certifi newer than PyPI's mirror here has.
 SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
-  pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1
+  pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1 rfc3339-validator==0.1.4
 
 .PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
 

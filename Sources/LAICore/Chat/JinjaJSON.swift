@@ -104,7 +104,8 @@ extension JinjaValue {
         }
     }
 
-    init(json: JSON) {
+    /// A JSON value as a template sees it (objects keep their key order).
+    package init(json: JSON) {
         switch json {
         case .null: self = .none
         case let .bool(b): self = .bool(b)

@@ -475,21 +475,6 @@ package struct ToolCallStreamSplitter: Sendable {
 
 // MARK: - JSON <-> template values
 
-extension JinjaValue {
-    /// A JSON value as a template sees it (objects keep their key order).
-    package init(json: JSON) {
-        switch json {
-        case .null: self = .none
-        case let .bool(b): self = .bool(b)
-        case let .int(i): self = .int(i)
-        case let .double(d): self = .double(d)
-        case let .string(s): self = .string(s)
-        case let .array(a): self = .array(a.map(JinjaValue.init(json:)))
-        case let .object(o): self = .dict(JinjaDict(o.map { ($0.0, JinjaValue(json: $0.1)) }))
-        }
-    }
-}
-
 extension JSON {
     /// The JSON data in a template value (nil for functions and undefined values).
     package init?(jinja: JinjaValue) {

@@ -252,8 +252,8 @@ private struct GBNFParser {
         var lastStart = r.count
         var prevRules: UInt64 = 1
 
-        func repeatLast(_ minTimes: UInt64, _ maxTimes: UInt64?, _ p: inout GBNFParser) throws {
-            if lastStart == r.count { throw p.fail("expecting something before the repetition operator") }
+        func repeatLast(_ minTimes: UInt64, _ maxTimes: UInt64?, _ p: inout GBNFParser, at op: Int) throws {
+            if lastStart == r.count { throw p.fail("expecting something before the repetition operator", at: op) }
             let prev = Array(r[lastStart...])
             let total: UInt64 = maxTimes.map { $0 > 0 ? $0 : 1 } ?? (minTimes > 0 ? minTimes : 1)
             if prevRules.multipliedReportingOverflow(by: total).partialValue > Grammar.maxRepetition
@@ -338,10 +338,12 @@ private struct GBNFParser {
                 i += 1
                 space(newlineOK: nested)
             } else if c == 0x2A || c == 0x2B || c == 0x3F {  // * + ?
+                let op = i
                 i += 1
                 space(newlineOK: nested)
-                try repeatLast(c == 0x2B ? 1 : 0, c == 0x3F ? 1 : nil, &self)
+                try repeatLast(c == 0x2B ? 1 : 0, c == 0x3F ? 1 : nil, &self, at: op)
             } else if c == 0x7B {  // {m}, {m,}, {m,n}
+                let op = i
                 i += 1
                 space(newlineOK: nested)
                 if !GBNFParser.isDigit(cur) { throw fail("expecting an integer after '{'") }
@@ -363,7 +365,7 @@ private struct GBNFParser {
                 if minTimes > Grammar.maxRepetition { throw fail("repetition count \(minTimes) exceeds \(Grammar.maxRepetition)") }
                 if let m = maxTimes, m > Grammar.maxRepetition { maxTimes = nil }
                 if let m = maxTimes, m < minTimes { throw fail("repetition {\(minTimes),\(m)}: the maximum is below the minimum") }
-                try repeatLast(minTimes, maxTimes, &self)
+                try repeatLast(minTimes, maxTimes, &self, at: op)
             } else {
                 break
             }

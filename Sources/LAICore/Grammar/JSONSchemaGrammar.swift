@@ -93,7 +93,9 @@ indirect enum SchemaGBNF: Hashable, Sendable {
     static func repeated(_ x: SchemaGBNF, _ min: Int, _ max: Int?) -> SchemaGBNF {
         if max == 0 || x.isEmpty { return .empty }
         if min == 1 && max == 1 { return x }
-        return .rep(x, min, max)
+        // GBNF engines (llama.cpp's and ours) read a maximum above 2000 as "unbounded": cap it instead, so the
+        // grammar accepts a subset of what the schema allows rather than more
+        return .rep(x, min, max.map { $0 > 2000 ? Swift.max(min, 2000) : $0 })
     }
 
     func render() -> String {

@@ -23,6 +23,38 @@ package struct CompletionPlan: Sendable {
 package struct CompletionResult: Sendable {
     package var text = ""
     package var stats = GenerationStats()
+    /// Tool calls parsed out of the reply (`text` is then the content around them).
+    package var toolCalls: [ToolCall] = []
+}
+
+/// What a request asks the reply to look like: a grammar (`format`, `response_format`, forced tools) and the
+/// tools rendered into the prompt, whose calls are parsed out of the reply.
+package struct OutputRequest: Sendable {
+    package var constraint: OutputConstraint?
+    package var tools: [JSON] = []
+    package var toolFormat: ToolCallFormat?
+
+    /// A constraint, a tools list or a tool choice that cannot be used is a 400 naming the field.
+    package static func build(format: JSON?, formatField: String, tools: [JSON]?, toolChoice: ToolChoice,
+                              templateSource: String?) throws -> OutputRequest {
+        var out = OutputRequest()
+        do { out.constraint = try OutputConstraint.format(format) } catch {
+            throw APIError.badRequest("field '\(formatField)': \(error)")
+        }
+        guard let tools, !tools.isEmpty else { return out }
+        let defs: [ToolDefinition]
+        do { defs = try ToolDefinition.parse(tools) } catch { throw APIError.badRequest("\(error)") }
+        out.tools = tools
+        guard toolChoice != .none else { return out }
+        let format = ToolCallFormat.detect(templateSource: templateSource)
+        out.toolFormat = format
+        if out.constraint == nil {
+            do { out.constraint = try OutputConstraint.toolCalls(format, tools: defs, choice: toolChoice) } catch {
+                throw APIError.badRequest("field 'tool_choice': \(error)")
+            }
+        }
+        return out
+    }
 }
 
 package enum Completions {
@@ -80,7 +112,7 @@ package enum Completions {
     /// is too long, the oldest non-system messages go first (never the last one) and the plan says how many; when the
     /// last message alone does not fit, a 400 names both sizes.
     package static func chatPlan(_ model: LoadedModel, messages: [ChatMessage], parameters: SamplingParameters,
-                                 numCtx: Int?) throws -> CompletionPlan {
+                                 numCtx: Int?, output: OutputRequest = OutputRequest()) throws -> CompletionPlan {
         guard case let .chat(lm, engine, formatter) = model.kind else {
             throw APIError.badRequest("'\(model.name)' is an embedding model; it cannot chat")
         }
@@ -90,25 +122,34 @@ package enum Completions {
         }
         let (limit, clamped) = contextLimit(numCtx, slot: engine.slotContext)
         let room = answerRoom(parameters, limit: limit)
-        var tokens = lm.chatPromptTokens(msgs, formatter: formatter)
+        let tools = output.tools.isEmpty ? nil : output.tools
+        var tokens = lm.chatPromptTokens(msgs, formatter: formatter, tools: tools)
         var dropped = 0
         while tokens.count + room > limit {
             // The oldest message that is neither a system message nor the last one.
             guard let i = msgs.indices.dropLast().first(where: { msgs[$0].role != "system" }) else { break }
             msgs.remove(at: i)
             dropped += 1
-            tokens = lm.chatPromptTokens(msgs, formatter: formatter)
+            tokens = lm.chatPromptTokens(msgs, formatter: formatter, tools: tools)
         }
         guard tokens.count < limit else {
             throw APIError.badRequest("the prompt (\(tokens.count) tokens) does not fit in the context window (\(limit) tokens)")
         }
-        return CompletionPlan(request: CompletionRequest(prompt: tokens, parameters: parameters, contextLimit: limit),
+        return CompletionPlan(request: CompletionRequest(prompt: tokens, parameters: parameters, contextLimit: limit,
+                                                         grammar: try constraint(output.constraint, lm)),
                               droppedMessages: dropped, clampedFrom: clamped)
     }
 
+    /// A fresh per-request grammar constraint (the vocabulary trie is built once per model and shared).
+    static func constraint(_ c: OutputConstraint?, _ lm: LanguageModel) throws -> GrammarConstraint? {
+        guard let c else { return nil }
+        do { return try c.make(for: lm.tokenizer) } catch { throw APIError.badRequest("\(error)") }
+    }
+
     /// A raw prompt (no template): never shortened; a 400 names both sizes when it does not fit.
-    package static func rawPlan(_ model: LoadedModel, tokens: [Int32], parameters: SamplingParameters, numCtx: Int?) throws -> CompletionPlan {
-        guard case let .chat(_, engine, _) = model.kind else {
+    package static func rawPlan(_ model: LoadedModel, tokens: [Int32], parameters: SamplingParameters, numCtx: Int?,
+                                constraint: OutputConstraint? = nil) throws -> CompletionPlan {
+        guard case let .chat(lm, engine, _) = model.kind else {
             throw APIError.badRequest("'\(model.name)' is an embedding model; it cannot generate text")
         }
         let (limit, clamped) = contextLimit(numCtx, slot: engine.slotContext)
@@ -116,7 +157,8 @@ package enum Completions {
         guard tokens.count < limit else {
             throw APIError.badRequest("the prompt (\(tokens.count) tokens) does not fit in the context window (\(limit) tokens)")
         }
-        return CompletionPlan(request: CompletionRequest(prompt: tokens, parameters: parameters, contextLimit: limit),
+        return CompletionPlan(request: CompletionRequest(prompt: tokens, parameters: parameters, contextLimit: limit,
+                                                         grammar: try Completions.constraint(constraint, lm)),
                               clampedFrom: clamped)
     }
 

@@ -38,6 +38,11 @@ package final class LoadedModel: @unchecked Sendable {
     package let sizeBytes: Int
     package let loadSeconds: Double
     package let contextLength: Int
+    /// The chat template in use (the Modelfile's TEMPLATE, else the model's own): it decides the tool-call syntax.
+    package var templateSource: String? {
+        guard case let .chat(lm, _, formatter) = kind else { return nil }
+        return formatter.template?.source ?? resolved.template ?? lm.chatTemplateSource
+    }
     // Guarded by the manager's actor.
     var expiresAt: Date?
     var active = 0

@@ -169,12 +169,6 @@ extension LAIServer {
 
     /// Fields this server does not implement yet: an error rather than a silently different answer.
     static func rejectUnsupported(_ b: RequestBody) throws {
-        if let f = b.json["format"], !f.isNull, f.stringValue != "" {
-            throw APIError.badRequest("structured output ('format') is not supported by lai serve yet")
-        }
-        if let t = b.json["tools"], let a = t.arrayValue, !a.isEmpty {
-            throw APIError.badRequest("tool calling ('tools') is not supported by lai serve yet")
-        }
         if let imgs = b.json["images"], let a = imgs.arrayValue, !a.isEmpty {
             throw APIError.badRequest("this model does not support images")
         }
@@ -193,8 +187,30 @@ extension LAIServer {
                 throw APIError.badRequest("field 'messages[\(i)].content' must be a string")
             }
             if let imgs = m["images"]?.arrayValue, !imgs.isEmpty { throw APIError.badRequest("this model does not support images") }
-            return ChatMessage(role: role, content: content?.stringValue ?? "")
+            var msg = ChatMessage(role: role, content: content?.stringValue ?? "")
+            // an assistant turn's calls: [{"function": {"name", "arguments": {...}}}]; a tool result names its tool
+            for (j, call) in (m["tool_calls"]?.arrayValue ?? []).enumerated() {
+                guard let f = call["function"], let name = f["name"]?.stringValue, !name.isEmpty else {
+                    throw APIError.badRequest("field 'messages[\(i)].tool_calls[\(j)].function.name' must be a string")
+                }
+                var args = f["arguments"] ?? .object([])
+                if let text = args.stringValue { args = (try? JSON.parseOrdered(text)) ?? .object([]) }
+                guard args.objectValue != nil else {
+                    throw APIError.badRequest("field 'messages[\(i)].tool_calls[\(j)].function.arguments' must be an object")
+                }
+                msg.toolCalls.append(ToolCall(id: call["id"]?.stringValue, name: name, arguments: args))
+            }
+            msg.toolName = m["tool_name"]?.stringValue ?? m["name"]?.stringValue
+            msg.toolCallID = m["tool_call_id"]?.stringValue
+            return msg
         }
+    }
+
+    /// Ollama's shape of tool calls in a reply.
+    static func ollamaToolCalls(_ calls: [ToolCall]) -> JSON {
+        .array(calls.enumerated().map { i, c in
+            .object([("function", .object([("index", .int(i)), ("name", .string(c.name)), ("arguments", c.arguments)]))])
+        })
     }
 
     static func ns(_ seconds: Double) -> JSON { .int(Int((seconds * 1e9).rounded())) }
@@ -215,7 +231,16 @@ extension LAIServer {
         try LAIServer.rejectUnsupported(b)
         let messages = try LAIServer.ollamaMessages(b)
         let options = try b.object("options")
+        let tools = try b.array("tools")
         let (model, load) = try await acquire(requested, ctx)
+        let output: OutputRequest
+        do {
+            output = try OutputRequest.build(format: b.json["format"], formatField: "format", tools: tools, toolChoice: .auto,
+                                             templateSource: model.templateSource)
+        } catch {
+            await manager.release(model, keepAlive: keep)
+            throw error
+        }
         if messages.isEmpty {
             return await loadOnly(model, requested, keep, [("message", .object([("role", .string("assistant")), ("content", .string(""))]))])
         }
@@ -223,15 +248,18 @@ extension LAIServer {
                                   contentType: "application/x-ndjson", plan: {
             let (params, numCtx) = try Completions.ollamaOptions(options, defaults: model.defaults)
             if self.config.auditPrompts { ctx.audit.update { $0.prompt = messages.last?.content } }
-            return try Completions.chatPlan(model, messages: messages, parameters: params, numCtx: numCtx)
+            return try Completions.chatPlan(model, messages: messages, parameters: params, numCtx: numCtx, output: output)
         }, piece: { text in
             LAIServer.chatChunk(requested, content: text, done: false).serialized() + "\n"
         }, final: { result, plan, total in
-            var o = LAIServer.chatChunk(requested, content: streaming ? "" : result.text, done: true).objectValue!
+            var o = LAIServer.chatChunk(requested, content: streaming ? "" : result.text, done: true,
+                                        toolCalls: streaming ? [] : result.toolCalls).objectValue!
             o.insert(("done_reason", .string(LAIServer.ollamaDoneReason(result.stats.doneReason))), at: 3)
             o += LAIServer.timings(result.stats, total: total, load: load)
             if plan.droppedMessages > 0 { o.append(("dropped_messages", .int(plan.droppedMessages))) }
             return JSON.object(o).serialized() + (streaming ? "\n" : "")
+        }, toolFormat: output.toolFormat, toolsPiece: { calls in
+            LAIServer.chatChunk(requested, content: "", done: false, toolCalls: calls).serialized() + "\n"
         })
     }
 
@@ -251,9 +279,11 @@ extension LAIServer {
                                       + fields + [("done", .bool(true)), ("done_reason", .string(reason))]))
     }
 
-    static func chatChunk(_ model: String, content: String, done: Bool) -> JSON {
-        .object([("model", .string(model)), ("created_at", .string(ISO8601DateFormatter.lai.string(from: Date()))),
-                 ("message", .object([("role", .string("assistant")), ("content", .string(content))])), ("done", .bool(done))])
+    static func chatChunk(_ model: String, content: String, done: Bool, toolCalls: [ToolCall] = []) -> JSON {
+        var message: [(String, JSON)] = [("role", .string("assistant")), ("content", .string(content))]
+        if !toolCalls.isEmpty { message.append(("tool_calls", LAIServer.ollamaToolCalls(toolCalls))) }
+        return .object([("model", .string(model)), ("created_at", .string(ISO8601DateFormatter.lai.string(from: Date()))),
+                        ("message", .object(message)), ("done", .bool(done))])
     }
 
     func generate(_ b: RequestBody, _ ctx: ServeContext) async throws -> Response {
@@ -272,6 +302,8 @@ extension LAIServer {
             return Int32(t)
         }
         let options = try b.object("options")
+        let constraint: OutputConstraint?
+        do { constraint = try OutputConstraint.format(b.json["format"]) } catch { throw APIError.badRequest("field 'format': \(error)") }
         let (model, load) = try await acquire(requested, ctx)
         if prompt.isEmpty { return await loadOnly(model, requested, keep, [("response", .string(""))]) }
         return try await complete(model, requested: requested, keep: keep, ctx: ctx, streaming: streaming, start: start, load: load,
@@ -292,16 +324,18 @@ extension LAIServer {
                     let f = template.map { lm.chatFormatter(overrideTemplate: $0) } ?? formatter
                     tokens += lm.chatPromptTokens(msgs, formatter: f)
                 }
-                return try Completions.rawPlan(model, tokens: tokens, parameters: params, numCtx: numCtx)
+                return try Completions.rawPlan(model, tokens: tokens, parameters: params, numCtx: numCtx, constraint: constraint)
             }
             var msgs: [ChatMessage] = []
             if let s = system, !s.isEmpty { msgs.append(ChatMessage(role: "system", content: s)) }
             msgs.append(ChatMessage(role: "user", content: prompt))
             if let t = template {
                 let f = lm.chatFormatter(overrideTemplate: t)
-                return try Completions.rawPlan(model, tokens: lm.chatPromptTokens(msgs, formatter: f), parameters: params, numCtx: numCtx)
+                return try Completions.rawPlan(model, tokens: lm.chatPromptTokens(msgs, formatter: f), parameters: params, numCtx: numCtx,
+                                               constraint: constraint)
             }
-            return try Completions.chatPlan(model, messages: msgs, parameters: params, numCtx: numCtx)
+            return try Completions.chatPlan(model, messages: msgs, parameters: params, numCtx: numCtx,
+                                            output: OutputRequest(constraint: constraint))
         }, piece: { text in
             JSON.object([("model", .string(requested)), ("created_at", .string(ISO8601DateFormatter.lai.string(from: Date()))),
                          ("response", .string(text)), ("done", .bool(false))]).serialized() + "\n"
@@ -323,7 +357,9 @@ extension LAIServer {
                   piece: @escaping @Sendable (String) -> String,
                   final: @escaping @Sendable (CompletionResult, CompletionPlan, Double) -> String,
                   first: (@Sendable () -> String)? = nil,
-                  trailer: String? = nil) async throws -> Response {
+                  trailer: String? = nil,
+                  toolFormat: ToolCallFormat? = nil,
+                  toolsPiece: (@Sendable ([ToolCall]) -> String)? = nil) async throws -> Response {
         let plan: CompletionPlan
         let handle: CompletionHandle
         do {
@@ -339,7 +375,7 @@ extension LAIServer {
             audit.update { $0.promptTokens = r.stats.promptTokens; $0.completionTokens = r.stats.generatedTokens; $0.timeToFirstToken = r.stats.timeToFirstToken }
         }
         if !streaming {
-            let result: CompletionResult
+            var result: CompletionResult
             do {
                 result = try await withTaskCancellationHandler { try await Completions.collect(handle) } onCancel: { handle.cancel() }
             } catch {
@@ -348,17 +384,33 @@ extension LAIServer {
             }
             await manager.release(model, keepAlive: keep)
             account(result)
+            if let toolFormat { LAIServer.separateToolCalls(&result, toolFormat) }
             return LAIServer.jsonResponse(final(result, plan, Date().timeIntervalSince(start)), headers: plan.headers)
         }
         return LAIServer.stream(contentType: contentType, headers: plan.headers) { send in
             var result = CompletionResult()
+            // with tools, text that may be a call is held back until it is known (then sent as calls, or as text)
+            var splitter = toolFormat.map(ToolCallStreamSplitter.init(format:))
             do {
                 if let first { try await send(first()) }
                 for await e in handle.events {
                     switch e {
-                    case let .text(t): result.text += t; try await send(piece(t))
+                    case let .text(t):
+                        result.text += t
+                        let shown = splitter?.feed(t) ?? t
+                        if !shown.isEmpty { try await send(piece(shown)) }
                     case let .done(s): result.stats = s
                     case let .failed(m): throw APIError(500, m)
+                    }
+                }
+                if var sp = splitter, let toolFormat {
+                    let (rest, _) = sp.finish()
+                    splitter = sp
+                    LAIServer.separateToolCalls(&result, toolFormat)
+                    if result.toolCalls.isEmpty {
+                        if !rest.isEmpty { try await send(piece(rest)) }
+                    } else if let toolsPiece {
+                        try await send(toolsPiece(result.toolCalls))
                     }
                 }
                 account(result)
@@ -377,6 +429,14 @@ extension LAIServer {
             }
             await manager.release(model, keepAlive: keep)
         }
+    }
+
+    /// Moves the tool calls in a finished reply from `text` into `toolCalls` (text that does not parse stays text).
+    static func separateToolCalls(_ r: inout CompletionResult, _ format: ToolCallFormat) {
+        let parsed = format.parse(r.text)
+        guard !parsed.calls.isEmpty else { return }
+        r.text = parsed.content
+        r.toolCalls = parsed.calls
     }
 
     // MARK: - Embeddings

@@ -47,10 +47,6 @@ extension LAIServer {
             p.numPredict = m
         }
         if let s = try b.strings("stop") { p.stop = s }
-        if let rf = try b.object("response_format"), let t = try rf.string("type"), t != "text" {
-            throw APIError.badRequest("field 'response_format': '\(t)' is not supported by lai serve yet")
-        }
-        if let tools = try b.array("tools"), !tools.isEmpty { throw APIError.badRequest("tool calling ('tools') is not supported by lai serve yet") }
         if try b.bool("logprobs") == true { throw APIError.badRequest("field 'logprobs' is not supported") }
         return p
     }
@@ -77,8 +73,70 @@ extension LAIServer {
                 }
             default: throw APIError.badRequest("field 'messages[\(i)].content' must be a string or an array of parts")
             }
-            return ChatMessage(role: role, content: text)
+            var msg = ChatMessage(role: role, content: text)
+            // an assistant turn's calls carry their arguments as a JSON string; a tool result names the call it answers
+            for (j, call) in (m["tool_calls"]?.arrayValue ?? []).enumerated() {
+                let at = "messages[\(i)].tool_calls[\(j)]"
+                guard let f = call["function"], let name = f["name"]?.stringValue, !name.isEmpty else {
+                    throw APIError.badRequest("field '\(at).function.name' must be a string")
+                }
+                var args = f["arguments"] ?? .object([])
+                if let t = args.stringValue {
+                    do { args = t.isEmpty ? .object([]) : try JSON.parseOrdered(t) } catch {
+                        throw APIError.badRequest("field '\(at).function.arguments' is not valid JSON: \(error)")
+                    }
+                }
+                guard args.objectValue != nil else { throw APIError.badRequest("field '\(at).function.arguments' must be a JSON object") }
+                msg.toolCalls.append(ToolCall(id: call["id"]?.stringValue, name: name, arguments: args))
+            }
+            msg.toolCallID = m["tool_call_id"]?.stringValue
+            msg.toolName = m["name"]?.stringValue
+            return msg
         }
+    }
+
+    /// `response_format`, `tools` and `tool_choice` as a grammar and tools for the prompt.
+    static func openAIOutput(_ b: RequestBody, templateSource: String?) throws -> OutputRequest {
+        var format: JSON? = nil
+        if let rf = try b.object("response_format") {
+            switch try rf.string("type") ?? "text" {
+            case "text": break
+            case "json_object": format = .object([("type", .string("object"))])
+            case "json_schema":
+                guard let js = rf.json["json_schema"], let schema = js["schema"], schema.objectValue != nil else {
+                    throw APIError.badRequest("field 'response_format.json_schema.schema' must be a JSON schema object")
+                }
+                format = schema
+            case let t: throw APIError.badRequest("field 'response_format.type' must be text, json_object or json_schema (got '\(t)')")
+            }
+        }
+        var choice = ToolChoice.auto
+        switch b.json["tool_choice"] {
+        case nil, .some(.null): break
+        case let .some(.string(s)):
+            guard ["auto", "none", "required"].contains(s) else { throw APIError.badRequest("field 'tool_choice' must be auto, none, required or a function") }
+            choice = ToolChoice(s)
+        case let .some(v):
+            guard let name = v["function"]?["name"]?.stringValue else {
+                throw APIError.badRequest("field 'tool_choice' must be auto, none, required or {\"type\": \"function\", \"function\": {\"name\": ...}}")
+            }
+            choice = .named(name)
+        }
+        return try OutputRequest.build(format: format, formatField: "response_format", tools: try b.array("tools"),
+                                       toolChoice: choice, templateSource: templateSource)
+    }
+
+    /// OpenAI's shape of tool calls: arguments as a JSON string; ids as OpenAI makes them (Mistral templates want 9
+    /// alphanumerics, which is what they get when the model's own call has no id).
+    static func openAIToolCalls(_ calls: [ToolCall], streaming: Bool) -> JSON {
+        .array(calls.enumerated().map { i, c in
+            var o: [(String, JSON)] = []
+            if streaming { o.append(("index", .int(i))) }
+            o += [("id", .string(c.id ?? "call_" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)))),
+                  ("type", .string("function")),
+                  ("function", .object([("name", .string(c.name)), ("arguments", .string(c.arguments.serialized()))]))]
+            return .object(o)
+        })
     }
 
     /// "chatcmpl-" and 24 hex digits, as OpenAI's ids look.
@@ -102,6 +160,11 @@ extension LAIServer {
         let includeUsage = try b.object("stream_options")?.bool("include_usage") ?? false
         let messages = try LAIServer.openAIMessages(b)
         let (model, load) = try await acquire(requested, ctx)
+        let output: OutputRequest
+        do { output = try LAIServer.openAIOutput(b, templateSource: model.templateSource) } catch {
+            await manager.release(model, keepAlive: nil)
+            throw error
+        }
         let id = LAIServer.completionID("chatcmpl-")
         let created = Int(start.timeIntervalSince1970)
         @Sendable func chunk(_ delta: JSON, finish: String?) -> JSON {
@@ -116,13 +179,16 @@ extension LAIServer {
                                   contentType: "text/event-stream", plan: {
             let p = try LAIServer.openAIParameters(b, defaults: model.defaults)
             if self.config.auditPrompts { ctx.audit.update { $0.prompt = messages.last?.content } }
-            var plan = try Completions.chatPlan(model, messages: messages, parameters: p, numCtx: nil)
+            var plan = try Completions.chatPlan(model, messages: messages, parameters: p, numCtx: nil, output: output)
             plan.request.ignoreEOS = try b.bool("ignore_eos") ?? false
             return plan
         }, piece: { text in
             LAIServer.sse(chunk(.object([("content", .string(text))]), finish: nil))
         }, final: { r, plan, _ in
-            let reason = LAIServer.finishReason(r.stats.doneReason)
+            let reason = r.toolCalls.isEmpty ? LAIServer.finishReason(r.stats.doneReason) : "tool_calls"
+            var message: [(String, JSON)] = [("role", .string("assistant")),
+                                             ("content", r.toolCalls.isEmpty || !r.text.isEmpty ? .string(r.text) : .null)]
+            if !r.toolCalls.isEmpty { message.append(("tool_calls", LAIServer.openAIToolCalls(r.toolCalls, streaming: false))) }
             if streaming {
                 var out = LAIServer.sse(chunk(.object([]), finish: reason))
                 if includeUsage {
@@ -135,8 +201,7 @@ extension LAIServer {
             var o: [(String, JSON)] = [
                 ("id", .string(id)), ("object", .string("chat.completion")), ("created", .int(created)), ("model", .string(requested)),
                 ("system_fingerprint", .string("fp_lai")),
-                ("choices", .array([.object([("index", .int(0)),
-                                             ("message", .object([("role", .string("assistant")), ("content", .string(r.text))])),
+                ("choices", .array([.object([("index", .int(0)), ("message", .object(message)),
                                              ("logprobs", .null), ("finish_reason", .string(reason))])])),
                 ("usage", LAIServer.usage(r.stats)),
             ]
@@ -144,7 +209,9 @@ extension LAIServer {
             return JSON.object(o).serialized()
         }, first: {
             LAIServer.sse(chunk(.object([("role", .string("assistant")), ("content", .string(""))]), finish: nil))
-        }, trailer: "data: [DONE]\n\n")
+        }, trailer: "data: [DONE]\n\n", toolFormat: output.toolFormat, toolsPiece: { calls in
+            LAIServer.sse(chunk(.object([("tool_calls", LAIServer.openAIToolCalls(calls, streaming: true))]), finish: nil))
+        })
     }
 
     func textCompletions(_ b: RequestBody, _ ctx: ServeContext) async throws -> Response {
