@@ -106,11 +106,15 @@ struct Run: ParsableCommand {
             text += shown
             if !quiet { Stdout.write(shown) }
         }
-        mutating func finish() {
+        /// `parsed`: the calls the conversation found in the reply (they may be in a looser syntax than the splitter's).
+        mutating func finish(parsed: [ToolCall]) {
             guard splitter != nil else { return }
-            let (rest, found) = splitter!.finish()
-            text += rest
-            if !quiet { Stdout.write(rest) }
+            var (rest, found) = splitter!.finish()
+            if found.isEmpty {  // what the splitter held was not a call: it is text
+                text += rest
+                if !quiet { Stdout.write(rest) }
+                found = parsed
+            }
             calls = found
             if !quiet {
                 if !text.isEmpty && !found.isEmpty && !text.hasSuffix("\n") { Stdout.write("\n") }
@@ -125,7 +129,7 @@ struct Run: ParsableCommand {
         Interrupts.cancelOnInterrupt = false
         var printer = AnswerPrinter(splitter: tools == nil ? nil : ToolCallStreamSplitter(format: chat.toolFormat), quiet: json)
         let stats = try chat.send(text) { piece in printer.piece(piece); return true }
-        printer.finish()
+        printer.finish(parsed: chat.messages.last?.toolCalls ?? [])
         let answer = printer.text
         if json {
             print(JSON.object([
@@ -175,7 +179,7 @@ struct Run: ParsableCommand {
             let stats = try chat.send(line, isCancelled: { Interrupts.cancelled.load(ordering: .relaxed) }) { piece in
                 printer.piece(piece); return true
             }
-            printer.finish()
+            printer.finish(parsed: chat.messages.last?.toolCalls ?? [])
             Stdout.write("\n\n")
             if verbose { printStats(stats, lm: chat.lm) }
             if stats.doneReason == "context" {

@@ -129,6 +129,23 @@ struct ServeCLITests {
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }
 
+    /// Structured output and tools through the official clients on Qwen2.5-Coder-0.5B-Instruct (its template has
+    /// tools): Ollama `format`, OpenAI `response_format` (validated with python-jsonschema), tool calls streamed and
+    /// not, `tool_choice` required and named, round trips with the tool's result, and 400s for bad schemas and tools.
+    @Test(.enabled(if: ServeFixtures.hasVenv, "needs the client venv (make serve-venv)"))
+    func structuredOutputAndTools() throws {
+        let qwen = CLI.cache.appendingPathComponent("qwen2.5-coder-0.5b/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path
+        try #require(FileManager.default.fileExists(atPath: qwen), "the Qwen2.5-Coder 0.5B model is missing: run `make models`")
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let mf = store.dir.appendingPathComponent("qwen.Modelfile")
+        try "FROM \(qwen)\n".write(to: mf, atomically: true, encoding: .utf8)
+        try #require(store.lai(["create", "qwen2.5-coder:0.5b", "-f", mf.path]).status == 0)
+        let server = try ServeProcess(["--ctx-size", "4096", "--parallel", "2"], env: store.env)
+        let r = try server.python(ServeFixtures.venvPython, "test_structured.py", env: ["LAI_TOOL_MODEL": "qwen2.5-coder:0.5b"].merging(store.env) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
     /// 8 streams against --parallel 4 --max-queue 2: 6 complete, 2 get 503 + Retry-After; disconnects free slots;
     /// context dropping and clamping; malformed requests; CORS; metrics; audit lines.
     @Test func loadLimitsAndErrors() throws {

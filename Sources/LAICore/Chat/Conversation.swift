@@ -67,7 +67,8 @@ package struct Conversation {
             var reply = ChatMessage(role: "assistant", content: lm.tokenizer.decode(stats.tokens, skipSpecial: true))
             if !tools.isEmpty {
                 // tool-call markers can be special tokens: parse the text with them kept
-                let parsed = toolFormat.parse(lm.tokenizer.decode(stats.tokens, skipSpecial: false))
+                let names = Set(tools.compactMap { $0["function"]?["name"]?.stringValue })
+                let parsed = toolFormat.calls(in: lm.tokenizer.decode(stats.tokens, skipSpecial: false), toolNames: names)
                 if !parsed.calls.isEmpty { reply.content = parsed.content; reply.toolCalls = parsed.calls }
             }
             messages.append(reply)

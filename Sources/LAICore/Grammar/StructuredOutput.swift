@@ -118,3 +118,15 @@ package enum GBNFText {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension ToolCallFormat {
+    /// The calls in a finished reply: this format's syntax first; failing that, a reply that is only a JSON call (bare
+    /// or in a ```json fence) naming one of `toolNames` — small models often answer a tool prompt that way.
+    package func calls(in text: String, toolNames: Set<String>) -> (content: String, calls: [ToolCall]) {
+        let own = parse(text)
+        if !own.calls.isEmpty || self == .generic { return own }
+        let loose = ToolCallFormat.generic.parse(text)
+        guard !loose.calls.isEmpty, loose.calls.allSatisfy({ toolNames.contains($0.name) }) else { return own }
+        return loose
+    }
+}

@@ -33,6 +33,7 @@ package struct OutputRequest: Sendable {
     package var constraint: OutputConstraint?
     package var tools: [JSON] = []
     package var toolFormat: ToolCallFormat?
+    package var toolNames: Set<String> = []
 
     /// A constraint, a tools list or a tool choice that cannot be used is a 400 naming the field.
     package static func build(format: JSON?, formatField: String, tools: [JSON]?, toolChoice: ToolChoice,
@@ -45,6 +46,7 @@ package struct OutputRequest: Sendable {
         let defs: [ToolDefinition]
         do { defs = try ToolDefinition.parse(tools) } catch { throw APIError.badRequest("\(error)") }
         out.tools = tools
+        out.toolNames = Set(defs.map(\.name))
         guard toolChoice != .none else { return out }
         let format = ToolCallFormat.detect(templateSource: templateSource)
         out.toolFormat = format

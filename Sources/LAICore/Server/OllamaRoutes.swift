@@ -258,7 +258,7 @@ extension LAIServer {
             o += LAIServer.timings(result.stats, total: total, load: load)
             if plan.droppedMessages > 0 { o.append(("dropped_messages", .int(plan.droppedMessages))) }
             return JSON.object(o).serialized() + (streaming ? "\n" : "")
-        }, toolFormat: output.toolFormat, toolsPiece: { calls in
+        }, toolFormat: output.toolFormat, toolNames: output.toolNames, toolsPiece: { calls in
             LAIServer.chatChunk(requested, content: "", done: false, toolCalls: calls).serialized() + "\n"
         })
     }
@@ -359,6 +359,7 @@ extension LAIServer {
                   first: (@Sendable () -> String)? = nil,
                   trailer: String? = nil,
                   toolFormat: ToolCallFormat? = nil,
+                  toolNames: Set<String> = [],
                   toolsPiece: (@Sendable ([ToolCall]) -> String)? = nil) async throws -> Response {
         let plan: CompletionPlan
         let handle: CompletionHandle
@@ -384,7 +385,7 @@ extension LAIServer {
             }
             await manager.release(model, keepAlive: keep)
             account(result)
-            if let toolFormat { LAIServer.separateToolCalls(&result, toolFormat) }
+            if let toolFormat { LAIServer.separateToolCalls(&result, toolFormat, toolNames) }
             return LAIServer.jsonResponse(final(result, plan, Date().timeIntervalSince(start)), headers: plan.headers)
         }
         return LAIServer.stream(contentType: contentType, headers: plan.headers) { send in
@@ -406,7 +407,7 @@ extension LAIServer {
                 if var sp = splitter, let toolFormat {
                     let (rest, _) = sp.finish()
                     splitter = sp
-                    LAIServer.separateToolCalls(&result, toolFormat)
+                    LAIServer.separateToolCalls(&result, toolFormat, toolNames)
                     if result.toolCalls.isEmpty {
                         if !rest.isEmpty { try await send(piece(rest)) }
                     } else if let toolsPiece {
@@ -432,8 +433,8 @@ extension LAIServer {
     }
 
     /// Moves the tool calls in a finished reply from `text` into `toolCalls` (text that does not parse stays text).
-    static func separateToolCalls(_ r: inout CompletionResult, _ format: ToolCallFormat) {
-        let parsed = format.parse(r.text)
+    static func separateToolCalls(_ r: inout CompletionResult, _ format: ToolCallFormat, _ names: Set<String>) {
+        let parsed = format.calls(in: r.text, toolNames: names)
         guard !parsed.calls.isEmpty else { return }
         r.text = parsed.content
         r.toolCalls = parsed.calls

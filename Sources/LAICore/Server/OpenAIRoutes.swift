@@ -209,7 +209,7 @@ extension LAIServer {
             return JSON.object(o).serialized()
         }, first: {
             LAIServer.sse(chunk(.object([("role", .string("assistant")), ("content", .string(""))]), finish: nil))
-        }, trailer: "data: [DONE]\n\n", toolFormat: output.toolFormat, toolsPiece: { calls in
+        }, trailer: "data: [DONE]\n\n", toolFormat: output.toolFormat, toolNames: output.toolNames, toolsPiece: { calls in
             LAIServer.sse(chunk(.object([("tool_calls", LAIServer.openAIToolCalls(calls, streaming: true))]), finish: nil))
         })
     }
