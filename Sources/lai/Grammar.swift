@@ -72,6 +72,6 @@ struct GrammarCommand: ParsableCommand {
 
 private func readStdin() -> String { String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
 private func readText(_ path: String) throws -> String {
-    guard let d = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read the file") }
+    guard let d = FileManager.default.contents(atPath: path) else { throw CommandError("\(path): cannot read the file") }
     return String(decoding: d, as: UTF8.self)
 }

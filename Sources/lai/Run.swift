@@ -65,32 +65,32 @@ struct Run: ParsableCommand {
         if let format {
             let spec: JSON
             if format == "json" { spec = .string("json") } else if format.hasPrefix("{") {
-                do { spec = try JSON.parseOrdered(format) } catch { throw ValidationError("--format: \(error)") }
+                do { spec = try JSON.parseOrdered(format) } catch { throw CommandError("--format: \(error)") }
             } else {
-                guard let d = FileManager.default.contents(atPath: format) else { throw ValidationError("--format: \(format): cannot read the file") }
-                do { spec = try JSON.parseOrdered(String(decoding: d, as: UTF8.self)) } catch { throw ValidationError("--format: \(format): \(error)") }
+                guard let d = FileManager.default.contents(atPath: format) else { throw CommandError("--format: \(format): cannot read the file") }
+                do { spec = try JSON.parseOrdered(String(decoding: d, as: UTF8.self)) } catch { throw CommandError("--format: \(format): \(error)") }
             }
-            do { chat.constraint = try OutputConstraint.format(spec) } catch { throw ValidationError("--format: \(error)") }
+            do { chat.constraint = try OutputConstraint.format(spec) } catch { throw CommandError("--format: \(error)") }
         }
         if let grammar {
             do { chat.constraint = try OutputConstraint.gbnf(try GrammarSource.text(grammar), tokenID: lm.tokenizer.tokenID) } catch let e as GrammarError {
-                throw ValidationError("--grammar: \(e.message)")
+                throw CommandError("--grammar: \(e.message)")
             }
         }
         if let tools {
-            guard let d = FileManager.default.contents(atPath: tools) else { throw ValidationError("--tools: \(tools): cannot read the file") }
+            guard let d = FileManager.default.contents(atPath: tools) else { throw CommandError("--tools: \(tools): cannot read the file") }
             let list: [JSON]
             do {
                 let v = try JSON.parseOrdered(String(decoding: d, as: UTF8.self))
-                guard let a = v.arrayValue else { throw ValidationError("--tools: \(tools): expected a JSON array of tool definitions") }
+                guard let a = v.arrayValue else { throw CommandError("--tools: \(tools): expected a JSON array of tool definitions") }
                 list = a
-            } catch let e as ValidationError { throw e } catch { throw ValidationError("--tools: \(tools): \(error)") }
+            } catch let e as ValidationError { throw e } catch { throw CommandError("--tools: \(tools): \(error)") }
             let defs: [ToolDefinition]
-            do { defs = try ToolDefinition.parse(list) } catch { throw ValidationError("--tools: \(tools): \(error)") }
+            do { defs = try ToolDefinition.parse(list) } catch { throw CommandError("--tools: \(tools): \(error)") }
             chat.tools = list
             chat.toolFormat = ToolCallFormat.detect(templateSource: template ?? lm.chatTemplateSource)
             do { chat.constraint = try OutputConstraint.toolCalls(chat.toolFormat, tools: defs, choice: ToolChoice(toolChoice)) } catch {
-                throw ValidationError("--tool-choice: \(error)")
+                throw CommandError("--tool-choice: \(error)")
             }
         }
     }

@@ -37,3 +37,10 @@ enum Interrupts {
         }
     }
 }
+
+/// A failure while running a command (a file that cannot be used, say): printed as one line `lai: <message>`, exit 1
+/// (ValidationError is for usage mistakes, which print the usage too).
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
