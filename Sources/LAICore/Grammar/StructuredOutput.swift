@@ -74,21 +74,7 @@ package struct OutputConstraint: Sendable {
 /// Small helpers for composing GBNF text.
 package enum GBNFText {
     /// `s` as a GBNF string literal.
-    package static func literal(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\x" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    package static func literal(_ s: String) -> String { SchemaGBNF.quote(s) }
 
     /// `grammar` with its rule `root` renamed to `name` (definition and references; literals, classes and
     /// comments untouched), so it can be embedded in a larger grammar.

@@ -55,7 +55,7 @@ private func today(_ format: String) -> String {
 }
 
 /// Prints where two renders first differ, so a failure shows the divergence rather than two long strings.
-private func expectSame(_ got: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectSame(_ got: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
     if got == expected { return }
     let g = Array(got), e = Array(expected)
     var i = 0

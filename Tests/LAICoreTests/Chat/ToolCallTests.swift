@@ -56,19 +56,6 @@ private enum ToolFixtures {
     }
 }
 
-/// Where two renders first differ, so a failure shows the divergence rather than two long strings.
-private func expectSameRender(_ got: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    if got == expected { return }
-    let g = Array(got), e = Array(expected)
-    var i = 0
-    while i < min(g.count, e.count), g[i] == e[i] { i += 1 }
-    let from = max(0, i - 30)
-    Issue.record("""
-        renders differ at character \(i):
-          got:      \(String(g[from..<min(g.count, i + 40)]).debugDescription)
-          expected: \(String(e[from..<min(e.count, i + 40)]).debugDescription)
-        """, sourceLocation: sourceLocation)
-}
 
 private func call(_ name: String, _ arguments: String, id: String? = nil) -> ToolCall {
     ToolCall(id: id, name: name, arguments: ToolFixtures.json(arguments))
@@ -82,9 +69,9 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
     static let qwenTools = "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n" + weatherTool + "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n"
 
     @Test func qwen25ToolRoundTripMatchesJinja2() throws {
-        expectSameRender(try ToolFixtures.render(RealTemplates.qwen25, ToolFixtures.roundTrip, bos: "", eos: "<|im_end|>"),
+        expectSame(try ToolFixtures.render(RealTemplates.qwen25, ToolFixtures.roundTrip, bos: "", eos: "<|im_end|>"),
                          "<|im_start|>system\nYou are a helpful assistant." + Self.qwenTools + "<|im_start|>user\nWhat is the weather in Zürich?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Zürich\", \"unit\": \"celsius\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n22°C, sunny\n</tool_response><|im_end|>\n<|im_start|>assistant\n")
-        expectSameRender(try ToolFixtures.render(RealTemplates.qwen25, ToolFixtures.parallel, bos: "", eos: "<|im_end|>"),
+        expectSame(try ToolFixtures.render(RealTemplates.qwen25, ToolFixtures.parallel, bos: "", eos: "<|im_end|>"),
                          "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant." + Self.qwenTools + "<|im_start|>user\nWeather in Paris and Lyon?<|im_end|>\n<|im_start|>assistant\nChecking both.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Lyon\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n22C\n</tool_response>\n<tool_response>\n18C\n</tool_response><|im_end|>\n<|im_start|>assistant\nParis 22C, Lyon 18C.<|im_end|>\n<|im_start|>user\nThanks<|im_end|>\n<|im_start|>assistant\n")
     }
 
@@ -94,17 +81,17 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
         f.dateFormat = "dd MMM yyyy"
         let today = f.string(from: Date())
         // The tool result goes through `tojson` because a string "is iterable" in Jinja: hence the quotes.
-        expectSameRender(try ToolFixtures.render(RealTemplates.llama32, ToolFixtures.roundTrip, bos: "<|begin_of_text|>", eos: "<|eot_id|>"),
+        expectSame(try ToolFixtures.render(RealTemplates.llama32, ToolFixtures.roundTrip, bos: "<|begin_of_text|>", eos: "<|eot_id|>"),
                          "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nCutting Knowledge Date: December 2023\nToday Date: \(today)\n\nYou are a helpful assistant.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nGiven the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n        \"name\": \"get_weather\",\n        \"description\": \"Get the weather\",\n        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n                    \"type\": \"string\"\n                },\n                \"unit\": {\n                    \"type\": \"string\",\n                    \"enum\": [\n                        \"celsius\",\n                        \"fahrenheit\"\n                    ]\n                }\n            },\n            \"required\": [\n                \"city\"\n            ]\n        }\n    }\n}\n\nWhat is the weather in Zürich?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Zürich\", \"unit\": \"celsius\"}}<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n\n\"22°C, sunny\"<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
     }
 
     @Test func mistralToolRoundTripsMatchJinja2() throws {
         // The system message is dropped here: these templates only place it before the last message when it is a user's.
-        expectSameRender(try ToolFixtures.render(RealTemplates.mistralV3, ToolFixtures.roundTrip, bos: "<s>", eos: "</s>"),
+        expectSame(try ToolFixtures.render(RealTemplates.mistralV3, ToolFixtures.roundTrip, bos: "<s>", eos: "</s>"),
                          "<s>[AVAILABLE_TOOLS] [" + Self.weatherTool + "][/AVAILABLE_TOOLS][INST] What is the weather in Zürich?[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Zürich\", \"unit\": \"celsius\"}, \"id\": \"call12345\"}]</s>[TOOL_RESULTS] {\"content\": 22°C, sunny, \"call_id\": \"call12345\"}[/TOOL_RESULTS]")
-        expectSameRender(try ToolFixtures.render(RealTemplates.mistralTekken, ToolFixtures.roundTrip, bos: "<s>", eos: "</s>"),
+        expectSame(try ToolFixtures.render(RealTemplates.mistralTekken, ToolFixtures.roundTrip, bos: "<s>", eos: "</s>"),
                          "<s>[AVAILABLE_TOOLS][" + Self.weatherTool + "][/AVAILABLE_TOOLS][INST]What is the weather in Zürich?[/INST][TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Zürich\", \"unit\": \"celsius\"}, \"id\": \"call12345\"}]</s>[TOOL_RESULTS]{\"content\": 22°C, sunny, \"call_id\": \"call12345\"}[/TOOL_RESULTS]")
-        expectSameRender(try ToolFixtures.render(RealTemplates.mistralV3, ToolFixtures.parallel, bos: "<s>", eos: "</s>"),
+        expectSame(try ToolFixtures.render(RealTemplates.mistralV3, ToolFixtures.parallel, bos: "<s>", eos: "</s>"),
                          "<s>[INST] Weather in Paris and Lyon?[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}, \"id\": \"callParis\"}, {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Lyon\"}, \"id\": \"callLyon1\"}]</s>[TOOL_RESULTS] {\"content\": 22C, \"call_id\": \"callParis\"}[/TOOL_RESULTS][TOOL_RESULTS] {\"content\": 18C, \"call_id\": \"callLyon1\"}[/TOOL_RESULTS] Paris 22C, Lyon 18C.</s>[AVAILABLE_TOOLS] [" + Self.weatherTool + "][/AVAILABLE_TOOLS][INST] Thanks[/INST]")
     }
 
@@ -114,7 +101,7 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
                                            tools: [ToolFixtures.weatherTool])
         let fromJSON = try template.render(messages: ToolFixtures.roundTrip, addGenerationPrompt: true, bosToken: "", eosToken: "",
                                            toolDefinitions: [ToolFixtures.json(ToolFixtures.weatherTool)])
-        expectSameRender(fromJSON, fromText)
+        expectSame(fromJSON, fromText)
     }
 
     @Test func plainMessagesCarryOnlyRoleAndContent() {
