@@ -78,17 +78,24 @@ package final class GrammarVocabulary: @unchecked Sendable {
         tokStart = ts; tokensAt = ta
     }
 
-    nonisolated(unsafe) private static var cache: [ObjectIdentifier: GrammarVocabulary] = [:]
+    /// A cached vocabulary and (weakly) the tokenizer it was built from: an unloaded model's tokenizer may be
+    /// freed and its address reused by another's, so the identity is checked, not just the address.
+    private final class Entry {
+        weak var tokenizer: Tokenizer?
+        let vocabulary: GrammarVocabulary
+        init(_ t: Tokenizer, _ v: GrammarVocabulary) { tokenizer = t; vocabulary = v }
+    }
+    nonisolated(unsafe) private static var cache: [ObjectIdentifier: Entry] = [:]
     private static let lock = NSLock()
 
     /// The vocabulary of `tokenizer`, built on first use and kept while the tokenizer lives.
     package static func shared(for tokenizer: Tokenizer) -> GrammarVocabulary {
         lock.withLock {
             let key = ObjectIdentifier(tokenizer)
-            if let v = cache[key] { return v }
+            if let e = cache[key], e.tokenizer === tokenizer { return e.vocabulary }
             let v = GrammarVocabulary(tokenizer: tokenizer)
-            if cache.count > 8 { cache.removeAll() }
-            cache[key] = v
+            cache = cache.filter { $0.value.tokenizer != nil }
+            cache[key] = Entry(tokenizer, v)
             return v
         }
     }

@@ -292,7 +292,7 @@ extension LAIServer {
         let keep = try LAIServer.keepAlive(b)
         let streaming = try b.bool("stream") ?? true
         try LAIServer.rejectUnsupported(b)
-        if let s = try b.string("suffix"), !s.isEmpty { throw APIError.badRequest("fill-in-the-middle ('suffix') is not supported by lai serve yet") }
+        let suffix = try b.string("suffix") ?? ""
         let prompt = try b.string("prompt") ?? ""
         let system = try b.string("system")
         let template = try b.string("template")
@@ -311,6 +311,13 @@ extension LAIServer {
             guard case let .chat(lm, _, formatter) = model.kind else { throw APIError.badRequest("'\(model.name)' is an embedding model; it cannot generate text") }
             let (params, numCtx) = try Completions.ollamaOptions(options, defaults: model.defaults)
             if self.config.auditPrompts { ctx.audit.update { $0.prompt = prompt } }
+            if !suffix.isEmpty {
+                // fill in the middle: the code before and after the gap, with the model's FIM markers (no template)
+                guard let tokens = lm.tokenizer.fillInTheMiddle(prefix: prompt, suffix: suffix) else {
+                    throw APIError.badRequest("'\(model.name)' does not support insert: its vocabulary has no fill-in-the-middle tokens")
+                }
+                return try Completions.rawPlan(model, tokens: tokens, parameters: params, numCtx: numCtx, constraint: constraint)
+            }
             if raw || !context.isEmpty {
                 let vocab = lm.model.config.vocabulary
                 if let bad = context.first(where: { Int($0) >= vocab }) { throw APIError.badRequest("field 'context' holds token \(bad), outside the vocabulary (\(vocab))") }

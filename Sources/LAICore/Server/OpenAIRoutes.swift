@@ -47,6 +47,11 @@ extension LAIServer {
             p.numPredict = m
         }
         if let s = try b.strings("stop") { p.stop = s }
+        // llama-server's extensions to the OpenAI body (clients send them as extra fields)
+        if let v = try b.double("repeat_penalty") { p.repeatPenalty = Float(v) }
+        if let v = try b.int("repeat_last_n") { p.repeatLastN = v }
+        if let v = try b.int("top_k") { p.topK = v }
+        if let v = try b.double("min_p") { p.minP = Float(v) }
         if try b.bool("logprobs") == true { throw APIError.badRequest("field 'logprobs' is not supported") }
         return p
     }
@@ -220,7 +225,7 @@ extension LAIServer {
         let streaming = try b.bool("stream") ?? false
         let includeUsage = try b.object("stream_options")?.bool("include_usage") ?? false
         if try b.bool("echo") == true { throw APIError.badRequest("field 'echo' is not supported") }
-        if let s = try b.string("suffix"), !s.isEmpty { throw APIError.badRequest("field 'suffix' is not supported") }
+        let suffix = try b.string("suffix") ?? ""
         let promptField = b.json["prompt"]
         let (model, load) = try await acquire(requested, ctx)
         let id = LAIServer.completionID("cmpl-")
@@ -237,7 +242,7 @@ extension LAIServer {
                                   contentType: "text/event-stream", plan: {
             guard case let .chat(lm, _, _) = model.kind else { throw APIError.badRequest("'\(model.name)' is an embedding model; it cannot generate text") }
             let p = try LAIServer.openAIParameters(b, defaults: model.defaults)
-            let tokens: [Int32]
+            var tokens: [Int32]
             switch promptField {
             case let .some(.string(s)): tokens = lm.tokenizer.encode(s, addSpecial: true, parseSpecial: true)
             case let .some(.array(a)) where a.count == 1 && a[0].stringValue != nil:
@@ -247,6 +252,13 @@ extension LAIServer {
                 let vocab = lm.model.config.vocabulary
                 if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocab }) { throw APIError.badRequest("field 'prompt' holds token \(bad), outside the vocabulary (\(vocab))") }
             default: throw APIError.badRequest("field 'prompt' must be a string (one prompt per request)")
+            }
+            if !suffix.isEmpty {
+                guard let prefix = promptField?.stringValue ?? promptField?.arrayValue?.first?.stringValue,
+                      let fim = lm.tokenizer.fillInTheMiddle(prefix: prefix, suffix: suffix) else {
+                    throw APIError.badRequest("field 'suffix': '\(model.name)' has no fill-in-the-middle tokens (or the prompt is token ids)")
+                }
+                tokens = fim
             }
             var plan = try Completions.rawPlan(model, tokens: tokens, parameters: p, numCtx: nil)
             plan.request.ignoreEOS = try b.bool("ignore_eos") ?? false

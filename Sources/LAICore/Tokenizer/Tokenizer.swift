@@ -40,6 +40,10 @@ package final class Tokenizer: @unchecked Sendable {
     package var unk: Int32?
     package var sep: Int32?
     package var pad: Int32?
+    /// Fill-in-the-middle markers (prefix, suffix, middle), when the vocabulary has them.
+    package var fimPrefix: Int32?
+    package var fimSuffix: Int32?
+    package var fimMiddle: Int32?
     /// Tokens that end generation: EOS, EOT, EOM, FIM pad/repo/sep and llama.cpp's text heuristics.
     package var endOfGeneration: Set<Int32> = []
     package var addBOS: Bool
@@ -240,6 +244,7 @@ package final class Tokenizer: @unchecked Sendable {
         detect(["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"], &fimPad)
         detect(["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"], &fimRep)
         detect(["<|file_sep|>"], &fimSep)
+        fimPrefix = fimPre; fimSuffix = fimSuf; fimMiddle = fimMid
 
         var eog = Set<Int32>()
         for id in [fimPad, fimRep, fimSep] { if let id { eog.insert(id) } }
@@ -420,5 +425,21 @@ package final class Tokenizer: @unchecked Sendable {
     package func isControl(_ id: Int32) -> Bool {
         guard id >= 0 && Int(id) < attrs.count else { return false }
         return !attrs[Int(id)].isDisjoint(with: [.control, .unknown])
+    }
+}
+
+extension Tokenizer {
+    /// The tokens of a fill-in-the-middle prompt as llama.cpp's infill builds them (BOS when the vocabulary adds it,
+    /// then prefix marker, prefix, suffix marker, suffix, middle marker); nil when the vocabulary has no FIM markers.
+    package func fillInTheMiddle(prefix: String, suffix: String) -> [Int32]? {
+        guard let pre = fimPrefix, let suf = fimSuffix, let mid = fimMiddle else { return nil }
+        var out: [Int32] = []
+        if addBOS, let b = bos { out.append(b) }
+        out.append(pre)
+        out += encode(prefix, addSpecial: false, parseSpecial: false)
+        out.append(suf)
+        out += encode(suffix, addSpecial: false, parseSpecial: false)
+        out.append(mid)
+        return out
     }
 }
