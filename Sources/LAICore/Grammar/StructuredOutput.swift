@@ -1,5 +1,6 @@
 // StructuredOutput: what a reply must look like — any JSON, a JSON schema, a GBNF grammar, or tool calls —
 // turned into the grammar constraint generation runs under. Shared by `lai run` and `lai serve`.
+import Foundation
 
 /// How tools may be used (OpenAI's `tool_choice`).
 package enum ToolChoice: Sendable, Equatable {
@@ -114,5 +115,17 @@ extension ToolCallFormat {
         let loose = ToolCallFormat.generic.parse(text)
         guard !loose.calls.isEmpty, loose.calls.allSatisfy({ toolNames.contains($0.name) }) else { return own }
         return loose
+    }
+}
+
+extension ToolCall {
+    /// A fresh call id: OpenAI's shape (`call_` and 24 hex digits), except for Mistral, whose templates accept only
+    /// 9 letters and digits (a client echoing the id back would otherwise make the template raise).
+    package static func newID(for format: ToolCallFormat?) -> String {
+        if format == .mistral {
+            let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            return String((0..<9).map { _ in alphabet.randomElement()! })
+        }
+        return "call_" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24))
     }
 }

@@ -131,13 +131,13 @@ extension LAIServer {
                                        toolChoice: choice, templateSource: templateSource)
     }
 
-    /// OpenAI's shape of tool calls: arguments as a JSON string; ids as OpenAI makes them (Mistral templates want 9
-    /// alphanumerics, which is what they get when the model's own call has no id).
-    static func openAIToolCalls(_ calls: [ToolCall], streaming: Bool) -> JSON {
+    /// OpenAI's shape of tool calls: arguments as a JSON string; the model's own id, else a fresh one that the
+    /// model's template will accept when the client sends it back.
+    static func openAIToolCalls(_ calls: [ToolCall], streaming: Bool, format: ToolCallFormat?) -> JSON {
         .array(calls.enumerated().map { i, c in
             var o: [(String, JSON)] = []
             if streaming { o.append(("index", .int(i))) }
-            o += [("id", .string(c.id ?? "call_" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)))),
+            o += [("id", .string(c.id ?? ToolCall.newID(for: format))),
                   ("type", .string("function")),
                   ("function", .object([("name", .string(c.name)), ("arguments", .string(c.arguments.serialized()))]))]
             return .object(o)
@@ -193,7 +193,7 @@ extension LAIServer {
             let reason = r.toolCalls.isEmpty ? LAIServer.finishReason(r.stats.doneReason) : "tool_calls"
             var message: [(String, JSON)] = [("role", .string("assistant")),
                                              ("content", r.toolCalls.isEmpty || !r.text.isEmpty ? .string(r.text) : .null)]
-            if !r.toolCalls.isEmpty { message.append(("tool_calls", LAIServer.openAIToolCalls(r.toolCalls, streaming: false))) }
+            if !r.toolCalls.isEmpty { message.append(("tool_calls", LAIServer.openAIToolCalls(r.toolCalls, streaming: false, format: output.toolFormat))) }
             if streaming {
                 var out = LAIServer.sse(chunk(.object([]), finish: reason))
                 if includeUsage {
@@ -215,7 +215,7 @@ extension LAIServer {
         }, first: {
             LAIServer.sse(chunk(.object([("role", .string("assistant")), ("content", .string(""))]), finish: nil))
         }, trailer: "data: [DONE]\n\n", toolFormat: output.toolFormat, toolNames: output.toolNames, toolsPiece: { calls in
-            LAIServer.sse(chunk(.object([("tool_calls", LAIServer.openAIToolCalls(calls, streaming: true))]), finish: nil))
+            LAIServer.sse(chunk(.object([("tool_calls", LAIServer.openAIToolCalls(calls, streaming: true, format: output.toolFormat))]), finish: nil))
         })
     }
 

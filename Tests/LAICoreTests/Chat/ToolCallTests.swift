@@ -343,3 +343,21 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
         do { _ = try ToolDefinition.parse(list) } catch { #expect(error.message == message) }
     }
 }
+
+@Suite struct ToolCallIDTests {
+    /// Mistral's templates raise unless a call id is 9 letters and digits; the ids lai hands out for Mistral-format
+    /// models pass, the OpenAI-shaped ones it uses elsewhere would not.
+    @Test func mistralIDsSatisfyTheTemplate() throws {
+        func messages(_ id: String) -> [ChatMessage] {
+            [ChatMessage(role: "user", content: "Weather in Paris?"),
+             ChatMessage(role: "assistant", content: "", toolCalls: [ToolCall(id: id, name: "get_weather", arguments: .object([("city", .string("Paris"))]))]),
+             ChatMessage(role: "tool", content: "18°C", toolCallID: id, toolName: "get_weather")]
+        }
+        let id = ToolCall.newID(for: .mistral)
+        #expect(id.count == 9 && id.allSatisfy { $0.isLetter || $0.isNumber })
+        #expect(try ToolFixtures.render(RealTemplates.mistralV3, messages(id), bos: "<s>", eos: "</s>").contains("\(id)"))
+        let openAI = ToolCall.newID(for: .hermes)
+        #expect(openAI.hasPrefix("call_") && openAI.count == 29)
+        #expect(throws: (any Error).self) { try ToolFixtures.render(RealTemplates.mistralV3, messages(openAI), bos: "<s>", eos: "</s>") }
+    }
+}
