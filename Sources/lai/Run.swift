@@ -102,7 +102,7 @@ struct Run: ParsableCommand {
         var text = ""
         var calls: [ToolCall] = []
         mutating func piece(_ p: String) {
-            let shown = splitter.map { _ in splitter!.feed(p) } ?? p
+            let shown = splitter != nil ? splitter!.feed(p) : p
             text += shown
             if !quiet { Stdout.write(shown) }
         }

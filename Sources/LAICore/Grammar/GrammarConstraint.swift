@@ -225,15 +225,30 @@ package final class GrammarConstraint: @unchecked Sendable {
         } else {
             for t in 0..<vocab.count where !vocab.isEndOfGeneration[t] { allowed[t] = advance(state, partial, t) != nil }
         }
-        if automaton.hasTokenTop[Int(state)] {
-            for t in 0..<vocab.count where !allowed[t] && automaton.stepToken(state, Int32(t)) != GrammarAutomaton.dead {
-                allowed[t] = true
-            }
-        }
+        if automaton.hasTokenTop[Int(state)] { markTokenElements() }
         let end = canEnd
         for t in 0..<n where vocab.isEndOfGeneration[t] { allowed[t] = end }
         for t in 0..<n where !allowed[t] { logits[t] = -.infinity }
         for t in n..<logits.count { logits[t] = -.infinity }
+    }
+
+    /// Tokens that `<[id]>` / `!<[id]>` tops accept. Only the named ids need a step each: every other token passes
+    /// exactly the `!<…>` tops, so one step for a representative decides them all (not one step per vocabulary entry).
+    private func markTokenElements() {
+        var named = Set<Int32>()
+        var negated = false
+        for stack in automaton.stacks(state) {
+            guard let top = stack.last else { continue }
+            let e = automaton.grammar.elements[Int(top)]
+            if e.kind == .token || e.kind == .tokenNot { named.insert(Int32(bitPattern: e.value)) }
+            if e.kind == .tokenNot { negated = true }
+        }
+        for t in named where t >= 0 && Int(t) < vocab.count && !allowed[Int(t)] {
+            allowed[Int(t)] = automaton.stepToken(state, t) != GrammarAutomaton.dead
+        }
+        guard negated, let other = (0..<Int32(vocab.count)).first(where: { !named.contains($0) }),
+              automaton.stepToken(state, other) != GrammarAutomaton.dead else { return }
+        for t in 0..<vocab.count where !named.contains(Int32(t)) { allowed[t] = true }
     }
 
     private func walkTrie() {

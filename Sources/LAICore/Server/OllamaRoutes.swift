@@ -413,7 +413,6 @@ extension LAIServer {
                 }
                 if var sp = splitter, let toolFormat {
                     let (rest, _) = sp.finish()
-                    splitter = sp
                     LAIServer.separateToolCalls(&result, toolFormat, toolNames)
                     if result.toolCalls.isEmpty {
                         if !rest.isEmpty { try await send(piece(rest)) }

@@ -169,6 +169,25 @@ private func grammarError(_ source: String) -> String? {
         for e in tok.endOfGeneration { #expect(c.allows(e)) }
     }
 
+    /// Token references (`<[id]>`, `!<[id]>`): the mask agrees with the per-token check there too.
+    @Test func tokenElementMaskMatchesPerTokenCheck() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.qwen), "the Qwen2.5-Coder 0.5B model is missing: run `make models`")
+        let tok = try Tokenizer(gguf: try GGUFFile(path: Self.qwen))
+        let vocab = GrammarVocabulary.shared(for: tok)
+        let c = try GrammarConstraint(grammar: try Grammar("root ::= <[1000]> (!<[42]> | <[42]> \"x\")"), vocabulary: vocab)
+        var logits = [Float](repeating: 0, count: vocab.count)
+        for step in 0..<2 {
+            for i in logits.indices { logits[i] = 0 }
+            logits.withUnsafeMutableBufferPointer { c.mask($0) }
+            var mismatches = 0, allowed = 0
+            for i in 0..<vocab.count where (logits[i] == 0) != c.allows(Int32(i)) { mismatches += 1 }
+            for i in 0..<vocab.count where logits[i] == 0 { allowed += 1 }
+            #expect(mismatches == 0, "step \(step)")
+            #expect(step == 0 ? allowed == 1 : allowed > vocab.count - 10)
+            c.accept(step == 0 ? 1000 : 42)
+        }
+    }
+
     @Test func lazyTriggerStartsTheGrammarAtTheTrigger() throws {
         try #require(FileManager.default.fileExists(atPath: Self.qwen), "the Qwen2.5-Coder 0.5B model is missing: run `make models`")
         let tok = try Tokenizer(gguf: try GGUFFile(path: Self.qwen))
