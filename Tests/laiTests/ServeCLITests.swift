@@ -110,7 +110,9 @@ enum ServeFixtures {
 @Suite(.serialized, .enabled(if: ServeFixtures.hasModels, "needs the demo models (make derived-models)"))
 struct ServeCLITests {
     /// openai, ollama, langchain-ollama and llama-index against lai serve; greedy answers equal `lai run`'s and
-    /// embeddings `lai embed`'s; /api/pull from a local registry (blobserver.py serving the store's own manifests).
+    /// embeddings `lai embed`'s; /api/pull from a local registry (blobserver.py serving the store's own manifests);
+    /// blobs uploaded with create_blob and turned into a quantized model by create(files:, quantize:); /api/push to
+    /// Debian's docker-registry and back.
     @Test(.enabled(if: ServeFixtures.hasVenv, "needs the client venv (make serve-venv)"))
     func officialClients() throws {
         let store = try ServeFixtures.store()
@@ -120,10 +122,17 @@ struct ServeCLITests {
         let embedded = try store.lai(["embed", "all-minilm", "The quick brown fox jumps over the lazy dog."])
         let vector = try #require(try json(embedded.stdout.split(separator: "\n")[0].description)["embedding"] as? [Double])
         let registry = try TestServer(root: store.root)
+        // A writable registry for /api/push (Debian's docker-registry), and an F16 model to upload and quantize.
+        let pushData = store.dir.appendingPathComponent("push-registry")
+        try FileManager.default.createDirectory(at: pushData, withIntermediateDirectories: true)
+        let pushRegistry = TestServer.hasRegistry ? try TestServer(registryData: pushData) : nil
+        let f16 = CLI.cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1-F16.gguf").path
+        try #require(FileManager.default.fileExists(atPath: f16), "the SmolLM2 F16 model is missing: run `make derived-models`")
         let server = try ServeProcess([], env: store.env)
         let r = try server.python(ServeFixtures.venvPython, "test_clients.py", env: [
             // lai run ends its answer with a newline for the terminal.
             "EXPECT_GREEDY": greedy.stdout.hasSuffix("\n") ? String(greedy.stdout.dropLast()) : greedy.stdout, "LAI_REGISTRY": "127.0.0.1:\(registry.port)",
+            "LAI_PUSH_REGISTRY": pushRegistry.map { "127.0.0.1:\($0.port)" } ?? "", "LAI_F16_GGUF": f16,
             "EXPECT_EMBEDDING": String(decoding: try JSONSerialization.data(withJSONObject: vector), as: UTF8.self),
         ].merging(store.env) { $1 })
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")

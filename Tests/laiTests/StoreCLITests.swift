@@ -203,6 +203,36 @@ func json(_ s: String) throws -> [String: Any] {
         #expect(s.snapshot.filter { $0.hasPrefix("manifests/") && $0.split(separator: "/").count == 5 }.isEmpty)
     }
 
+    /// `lai create -q` (as `ollama create -q`): the stored model blob is byte-identical to `lai quantize`'s file of
+    /// the same type (itself byte-identical to llama-quantize's, see QuantizeTests); a quantized base is refused.
+    @Test func createQuantizes() throws {
+        let f16 = CLI.cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1-F16.gguf").path
+        let q4KM = CLI.cache.appendingPathComponent("smollm2/SmolLM2-135M-Instruct.Q4_1-F16-Q4_K_M.gguf").path
+        try #require(FileManager.default.fileExists(atPath: q4KM), "the derived SmolLM2 models are missing: run `make derived-models`")
+        let s = try TempStore()
+        defer { s.cleanup() }
+        let mf = s.dir.appendingPathComponent("Modelfile")
+        try "FROM \(f16)\nPARAMETER temperature 0\n".write(to: mf, atomically: true, encoding: .utf8)
+        let r = try s.lai(["create", "smol:q4", "-f", mf.path, "-q", "Q4_K_M"])
+        #expect(r.status == 0 && r.stderr.contains("quantizing F16 model to Q4_K_M"), "\(r.stderr)")
+        let sum = Process()
+        sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        sum.arguments = [q4KM]
+        let out = Pipe()
+        sum.standardOutput = out
+        try sum.run()
+        let want = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
+        sum.waitUntilExit()
+        #expect(s.blobs.contains("sha256-\(want)"), "the stored model is not lai quantize's Q4_K_M file")
+        #expect(try s.lai(["show", "smol:q4"]).stdout.contains("Q4_K_M"))
+        #expect(s.blobs.filter { $0.hasPrefix(".") }.isEmpty, "a temporary file was left in blobs/")
+        let bad = try s.lai(["create", "x", "-f", s.smolModelfile().path, "-q", "q4_K_M"])
+        #expect(bad.status == 1 && bad.stderr.hasPrefix("lai: quantize: the base model is already quantized") &&
+                bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+        let unknown = try s.lai(["create", "x", "-f", mf.path, "-q", "q9_X"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("unknown --quantize type 'q9_X'"), "\(unknown.stderr)")
+    }
+
     /// Push a real model to Debian's docker-registry, pull it into an empty store, pull again (nothing
     /// downloaded), then corrupt a blob inside the registry and see the pull refuse it.
     @Test(.enabled(if: TestServer.hasRegistry, "needs Debian's docker-registry (apt-get install docker-registry)"))
@@ -211,7 +241,7 @@ func json(_ s: String) throws -> [String: Any] {
         defer { a.cleanup(); b.cleanup(); c.cleanup() }
         let reg = try TestServer(registryData: a.dir)
         let name = "127.0.0.1:\(reg.port)/library/smollm2:test"
-        #expect(try a.lai(["create", name, "-f", a.smolModelfile().path, "-q"]).status == 0)
+        #expect(try a.lai(["create", name, "-f", a.smolModelfile().path, "--quiet"]).status == 0)
         let push = try a.lai(["push", "--insecure", name])
         #expect(push.status == 0 && push.stderr.hasSuffix("success\n"), "\(push.stderr)")
         let again = try a.lai(["push", "--insecure", name])

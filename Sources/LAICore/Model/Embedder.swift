@@ -44,7 +44,7 @@ package final class Embedder: TextEmbedder {
         case decoder(DecoderSession)
     }
 
-    /// Opens a GGUF file (architecture bert, nomic-bert, llama or qwen2) or a Hugging Face BERT folder; a folder is
+    /// Opens a GGUF file (bert, nomic-bert, gemma-embedding, or any decoder as a fallback) or a Hugging Face BERT folder; a folder is
     /// converted once to F32 GGUF under `$LAI_CACHE/converted/` (default `~/.cache/lai/converted/`) and
     /// that file is reused while it is newer than the folder's files.
     package init(path: String, normalize: Bool = true, truncate: Bool = true, pool: ThreadPool = .shared) throws {
@@ -73,9 +73,11 @@ package final class Embedder: TextEmbedder {
             pooling = model.config.pooling
         case _ where Architectures.isDecoder(arch):
             let model = try DecoderModel(file: file)
-            let session = DecoderSession(model: model, contextSize: min(model.config.trainedContext, 4096), batchCapacity: 512, pool: pool)
+            let context = min(model.config.trainedContext, 4096)
+            // A bidirectional model (EmbeddingGemma) needs the whole text in one batch.
+            let session = DecoderSession(model: model, contextSize: context, batchCapacity: model.config.causal ? 512 : context, pool: pool)
             backend = .decoder(session)
-            dimension = model.config.embedding
+            dimension = model.poolingProjections.last?.rows ?? model.config.embedding
             maxTokens = session.contextSize
             pooling = Pooling(ggufValue: file.metadata.int("\(arch).pooling_type") ?? 1) ?? .mean
         default:

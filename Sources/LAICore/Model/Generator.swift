@@ -27,6 +27,9 @@ package final class LanguageModel: @unchecked Sendable {
         let t0 = Date()
         file = try GGUFFile(path: path)
         model = try DecoderModel(file: file)
+        guard model.config.causal else {
+            throw ModelError.invalid(path: path, message: "'\(model.config.architecture)' is an embedding model (bidirectional attention): use lai embed")
+        }
         tokenizer = try Tokenizer(gguf: file)
         chatTemplateSource = file.metadata.string("tokenizer.chat_template")
         file.file.adviseWillNeed()

@@ -156,6 +156,7 @@ package final class LAIServer: Sendable {
         case "/api/pull", "/api/push", "/api/copy", "/api/delete", "/api/create", "/metrics": return .admin
         default:
             if path.hasPrefix("/v1/models/") { return .read }
+            if path.hasPrefix("/api/blobs/") { return .admin }
             return .infer
         }
     }
@@ -283,6 +284,7 @@ extension LAIServer {
     /// A route label for metrics (paths with parameters folded, unknown paths as one label).
     static func metricRoute(_ path: String) -> String {
         if path.hasPrefix("/v1/models/") { return "/v1/models/{id}" }
+        if path.hasPrefix("/api/blobs/") { return "/api/blobs/{digest}" }
         let known = ["/", "/health", "/chat", "/metrics", "/api/version", "/api/tags", "/api/show", "/api/ps", "/api/pull",
                      "/api/push", "/api/copy", "/api/delete", "/api/create", "/api/generate", "/api/chat", "/api/embed",
                      "/api/embeddings", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models",

@@ -30,6 +30,9 @@ extension LAIServer {
         router.delete("/api/delete") { req, _ in try await self.delete(self.body(req)) }
         router.post("/api/pull") { req, ctx in try await self.pull(self.body(req), ctx) }
         router.post("/api/create") { req, ctx in try await self.create(self.body(req), ctx) }
+        router.post("/api/push") { req, ctx in try await self.push(self.body(req), ctx) }
+        router.head("/api/blobs/:digest") { _, ctx in try self.blobExists(ctx.parameters.get("digest") ?? "") }
+        router.post("/api/blobs/:digest") { req, ctx in try await self.uploadBlob(req, digest: ctx.parameters.get("digest") ?? "") }
         addOpenAIRoutes(to: router)
         addKnowledgeBaseRoutes(to: router)
     }

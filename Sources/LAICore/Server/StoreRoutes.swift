@@ -1,4 +1,4 @@
-// StoreRoutes: /api/pull and /api/create, streaming Ollama's status objects while the store works.
+// StoreRoutes: /api/pull, /api/push, /api/create and /api/blobs, streaming Ollama's status objects while the store works.
 import Foundation
 import Hummingbird
 import NIOCore
@@ -70,11 +70,23 @@ extension LAIServer {
             mf = Modelfile()
         }
         if let from = try b.string("from") { mf.from = from }
-        guard mf.from != nil else { throw APIError.badRequest("field 'from' is required (a model name or a GGUF file on the server)") }
-        if let files = try b.object("files"), !(files.json.objectValue ?? []).isEmpty {
-            throw APIError.badRequest("field 'files' (uploaded blobs) is not supported by lai serve yet; use 'from'")
+        var files: [String: String] = [:]
+        for (k, v) in try b.object("files")?.json.objectValue ?? [] {
+            guard let d = v.stringValue else { throw APIError.badRequest("field 'files.\(k)' must be a digest string (sha256:<hex>)") }
+            files[k] = d
         }
-        if let q = try b.string("quantize"), !q.isEmpty { throw APIError.badRequest("field 'quantize' is not supported by lai serve yet; use lai quantize") }
+        var quantize: QuantTarget?
+        if let q = try b.string("quantize"), !q.isEmpty {
+            guard let t = QuantTarget(name: q) else {
+                throw APIError.badRequest("field 'quantize': unknown type '\(q)' (one of \(QuantTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            quantize = t
+        }
+        if files.isEmpty { guard mf.from != nil else { throw APIError.badRequest("field 'from' or 'files' is required (a model name, a GGUF file on the server, or uploaded blobs)") } }
+        else {
+            if mf.from != nil { throw APIError.badRequest("give either 'from' or 'files', not both") }
+            do { try ModelCreator(store: config.models.store).checkFiles(files) } catch { throw APIError.badRequest("\(error)") }
+        }
         if let s = try b.string("system") { mf.system = s }
         if let t = try b.string("template") { mf.template = t }
         if let l = try b.strings("license") { mf.licenses = l }
@@ -106,9 +118,61 @@ extension LAIServer {
         try? await manager.unload(requested)
         return try await storeJob(streaming: streaming) { send in
             try store.createDirectories()
-            try ModelCreator(store: store).create(name, modelfile: modelfile, directory: FileManager.default.currentDirectoryPath) { s in
+            try ModelCreator(store: store).create(name, modelfile: modelfile, directory: FileManager.default.currentDirectoryPath,
+                                                  files: files, quantize: quantize) { s in
                 send(.object([("status", .string(s))]))
             }
         }
+    }
+
+    func push(_ b: RequestBody, _ ctx: ServeContext) async throws -> Response {
+        guard let requested = try b.string("model") ?? b.string("name"), !requested.isEmpty else { throw APIError.badRequest("field 'model' is required") }
+        let name = try manager.canonicalName(requested)
+        let insecure = try b.bool("insecure") ?? false
+        let streaming = try b.bool("stream") ?? true
+        ctx.audit.update { $0.model = name.description }
+        let store = config.models.store
+        guard (try? store.manifest(name)) != nil else { throw APIError(404, "model '\(name)' not found") }
+        return try await storeJob(streaming: streaming) { send in
+            send(.object([("status", .string("retrieving manifest"))]))
+            let progress = PullProgress(mode: .quiet, observer: { e in
+                switch e {
+                case let .status(s) where s != "success":
+                    send(.object([("status", .string(s))]))
+                case let .progress(label, done, total):
+                    send(.object([("status", .string(label)), ("total", .int(total)), ("completed", .int(done))]))
+                default: break
+                }
+            })
+            try ModelPusher(store: store, progress: progress).push(name, insecure: insecure)
+        }
+    }
+
+    /// `HEAD /api/blobs/sha256:<hex>`: 200 when the server has the blob, else 404.
+    func blobExists(_ digest: String) throws -> Response {
+        guard let hex = Layer.hex(of: digest) else { throw APIError.badRequest("'\(digest)' is not a sha256:<64 hex digits> digest") }
+        return Response(status: FileManager.default.fileExists(atPath: config.models.store.blobPath(hex: hex)) ? .ok : .notFound)
+    }
+
+    /// `POST /api/blobs/sha256:<hex>`: the body, streamed to disk and checked against the digest, becomes a blob
+    /// (201); a mismatch or an interrupted upload leaves nothing behind.
+    func uploadBlob(_ request: Request, digest: String) async throws -> Response {
+        guard let hex = Layer.hex(of: digest) else { throw APIError.badRequest("'\(digest)' is not a sha256:<64 hex digits> digest") }
+        let store = config.models.store
+        if FileManager.default.fileExists(atPath: store.blobPath(hex: hex)) { return Response(status: .ok) }
+        let receiver = try BlobReceiver(store: store, expectedHex: hex)
+        do {
+            for try await buffer in request.body {
+                try buffer.withUnsafeReadableBytes { try receiver.append($0) }
+            }
+            _ = try receiver.finish(mediaType: MediaType.model)
+        } catch let e as StoreError {
+            receiver.abort()
+            throw APIError.badRequest("\(e)")
+        } catch {
+            receiver.abort()
+            throw error
+        }
+        return Response(status: .created)
     }
 }

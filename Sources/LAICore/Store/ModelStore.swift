@@ -150,17 +150,7 @@ package struct ModelStore: Sendable {
         let src = open(path, O_RDONLY | O_CLOEXEC)
         if src < 0 { throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { close(src) }
-        let tmp = "\(blobsDir)/.import-\(getpid())-\(UUID().uuidString)"
-        let dst = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if dst < 0 { throw FileError.cannotWrite(path: tmp, reason: String(cString: strerror(errno))) }
-        TempFiles.shared.register(tmp)
-        var keep = false
-        defer {
-            if !keep { unlink(tmp) }
-            TempFiles.shared.unregister(tmp)
-        }
-        var hasher = BlobHasher()
-        var total = 0
+        let receiver = try BlobReceiver(store: self)
         let cap = 4 << 20
         let buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 64)
         defer { buf.deallocate() }
@@ -168,23 +158,20 @@ package struct ModelStore: Sendable {
             let r = read(src, buf, cap)
             if r < 0 {
                 if errno == EINTR { continue }
-                close(dst)
                 throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
             }
             if r == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(start: buf, count: r))
-            do { try StoreIO.writeAll(dst, buf, r, offset: total, path: tmp) } catch { close(dst); throw error }
-            total += r
+            try receiver.append(UnsafeRawBufferPointer(start: buf, count: r))
         }
-        let hex = hasher.finalize()
-        let layer = Layer(mediaType: mediaType, digest: "sha256:" + hex, size: total)
-        if fsync(dst) != 0 { let e = errno; close(dst); throw FileError.cannotWrite(path: tmp, reason: String(cString: strerror(e))) }
-        close(dst)
-        if hasBlob(layer) { return layer }
-        let final = blobPath(hex: hex)
-        if rename(tmp, final) != 0 { throw FileError.cannotWrite(path: final, reason: String(cString: strerror(errno))) }
-        keep = true
-        syncDirectory(of: final)
+        return try receiver.finish(mediaType: mediaType)
+    }
+
+    /// Moves a file written inside the store (a quantized model) to `blobs/sha256-<hex>`, hashing it first.
+    package func adoptFile(_ path: String, mediaType: String) throws -> Layer {
+        let (hex, size) = try BlobHasher.hashFile(path)
+        let layer = Layer(mediaType: mediaType, digest: "sha256:" + hex, size: size)
+        if hasBlob(layer) { unlink(path); return layer }
+        try adoptVerifiedBlob(at: path, hex: hex)
         return layer
     }
 

@@ -3,7 +3,8 @@
 
 Environment: LAI_URL (http://127.0.0.1:PORT), LAI_CHAT_MODEL, LAI_EMBED_MODEL, EXPECT_GREEDY (what `lai run` answered,
 greedy, to GREEDY_PROMPT with GREEDY_TOKENS tokens), EXPECT_EMBEDDING (a JSON list: `lai embed` of EMBED_TEXT),
-LAI_REGISTRY (host:port of a registry holding library/smollm2:135m; optional). Prints one line per check; exits 1 if
+LAI_REGISTRY (host:port of a registry holding library/smollm2:135m; optional), LAI_PUSH_REGISTRY (host:port of a
+writable registry; optional), LAI_F16_GGUF (an F16 GGUF to upload and quantize; optional). Prints one line per check; exits 1 if
 any failed. Clients are pinned in the Makefile's serve venv.
 """
 import base64, json, math, os, struct, sys, traceback
@@ -204,6 +205,64 @@ def ollama_create_from_existing():
     s = ol.show("pirate:latest")
     assert "pirate" in (s.modelfile or "").lower() or "pirate" in (s.system or "").lower(), s
     ol.delete("pirate:latest")
+
+
+@check
+def ollama_blob_upload_and_create_quantized():
+    f16 = os.environ.get("LAI_F16_GGUF")
+    if not f16:
+        print("  (skipped: no LAI_F16_GGUF given)")
+        return
+    digest = ol.create_blob(f16)  # POST /api/blobs/<digest> with the file
+    assert digest.startswith("sha256:"), digest
+    assert ol.create_blob(f16) == digest  # already there: 200, nothing rewritten
+    statuses = [p.status for p in ol.create(model="smol-q4:latest", files={"smol.gguf": digest}, quantize="q4_K_M", stream=True)]
+    assert any(s.startswith("quantizing F16 model to Q4_K_M") for s in statuses) and statuses[-1] == "success", statuses
+    shown = ol.show("smol-q4:latest")
+    assert shown.details.quantization_level == "Q4_K_M", shown.details
+    assert ol.generate(model="smol-q4:latest", prompt="Hi", options={"num_predict": 2}).done
+    ol.delete("smol-q4:latest")
+    # Bad requests: a body that does not match its digest, an unknown blob, an already quantized base, both from and files.
+    import httpx
+    r = httpx.post(URL + "/api/blobs/sha256:" + "0" * 64, content=b"not these bytes")
+    assert r.status_code == 400 and "sha256 mismatch" in r.json()["error"], r.text
+    assert httpx.head(URL + "/api/blobs/sha256:" + "0" * 64).status_code == 404
+    assert httpx.head(URL + "/api/blobs/sha256:xyz").status_code == 400
+    for kwargs, needle in [({"files": {"m.gguf": "sha256:" + "1" * 64}}, "not on the server"),
+                           ({"files": {"../m.gguf": digest}}, "not a plain file name"),
+                           ({"from_": CHAT, "quantize": "q4_K_M"}, "already quantized"),
+                           ({"from_": CHAT, "files": {"m.gguf": digest}}, "not both"),
+                           ({"files": {"m.gguf": digest}, "quantize": "q9_X"}, "unknown type")]:
+        try:
+            for _ in ol.create(model="bad:latest", stream=True, **kwargs):
+                pass
+            raise AssertionError(f"no error for {kwargs}")
+        except ollama.ResponseError as e:
+            assert needle in e.error, (kwargs, e.error)
+
+
+@check
+def ollama_push_to_registry():
+    reg = os.environ.get("LAI_PUSH_REGISTRY")
+    if not reg:
+        print("  (skipped: no LAI_PUSH_REGISTRY given: Debian's docker-registry is missing)")
+        return
+    name = f"{reg}/me/smol:push"
+    ol.copy(CHAT, name)
+    statuses = [p.status for p in ol.push(name, insecure=True, stream=True)]
+    assert statuses[0] == "retrieving manifest" and statuses[-1] == "success", statuses
+    assert any(s == "pushing manifest" for s in statuses), statuses
+    again = [p.status for p in ol.push(name, insecure=True, stream=True)]
+    assert any("already in the registry" in s for s in again), again
+    ol.delete(name)
+    assert [p.status for p in ol.pull(name, insecure=True, stream=True)][-1] == "success"
+    assert ol.generate(model=name, prompt="Hi", options={"num_predict": 2}).done
+    ol.delete(name)
+    try:
+        ol.push("nobody/none:1", insecure=True)
+        raise AssertionError("no error")
+    except ollama.ResponseError as e:
+        assert e.status_code == 404, e
 
 
 # ---------------------------------------------------------------- langchain-ollama, llama-index

@@ -37,6 +37,9 @@ package struct DecoderConfig: Sendable {
     /// Sliding-window attention: window size (0 = none) and which layers use it.
     package var slidingWindow = 0
     package var slidingLayers: [Bool] = []
+    /// Causal attention (every generator). False for bidirectional encoders built from decoder blocks
+    /// (EmbeddingGemma): each token sees the whole text, or with a window, ±window/2 positions around it.
+    package var causal = true
     /// Mixture of experts: experts per layer, experts per token, their n_ff, the shared expert's n_ff.
     package var experts = 0
     package var expertsUsed = 0

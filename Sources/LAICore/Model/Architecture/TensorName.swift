@@ -12,6 +12,9 @@ package enum TensorName: String, CaseIterable, Sendable {
     case ropeFrequencies = "rope_freqs"
     case ropeFactorsShort = "rope_factors_short"
     case ropeFactorsLong = "rope_factors_long"
+    /// sentence-transformers Dense projections applied after pooling (EmbeddingGemma: n_embd → 3072 → n_embd).
+    case dense2 = "dense_2"
+    case dense3 = "dense_3"
     // per layer: attention
     case attnNorm = "attn_norm"
     case attnQ = "attn_q"

@@ -1,9 +1,10 @@
 // Gemma: gemma, gemma2 and gemma3 — √n_embd embedding scale, GeGLU, Q scaled before the product, post-norms
 // (2, 3), sliding-window layers (2: every other, 3: five of six with their own RoPE base), softcapping (2).
+// gemma-embedding (EmbeddingGemma) is gemma3's stack run bidirectionally, with a symmetric window.
 import Foundation
 
 enum GemmaFamily: DecoderFamily {
-    static let architectures = ["gemma", "gemma2", "gemma3"]
+    static let architectures = ["gemma", "gemma2", "gemma3", "gemma-embedding"]
 
     static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws {
         let m = file.metadata, a = c.architecture
@@ -15,6 +16,7 @@ enum GemmaFamily: DecoderFamily {
         let pattern = m.int("\(a).attention.sliding_window_pattern") ?? (a == "gemma2" ? 2 : 6)
         if window > 0 { c.setSlidingWindow(window, pattern: pattern) }
         c.finalLogitSoftcap = Float(m.double("\(a).final_logit_softcapping") ?? 0)
+        if a == "gemma-embedding" { c.causal = false }
         if a == "gemma2" {
             c.attentionSoftcap = Float(m.double("\(a).attn_logit_softcapping") ?? 0)
             if c.layers == 46 { c.attentionScale = 1 / Float(c.embedding / c.heads).squareRoot() }  // 27B

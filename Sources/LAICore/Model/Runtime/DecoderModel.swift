@@ -12,6 +12,8 @@ package final class DecoderModel: @unchecked Sendable {
     /// Phi-3 LongRoPE: the long factors, used when the context exceeds `ropeOriginalContext` (short ones otherwise).
     package let ropeFactorsLong: UnsafePointer<Float>?
     package let ropeOriginalContext: Int
+    /// sentence-transformers Dense layers after pooling (llama.cpp's dense_2 / dense_3), when the converter kept them.
+    package let poolingProjections: [WeightMatrix]
 
     package init(file: GGUFFile) throws {
         self.file = file
@@ -39,6 +41,9 @@ package final class DecoderModel: @unchecked Sendable {
         output = try w.optionalMatrix(.output, rows: c.vocabulary, cols: c.embedding) ?? tokenEmbedding
         outputBias = try w.optionalVector(.output, nil, bias: true, c.vocabulary)
         layers = try (0..<c.layers).map { try family.layer($0, w, c) }
+        let dense2Out = file.metadata.int("\(arch).dense_2_feat_out") ?? 0, dense3In = file.metadata.int("\(arch).dense_3_feat_in") ?? 0
+        poolingProjections = [try dense2Out > 0 ? w.optionalMatrix(.dense2, rows: dense2Out, cols: c.embedding) : nil,
+                              try dense3In > 0 ? w.optionalMatrix(.dense3, rows: c.embedding, cols: dense3In) : nil].compactMap { $0 }
     }
 
     package convenience init(path: String) throws { try self.init(file: GGUFFile(path: path)) }

@@ -274,22 +274,27 @@ package final class DecoderSession {
         }
         let scale = c.scalesQuery ? 1 : c.attentionScale, softcap = c.attentionSoftcap
         let window = c.slidingLayers[l] ? c.slidingWindow : 0
-        if n >= Int(LAI_FA_TILE_Q) {
+        let causal = c.causal
+        if causal && n >= Int(LAI_FA_TILE_Q) {
             tiledAttention(l, n, scale: scale, softcap: softcap, window: window)
-        } else if n == 1 && pool.threadCount > 1 && splitKVCells(position: pos[0]) >= 512 {
+        } else if causal && n == 1 && pool.threadCount > 1 && splitKVCells(position: pos[0]) >= 512 {
             splitAttention(l, scale: scale, softcap: softcap, window: window)
         } else {
             let group = c.heads / c.kvHeads, heads = c.heads, scratch = attnScratch
             pool.parallelFor(n * heads) { task in
                 let t = task / heads, h = task % heads, kvh = h / group
-                let p = pos[t], lo = window > 0 ? max(0, p - window + 1) : 0
+                // Keys lo...hi: causal up to the token itself (within the window); bidirectional over the whole
+                // text, which is all in this batch (within ±window/2: llama.cpp's symmetric window).
+                let p = pos[t]
+                let lo = causal ? (window > 0 ? max(0, p - window + 1) : 0) : (window > 0 ? max(0, p - window / 2) : 0)
+                let hi = causal ? p : (window > 0 ? min(n - 1, p + window / 2) : n - 1)
                 let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
                 let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
                 let o = attn + t * qd + h * hd
                 if kernels {
-                    lai_attention_f16(q + t * qd + h * hd, kp, vp, kvd * 2, Int32(p - lo + 1), Int32(hd), scale, softcap, o, scratch + task * 4 * hd)
+                    lai_attention_f16(q + t * qd + h * hd, kp, vp, kvd * 2, Int32(hi - lo + 1), Int32(hd), scale, softcap, o, scratch + task * 4 * hd)
                 } else {
-                    Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: p - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
+                    Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: hi - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
                 }
             }
         }
@@ -592,6 +597,10 @@ extension DecoderSession {
         for t in tokens where t < 0 || Int(t) >= vocab {
             throw ModelError.invalid(path: model.file.path, message: "token id \(t) is outside the vocabulary (\(vocab))")
         }
+        // A bidirectional model sees the whole text at once: it must fit in one batch.
+        if !config.causal && tokens.count > batchCapacity {
+            throw ModelError.invalid(path: model.file.path, message: "the text has \(tokens.count) tokens; this model embeds at most \(batchCapacity) at once")
+        }
         let E = config.embedding
         var sum = [Double](repeating: 0, count: E)
         var start = 0
@@ -609,6 +618,13 @@ extension DecoderSession {
         }
         let count = Double(last ? 1 : tokens.count)
         reset()
-        return sum.map { Float($0 / count) }
+        var pooled = sum.map { Float($0 / count) }
+        // sentence-transformers Dense layers (no bias, identity activation), as llama.cpp's build_dense_out.
+        for w in model.poolingProjections {
+            var out = [Float](repeating: 0, count: w.rows)
+            pooled.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { matmul.apply(w, x.baseAddress!, n: 1, $0.baseAddress!) } }
+            pooled = out
+        }
+        return pooled
     }
 }
