@@ -53,4 +53,3 @@ package enum QuantTarget: String, CaseIterable, Sendable {
         }
     }
 }
-}
