@@ -67,8 +67,8 @@ def main():
             path = os.path.join(tmp, t + ".gguf")
             r = subprocess.run([quantize, src, path, t, "2"], capture_output=True, text=True)
             if r.returncode != 0:
-                lines = [l for l in (r.stderr + r.stdout).splitlines() if l.strip()]
-                refs.append({"type": t, "refused": lines[-1] if lines else "exit %d" % r.returncode})
+                lines = [l for l in (r.stderr + r.stdout).splitlines() if "failed to quantize:" in l] or ["exit %d" % r.returncode]
+                refs.append({"type": t, "refused": lines[0].strip()})
                 continue
             h = hashlib.sha256()
             with open(path, "rb") as f:
