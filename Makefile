@@ -118,7 +118,7 @@ SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
   pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1 rfc3339-validator==0.1.4
 
-.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
+.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector check-quant-types ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -137,6 +137,7 @@ help:
 	@echo "make bench-batch  batched generation speed (1/2/4/8 sequences) on Qwen2.5-Coder 1.5B"
 	@echo "make bench-serve   lai serve with 1 and 4 concurrent streams on Qwen2.5-Coder-0.5B (and llama-server -np 4 if LLAMA_SERVER)"
 	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
+	@echo "make check-quant-types  every lai quantize file type beside llama-quantize (LLAMA_QUANTIZE) on Qwen2.5-Coder-0.5B F16"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
 	@echo "make clean    remove build products"
@@ -301,6 +302,11 @@ bench-batch: build bench-models
 LLAMA_SERVER ?= $(wildcard /work/tools/llama-build/bin/llama-server)
 bench-serve: build $(QWEN05)
 	scripts/bench-serve.sh $(LAI) $(QWEN05) $(LLAMA_SERVER)
+
+# Every file type of lai quantize against llama-quantize (byte for byte, with times) on Qwen2.5-Coder-0.5B's F16.
+LLAMA_QUANTIZE ?= /work/tools/llama-build/bin/llama-quantize
+check-quant-types: build $(QWEN05)
+	LLAMA_QUANTIZE=$(LLAMA_QUANTIZE) scripts/check-quant-types.sh
 
 # Exact search latency/QPS and int8 recall (compare with the faiss figures in ../shared/ref/EMBEDDINGS.md).
 bench-vector: build

@@ -12,12 +12,15 @@ struct Quantize: ParsableCommand {
         existing outputs are skipped unless --force. A failing job does not stop the others; the exit status \
         is 1 if any job failed. Pass - as an input to read input paths from stdin, one per line.
 
-        Types: \(QuantTarget.allCases.map(\.rawValue).joined(separator: ", ")).
-        Tensor policy (as llama.cpp): 1-D tensors and norms keep their type (F32); the output matrix \
-        (token_embd.weight when embeddings are tied) gets Q6_K, or Q8_0 when its rows are not a multiple \
-        of 256; q4_K_M/q5_K_M give attn_v and ffn_down of some layers Q6_K; a K-quant whose row length is \
-        not a multiple of 256 falls back to Q5_0 (Q4_K), Q5_1 (Q5_K), Q8_0 (Q6_K) or Q4_0 (Q2_K/Q3_K). \
-        --pure gives every quantizable tensor the requested type (still with the fallback).
+        Types (llama-quantize's file types, case-insensitive): \(QuantTarget.namesDescription).
+        Tensor policy (llama.cpp's llama_tensor_get_type, rule for rule): 1-D tensors and norms keep their \
+        type (F32); the output matrix (token_embd.weight when embeddings are tied) gets Q6_K, or Q8_0 when \
+        its rows are not a multiple of the block size; the K and IQ4 mixes give attn_v, attn_output and \
+        ffn_down of some layers more bits (by file type, layer, grouped-query ratio, expert count, \
+        architecture); a type whose block does not divide the row length falls back (Q4_K→Q5_0, Q5_K→Q5_1, \
+        Q6_K→Q8_0, Q2_K/Q3_K/TQ*→Q4_0, IQ4_XS→IQ4_NL, else F16). --pure gives every quantizable tensor the \
+        file type's main ggml type (still with the fallback). Q2_K_S needs an importance matrix, as in \
+        llama-quantize.
 
         A Hugging Face BERT folder is converted as llama.cpp's convert_hf_to_gguf.py does (tensor names, \
         bert.* and tokenizer.ggml.* metadata, norms/biases/position and token-type embeddings in F32), then \
@@ -27,7 +30,7 @@ struct Quantize: ParsableCommand {
     @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face BERT folders (config.json, *.safetensors, tokenizer.json or vocab.txt). '-' reads paths from stdin.")
     var inputs: [String]
 
-    @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M.")
+    @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M,iq4_xs.")
     var type: String
 
     @Option(name: [.short, .customLong("output-dir")], help: "Directory for the outputs (default: beside each input).")
@@ -36,7 +39,7 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Allow quantized inputs: dequantize, then quantize again (loses quality).")
     var allowRequantize = false
 
-    @Flag(help: "Give every quantizable tensor the requested type (no output-tensor or mix rules).")
+    @Flag(help: "Give every quantizable tensor the type's main ggml type (no output-tensor or mix rules).")
     var pure = false
 
     @Flag(help: "Overwrite existing outputs.")
@@ -57,7 +60,7 @@ struct Quantize: ParsableCommand {
         var out: [QuantTarget] = []
         for raw in type.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
             guard let t = QuantTarget(name: raw) else {
-                throw ValidationError("unknown type '\(raw)' (supported: \(QuantTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ValidationError("unknown type '\(raw)' (supported: \(QuantTarget.namesDescription))")
             }
             if !out.contains(t) { out.append(t) }
         }
@@ -87,11 +90,17 @@ struct Quantize: ParsableCommand {
                 paths.append(i)
             }
         }
-        guard !paths.isEmpty else { throw ValidationError("no input files") }
+        guard !paths.isEmpty else { throw CommandError("no input files") }
         if let d = outputDir {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("output directory '\(d)' does not exist")
+            if FileManager.default.fileExists(atPath: d, isDirectory: &isDir) {
+                guard isDir.boolValue else { throw CommandError("\(d): the output directory is a file") }
+            } else {
+                do {
+                    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                } catch {
+                    throw CommandError("\(d): cannot create the output directory (\((error as NSError).localizedDescription))")
+                }
             }
         }
         var jobs: [Job] = []

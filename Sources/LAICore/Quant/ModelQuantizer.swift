@@ -6,6 +6,7 @@ package enum ModelQuantizeError: Error, CustomStringConvertible {
     case requantizeDisabled(path: String, tensor: String, type: GGMLType)
     case unsupportedTensor(path: String, tensor: String, from: GGMLType, to: GGMLType)
     case nonFinite(path: String, tensor: String, row: Int)
+    case needsImportanceMatrix(path: String, tensor: String, type: GGMLType, target: QuantTarget)
 
     package var description: String {
         switch self {
@@ -15,6 +16,8 @@ package enum ModelQuantizeError: Error, CustomStringConvertible {
             return "\(p): tensor '\(t)': cannot convert \(from.name) to \(to.name)"
         case let .nonFinite(p, t, row):
             return "\(p): tensor '\(t)' has NaN or infinite values (row \(row)); refusing to write a broken model"
+        case let .needsImportanceMatrix(p, t, ty, target):
+            return "\(p): \(target.name) needs an importance matrix (tensor '\(t)' would be \(ty.name)); llama-quantize refuses it without one too"
         }
     }
 }
@@ -72,6 +75,9 @@ package enum ModelQuantizer {
                 if t.type.isQuantized && !allowRequantize {
                     throw ModelQuantizeError.requantizeDisabled(path: file.path, tensor: t.name, type: t.type)
                 }
+            }
+            if QuantPolicy.allowsQuantization(name: t.name, shape: t.shape) && QuantPolicy.requiresImportanceMatrix(name: t.name, type: newType, target: target) {
+                throw ModelQuantizeError.needsImportanceMatrix(path: file.path, tensor: t.name, type: newType, target: target)
             }
             entries.append(QuantPlanEntry(tensor: t, newType: newType))
         }

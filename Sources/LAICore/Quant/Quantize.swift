@@ -5,7 +5,8 @@
 package enum Quantize {
     /// The types `row` accepts.
     package static let supported: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
-                                                   .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K]
+                                                   .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K,
+                                                   .iq4_nl, .iq4_xs, .tq1_0, .tq2_0]
 
     /// Quantizes `count` elements (a whole number of blocks) from `src` into `dst`
     /// (`count / blockSize * bytesPerBlock` bytes). Blocks are independent, so any split of a tensor
@@ -32,6 +33,10 @@ package enum Quantize {
         case .q5_K: q5_K(src, dst, nb)
         case .q6_K: q6_K(src, dst, nb)
         case .q8_K: q8_K(src, dst, nb)
+        case .iq4_nl: iq4_nl(src, dst, nb)
+        case .iq4_xs: iq4_xs(src, dst, nb)
+        case .tq1_0: tq1_0(src, dst, nb)
+        case .tq2_0: tq2_0(src, dst, nb)
         default: throw QuantError.unsupported(type)
         }
     }
@@ -46,6 +51,8 @@ package enum Quantize {
         case .q4_K: q4_K(src, dst, nb, simd: false)
         case .q5_K: q5_K(src, dst, nb, simd: false)
         case .q6_K: q6_K(src, dst, nb, simd: false)
+        case .iq4_nl: iq4_nl(src, dst, nb, simd: false)
+        case .iq4_xs: iq4_xs(src, dst, nb, simd: false)
         default: try row(type, src, dst, count: count)
         }
     }
