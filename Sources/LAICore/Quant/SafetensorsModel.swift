@@ -19,6 +19,9 @@ package final class SafetensorsModel: ModelSource {
     private var origins: [String: Origin] = [:]
     /// The last computed tensor (name, bytes); freed when another is computed.
     private var computed: (String, UnsafeMutableRawBufferPointer)?
+    /// The mapped source bytes of the last tensor read; their pages are dropped from memory when the next is read,
+    /// so that resident memory stays near one tensor rather than the whole checkpoint.
+    private var lastSource: UnsafeRawBufferPointer?
     private let lock = NSLock()
 
     /// True when `path` is a folder holding config.json.
@@ -87,11 +90,8 @@ package final class SafetensorsModel: ModelSource {
         var w = HFMetadataWriter(arch: family.arch)
         w.string("general.architecture", family.arch)
         w.string("general.type", "model")
-        // gguf-py's Metadata heuristics reduced to the folder name (title-cased as id_to_title does) and the
-        // parameter count label; model-card (README.md) and `_name_or_path` metadata are not reproduced.
-        w.string("general.name", Self.idToTitle(url.standardizedFileURL.lastPathComponent))
-        let params = tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        if params > 0 { w.string("general.size_label", Self.sizeLabel(params)) }
+        // gguf-py's Metadata: sampling defaults, name parts, model card (HFModelCard).
+        try HFModelCard.write(folder: url, config: raw, parameterCount: tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }, to: &w)
         try family.parameters(context, &w)
         w.u32("general.quantization_version", 2)
         try family.vocabulary(context, &w)
@@ -130,6 +130,11 @@ package final class SafetensorsModel: ModelSource {
     package func data(_ t: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         lock.lock(); defer { lock.unlock() }
         guard let origin = origins[t.name] else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        if case .stored(let h, _) = origin {
+            let src = checkpoint.bytes(h)
+            if let last = lastSource, last.baseAddress != src.baseAddress { Self.dropPages(last) }
+            lastSource = src
+        }
         if case .stored(let h, let transforms) = origin, transforms.allSatisfy({ if case .keepRows = $0 { return true }; return false }) {
             return UnsafeRawBufferPointer(start: checkpoint.bytes(h).baseAddress, count: t.byteCount)
         }
@@ -147,6 +152,16 @@ package final class SafetensorsModel: ModelSource {
     }
 
     package func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType { .f32 }
+
+    /// madvise(MADV_DONTNEED) over the whole pages inside `b`: the read-only file mapping refills them from the
+    /// page cache if they are read again, so this only lowers resident memory.
+    private static func dropPages(_ b: UnsafeRawBufferPointer) {
+        guard let base = b.baseAddress, b.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + b.count) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
 
     /// gguf-py's Metadata.id_to_title: '-' → ' ', and each all-lowercase word that is not a version
     /// (v1.2) or number gets Python's str.title() (a letter after a non-letter is upper-cased: "llama3rope" → "Llama3Rope").

@@ -7,8 +7,10 @@ llama.cpp's convert_hf_to_gguf.py makes of them: per-tensor sha256 digests and t
       f32 and f16. The committed fixtures were made with OUT_DIR = Tests/Fixtures/hfconvert, torch 2.15 CPU,
       transformers 4.57.6 and the converter of llama-cpp-python 0.3.36's vendored llama.cpp.
 
-The converter's set_vocab is replaced by a no-op: these checkpoints carry no tokenizer, and the comparison is
-of tensors and hyper-parameters (the tokenizer keys are left out of the JSON).
+llama and gemma3 carry a tiny SentencePiece tokenizer.model (trained here on this file's text, 300 pieces for
+320 embedding rows, so the converter pads) with a tokenizer_config.json (added token, chat template, add_bos);
+the JSON then holds the tokenizer keys too (arrays as sha256 of their elements: strings joined by NUL, numbers as
+little-endian 4-byte values). The others have no tokenizer; for them the converter's set_vocab is a no-op.
 Needs torch, transformers==4.57.6 (the converter's pin), safetensors, numpy.
 """
 import hashlib, json, os, subprocess, sys
@@ -52,15 +54,38 @@ def build(out: Path, name: str):
     model = model.to(dtype)
     d = out / name
     model.save_pretrained(d, safe_serialization=True, **({"max_shard_size": shard} if shard else {}))
-    if name.startswith("gemma"):
-        # Gemma's converter keeps only the embedding rows of tokenizer.json's vocabulary (+ added tokens):
-        # a stub vocabulary of 300 + 4 makes it drop 16 of the 320 rows.
-        with open(d / "tokenizer.json", "w") as f:
-            json.dump({"model": {"type": "BPE", "vocab": {f"t{i}": i for i in range(300)}, "merges": []},
-                       "added_tokens": [{"id": 300 + i, "content": f"<a{i}>", "special": True} for i in range(4)]}, f)
     gen = d / "generation_config.json"
     if gen.exists():
         gen.unlink()  # sampling keys from it are model-card metadata, not converted here
+
+
+SP_FAMILIES = ("llama", "gemma3")
+
+
+def add_tokenizer(d: Path):
+    import sentencepiece as spm
+    if (d / "tokenizer.model").exists():
+        return
+    (d / "tokenizer.json").unlink(missing_ok=True)
+    text = Path(__file__).read_text().splitlines()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(text), model_prefix=str(d / "sp"), vocab_size=300,
+                                   model_type="bpe", num_threads=1, normalization_rule_name="identity", user_defined_symbols=["<tool>"],
+                                   control_symbols=["<start_of_turn>", "<end_of_turn>"], bos_id=1, eos_id=2, unk_id=0, pad_id=3)
+    (d / "sp.model").rename(d / "tokenizer.model")
+    (d / "sp.vocab").unlink()
+    with open(d / "tokenizer_config.json", "w") as f:
+        json.dump({"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
+                   "unk_token": "<unk>", "pad_token": "<pad>",
+                   "added_tokens_decoder": {"4": {"content": "<start_of_turn>", "special": True},
+                                            "6": {"content": "<tool>", "special": False}},
+                   "chat_template": "{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n{% endfor %}"}, f)
+
+
+def array_digest(v):
+    if v and isinstance(v[0], str):
+        return hashlib.sha256(b"\0".join(x.encode() for x in v)).hexdigest()
+    import numpy as np
+    return hashlib.sha256(np.asarray(v, dtype=np.float32 if isinstance(v[0], float) else np.int32).tobytes()).hexdigest()
 
 
 def digests(gguf_path: Path, converter: Path):
@@ -69,17 +94,24 @@ def digests(gguf_path: Path, converter: Path):
     r = gguf.GGUFReader(gguf_path)
     meta = {}
     for f in r.fields.values():
-        if f.name.startswith("tokenizer.") or f.name.startswith("GGUF."):
+        if f.name.startswith("GGUF."):
             continue
         v = f.contents()
-        meta[f.name] = {"type": f.types[0].name, "value": v}
+        if isinstance(v, list):
+            meta[f.name] = {"type": f.types[0].name, "elements": f.types[-1].name, "count": len(v), "sha256": array_digest(v)}
+        else:
+            meta[f.name] = {"type": f.types[0].name, "value": v}
     tensors = [{"name": t.name, "type": t.tensor_type.name, "shape": [int(x) for x in t.shape],
                 "sha256": hashlib.sha256(t.data.tobytes()).hexdigest()} for t in r.tensors]
     return {"metadata": meta, "keys": list(meta.keys()), "tensors": tensors}
 
 
 def convert(d: Path, outtype: str, converter: Path, dest: Path):
-    # set_vocab disabled: no tokenizer in these checkpoints.
+    if (d / "tokenizer.model").exists():
+        subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(d), "--outtype", outtype, "--outfile", str(dest)],
+                       check=True, stdout=subprocess.DEVNULL)
+        return
+    # set_vocab disabled: no tokenizer in this checkpoint.
     code = ("import sys; sys.argv=sys.argv[1:]; sys.path.insert(0, %r);"
             "import conversion.base as b; pm = b.TextModel.prepare_metadata;"
             "b.TextModel.prepare_metadata = lambda self, vocab_only: (setattr(self, 'set_vocab', lambda: None), pm(self, vocab_only));"
@@ -95,6 +127,8 @@ def main():
     for name in names:
         if not (out / name / "config.json").exists():  # an existing checkpoint is only converted again
             build(out, name)
+        if name in SP_FAMILIES:
+            add_tokenizer(out / name)
         for outtype in ("f32", "f16"):
             g = out / f"{name}.{outtype}.gguf"
             convert(out / name, outtype, converter, g)

@@ -1,7 +1,8 @@
 // HFConvertTests: Hugging Face folders → GGUF against llama.cpp's convert_hf_to_gguf.py. The tiny random
 // checkpoints in Tests/Fixtures/hfconvert (llama with llama3 rope scaling and GQA from F32, qwen2 with biases
-// from BF16, qwen3 with QK-norm from F16 in 4 shards, gemma3 from F32) were converted by the real converter
-// (make_tiny_hf.py there); its per-tensor sha256 digests and metadata are the JSON beside them.
+// from BF16, qwen3 with QK-norm from F16 in 4 shards, gemma3 from F32; llama and gemma3 with a tiny SentencePiece
+// tokenizer.model and tokenizer_config.json) were converted by the real converter (make_tiny_hf.py there); its
+// per-tensor sha256 digests and metadata are the JSON beside them.
 import Foundation
 import LAICore
 import Testing
@@ -10,40 +11,74 @@ import Testing
     static let directory = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert")
 
     /// Every tensor (order, type, shape, sha256 of the bytes) and every metadata key (order, type, value)
-    /// equals the converter's, except the tokenizer keys (these checkpoints have no tokenizer).
+    /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
+    /// numbers as little-endian 4-byte values).
     @Test(arguments: ["llama", "qwen2", "qwen3", "gemma3"])
     func equalsConverter(family: String) throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] {
-            let refURL = Self.directory.appendingPathComponent("\(family).\(outtype).json")
-            let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: refURL)) as? [String: Any])
             let out = dir.appendingPathComponent("\(family)-\(outtype).gguf").path
             _ = try ModelQuantizer.run(input: Self.directory.appendingPathComponent(family).path, output: out, target: target, threads: 2)
-            let g = try GGUFFile(path: out)
+            try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("\(family).\(outtype).json"), label: "\(family) \(outtype)")
+        }
+    }
 
-            let refTensors = try #require(ref["tensors"] as? [[String: Any]])
-            #expect(g.tensors.map(\.name) == refTensors.map { $0["name"] as? String ?? "" }, "\(family) \(outtype) tensor order")
-            for (t, r) in zip(g.tensors, refTensors) {
-                #expect(t.type.name == r["type"] as? String, "\(family) \(outtype) \(t.name) type")
-                #expect(t.shape == r["shape"] as? [Int], "\(family) \(outtype) \(t.name) shape")
-                #expect(SHA256.hash(g.data(t)).hex == r["sha256"] as? String, "\(family) \(outtype) \(t.name) bytes")
-            }
+    static var embeddingGemma: URL { Fixtures.cache.appendingPathComponent("embeddinggemma-300m") }
 
-            let keys = g.metadata.keys.filter { !$0.hasPrefix("tokenizer.") }
-            #expect(keys == ref["keys"] as? [String], "\(family) \(outtype) metadata keys")
-            let refMeta = try #require(ref["metadata"] as? [String: [String: Any]])
-            for k in keys {
-                let v = try #require(g.metadata[k]), r = try #require(refMeta[k], "\(k)")
-                switch (v, r["type"] as? String) {
-                case let (.uint32(x), "UINT32"): #expect(Int(x) == (r["value"] as? NSNumber)?.intValue, "\(k)")
-                case let (.float32(x), "FLOAT32"): #expect(x == (r["value"] as? NSNumber).map { Float($0.doubleValue) }, "\(k)")
-                case let (.string(x), "STRING"): #expect(x == r["value"] as? String, "\(k)")
-                case let (.bool(x), "BOOL"): #expect(x == r["value"] as? Bool, "\(k)")
-                default: Issue.record("\(family) \(outtype) \(k): \(v) is not the converter's \(r)")
-                }
+    /// EmbeddingGemma-300M (a real checkpoint, F32 safetensors, SentencePiece tokenizer, model card) → F16:
+    /// all 314 tensors and every metadata key equal the converter's.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: embeddingGemma.appendingPathComponent("model.safetensors").path),
+                   "needs EmbeddingGemma-300M's folder (make embeddinggemma)"))
+    func embeddingGemmaEqualsConverter() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("embeddinggemma-300m-F16.gguf").path
+        _ = try ModelQuantizer.run(input: Self.embeddingGemma.path, output: out, target: .f16, threads: 2)
+        try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("embeddinggemma-300m.f16.json"), label: "embeddinggemma")
+    }
+
+    static func expectEqual(_ path: String, reference refURL: URL, label: String) throws {
+        let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: refURL)) as? [String: Any])
+        let g = try GGUFFile(path: path)
+        let refTensors = try #require(ref["tensors"] as? [[String: Any]])
+        #expect(g.tensors.map(\.name) == refTensors.map { $0["name"] as? String ?? "" }, "\(label) tensor order")
+        for (t, r) in zip(g.tensors, refTensors) {
+            #expect(t.type.name == r["type"] as? String, "\(label) \(t.name) type")
+            #expect(t.shape == r["shape"] as? [Int], "\(label) \(t.name) shape")
+            #expect(SHA256.hash(g.data(t)).hex == r["sha256"] as? String, "\(label) \(t.name) bytes")
+        }
+        let keys = g.metadata.keys
+        #expect(keys == ref["keys"] as? [String], "\(label) metadata keys")
+        let refMeta = try #require(ref["metadata"] as? [String: [String: Any]])
+        for k in keys {
+            let v = try #require(g.metadata[k]), r = try #require(refMeta[k], "\(k)")
+            switch (v, r["type"] as? String) {
+            case let (.uint32(x), "UINT32"): #expect(Int(x) == (r["value"] as? NSNumber)?.intValue, "\(label) \(k)")
+            case let (.int32(x), "INT32"): #expect(Int(x) == (r["value"] as? NSNumber)?.intValue, "\(label) \(k)")
+            case let (.float32(x), "FLOAT32"): #expect(x == (r["value"] as? NSNumber).map { Float($0.doubleValue) }, "\(label) \(k)")
+            case let (.string(x), "STRING"): #expect(x == r["value"] as? String, "\(label) \(k)")
+            case let (.bool(x), "BOOL"): #expect(x == r["value"] as? Bool, "\(label) \(k)")
+            case let (.array(a), "ARRAY"):
+                #expect(a.count == r["count"] as? Int, "\(label) \(k) count")
+                #expect(digest(a) == r["sha256"] as? String, "\(label) \(k) elements")
+            default: Issue.record("\(label) \(k): \(v) is not the converter's \(r)")
             }
         }
+    }
+
+    /// make_tiny_hf.py's array digest: strings joined by NUL, numbers as little-endian 4-byte values.
+    static func digest(_ a: GGUFArray) -> String {
+        var bytes: [UInt8] = []
+        for (i, v) in a.values.enumerated() {
+            switch v {
+            case let .string(s): if i > 0 { bytes.append(0) }; bytes += Array(s.utf8)
+            case let .float32(f): withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes += $0 }
+            case let .int32(x): withUnsafeBytes(of: x.littleEndian) { bytes += $0 }
+            default: return "unexpected \(v)"
+            }
+        }
+        return SHA256.hash(bytes).hex
     }
 
     /// Q/K rows regrouped as LlamaModel.permute does: row (h, j, k) of (heads, rows/heads/2, 2) is HF row (h, k, j).
