@@ -4,7 +4,7 @@ llama.cpp's convert_hf_to_gguf.py makes of them: per-tensor sha256 digests and t
 
   make_tiny_hf.py OUT_DIR CONVERTER_DIR [NAME...]
       writes OUT_DIR/<name>/ (the checkpoint, unless it exists) and OUT_DIR/<name>.<outtype>.json for outtype
-      f32 and f16. The committed fixtures were made with OUT_DIR = Tests/Fixtures/hfconvert, torch 2.15 CPU,
+      f32 and f16 (and bf16, q8_0 for the families with a tokenizer). The committed fixtures were made with OUT_DIR = Tests/Fixtures/hfconvert, torch 2.15 CPU,
       transformers 4.57.6 and the converter of llama-cpp-python 0.3.36's vendored llama.cpp.
 
 llama and gemma3 carry a tiny SentencePiece tokenizer.model (trained here on this file's text, 300 pieces for
@@ -129,7 +129,7 @@ def main():
             build(out, name)
         if name in SP_FAMILIES:
             add_tokenizer(out / name)
-        for outtype in ("f32", "f16"):
+        for outtype in ("f32", "f16") + (("bf16", "q8_0") if name in SP_FAMILIES else ()):
             g = out / f"{name}.{outtype}.gguf"
             convert(out / name, outtype, converter, g)
             with open(out / f"{name}.{outtype}.json", "w") as f:
