@@ -138,5 +138,16 @@ import Testing
         file.append(header); file.append(Data(count: 4))
         try file.write(to: bad.appendingPathComponent("model.safetensors"))
         #expect { try SafetensorsModel(folder: bad.path) } throws: { "\($0)".contains("model.norm.weight") && "\($0)".contains("I8") }
+
+        // A truncated tokenizer.model fails naming the file, not with a partial vocabulary.
+        let tok = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: tok) }
+        let llama = Self.directory.appendingPathComponent("llama")
+        for f in ["config.json", "model.safetensors", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: llama.appendingPathComponent(f), to: tok.appendingPathComponent(f))
+        }
+        let model = try Data(contentsOf: llama.appendingPathComponent("tokenizer.model"))
+        try model.prefix(model.count - 1).write(to: tok.appendingPathComponent("tokenizer.model"))
+        #expect { try SafetensorsModel(folder: tok.path) } throws: { "\($0)".contains("tokenizer.model") }
     }
 }
