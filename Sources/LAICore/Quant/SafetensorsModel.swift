@@ -62,11 +62,14 @@ package final class SafetensorsModel: ModelSource {
         }
         for t in checkpoint.tensors {
             guard let name = try family.rename(t.name, context) else { continue }
+            guard let dtype = t.dtype else {
+                throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
+            }
             guard origins[name] == nil else { throw fail("two tensors map to '\(name)'") }
             let transforms = try family.transforms(t.name, name, context)
             var shape = Array(t.shape.reversed())
             if shape.isEmpty { shape = [1] }
-            var type = t.dtype.ggml
+            var type = dtype.ggml
             for tr in transforms {
                 switch tr {
                 case .keepRows(let n): if shape.count > 1 { shape[shape.count - 1] = min(shape[shape.count - 1], n) }
@@ -145,7 +148,7 @@ package final class SafetensorsModel: ModelSource {
         case .generated(let values):
             values.withUnsafeBytes { buf.copyMemory(from: $0) }
         case .stored(let h, let transforms):
-            HFTensorTransforms.apply(transforms, source: checkpoint.bytes(h), dtype: h.dtype, hfShape: h.shape, to: buf, as: t.type)
+            HFTensorTransforms.apply(transforms, source: checkpoint.bytes(h), dtype: h.dtype ?? .f32, hfShape: h.shape, to: buf, as: t.type)
         }
         computed = (t.name, buf)
         return UnsafeRawBufferPointer(start: buf.baseAddress, count: t.byteCount)

@@ -20,7 +20,9 @@ package enum HFDType: String, Sendable {
 /// One tensor of a safetensors file: its bytes are `byteCount` bytes at `offset` in `files[file]`.
 package struct HFTensor: Sendable {
     package let name: String
-    package let dtype: HFDType
+    /// nil for element types lai does not convert (`rawDType`); such a tensor may only be one the family drops.
+    package let dtype: HFDType?
+    package let rawDType: String
     /// Safetensors (PyTorch) order: `shape.last` is the row length.
     package let shape: [Int]
     let file: Int
@@ -93,8 +95,8 @@ package final class HFCheckpoint {
         UnsafeRawBufferPointer(start: files[t.file].base + t.offset, count: t.byteCount)
     }
 
-    /// Parses a safetensors header into tensors with absolute offsets; refuses dtypes other than F32/F16/BF16
-    /// and entries whose shape does not match their byte range.
+    /// Parses a safetensors header into tensors with absolute offsets; refuses entries whose shape does not
+    /// match their byte range (element types other than F32/F16/BF16 are refused later, if the tensor is kept).
     static func header(_ f: MappedFile, fileIndex: Int) throws -> [HFTensor] {
         func fail(_ m: String) -> HFModelError { .invalid(path: f.path, message: m) }
         guard f.count >= 8 else { throw fail("too short for a safetensors file") }
@@ -110,15 +112,17 @@ package final class HFCheckpoint {
                   offs[1] <= f.count - dataStart, shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor '\(name)' has a malformed header entry")
             }
-            guard let dtype = HFDType(rawValue: dt) else { throw fail("tensor '\(name)' has dtype \(dt) (F32, F16 and BF16 are read)") }
+            let dtype = HFDType(rawValue: dt)
+            let sizes = ["F64": 8, "I64": 8, "U64": 8, "I32": 4, "U32": 4, "I16": 2, "U16": 2, "I8": 1, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1]
+            let size = dtype?.size ?? sizes[dt]
             guard shape.count <= GGUFFile.maxDims else { throw fail("tensor '\(name)' has \(shape.count) dimensions (at most \(GGUFFile.maxDims))") }
             let (count, overflow) = shape.reduce((1, false)) { acc, d in
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
             }
-            guard !overflow, count * dtype.size == offs[1] - offs[0] else {
+            guard !overflow, size == nil || count * size! == offs[1] - offs[0] else {
                 throw fail("tensor '\(name)': shape \(shape) does not match its \(offs[1] - offs[0]) bytes")
             }
-            out.append(HFTensor(name: name, dtype: dtype, shape: shape, file: fileIndex, offset: dataStart + offs[0], byteCount: offs[1] - offs[0]))
+            out.append(HFTensor(name: name, dtype: dtype, rawDType: dt, shape: shape, file: fileIndex, offset: dataStart + offs[0], byteCount: offs[1] - offs[0]))
         }
         return out
     }
