@@ -22,12 +22,13 @@ struct Quantize: ParsableCommand {
         file type's main ggml type (still with the fallback). Q2_K_S needs an importance matrix, as in \
         llama-quantize.
 
-        A Hugging Face BERT folder is converted as llama.cpp's convert_hf_to_gguf.py does (tensor names, \
-        bert.* and tokenizer.ggml.* metadata, norms/biases/position and token-type embeddings in F32), then \
-        to the requested type; the output is <folder name>-<TYPE>.gguf beside the folder.
+        A Hugging Face folder (llama, qwen2, qwen3, gemma3, EmbeddingGemma, BERT; safetensors F32/F16/BF16, \
+        sharded or not) is converted as llama.cpp's convert_hf_to_gguf.py does: with f32/f16/bf16/q8_0 the \
+        converter's file itself, other types in one pass as llama-quantize makes them of its F32 file; the \
+        output is <folder name>-<TYPE>.gguf beside the folder.
         """)
 
-    @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face BERT folders (config.json, *.safetensors, tokenizer.json or vocab.txt). '-' reads paths from stdin.")
+    @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face folders (config.json, *.safetensors, tokenizer.model or BERT's vocab.txt/tokenizer.json). '-' reads paths from stdin.")
     var inputs: [String]
 
     @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M,iq4_xs.")

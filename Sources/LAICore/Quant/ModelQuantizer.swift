@@ -61,12 +61,13 @@ package enum ModelQuantizer {
         let names = file.tensors.map(\.name)
         var policy = QuantPolicy(target: target, pure: pure, metadata: file.metadata, tensorNames: names)
         var entries: [QuantPlanEntry] = []
-        // llama-quantize's tensor order, except that a Hugging Face folder converted to F32/F16/BF16 keeps
-        // its own (safetensors name) order, as convert_hf_to_gguf.py writes it.
-        let order = file is SafetensorsModel && !target.defaultType.isQuantized ? Array(names.indices) : QuantPolicy.order(names)
+        // llama-quantize's tensor order and types, except that a Hugging Face folder converted to one of
+        // convert_hf_to_gguf.py's types (F32/F16/BF16/Q8_0) gets the converter's order and types.
+        let hf = file as? SafetensorsModel
+        let order = hf?.converterMetadata(target: target) != nil ? Array(names.indices) : QuantPolicy.order(names)
         for i in order {
             let t = file.tensors[i]
-            let newType = policy.type(name: t.name, shape: t.shape, current: file.unquantizedType(t))
+            let newType = hf?.converterType(t, target: target) ?? policy.type(name: t.name, shape: t.shape, current: file.unquantizedType(t))
             if newType != t.type {
                 guard Dequantize.supported.contains(t.type), Quantize.supported.contains(newType),
                       t.shape[0] % newType.blockSize == 0 else {
@@ -84,7 +85,7 @@ package enum ModelQuantizer {
         return (entries, policy.fallbacks)
     }
 
-    /// Converts `input` (a GGUF file, or a Hugging Face BERT folder with config.json and *.safetensors)
+    /// Converts `input` (a GGUF file, or a Hugging Face folder with config.json and *.safetensors)
     /// to `output` (written atomically). `progress(doneInputBytes, totalInputBytes)`
     /// is called after each tensor, from the calling thread.
     package static func run(input: String, output: String, target: QuantTarget, pure: Bool = false,
@@ -92,22 +93,24 @@ package enum ModelQuantizer {
                             progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> QuantizeReport {
         let start = DispatchTime.now().uptimeNanoseconds
         let file: ModelSource = SafetensorsModel.isModelFolder(input) ? try SafetensorsModel(folder: input) : try GGUFFile(path: input)
+        let hf = file as? SafetensorsModel
         let (entries, fallbacks) = try plan(file, target: target, pure: pure, allowRequantize: allowRequantize)
         let total = entries.reduce(0) { $0 + $1.tensor.byteCount }
         var done = 0
         var specs: [GGUFTensorSpec] = []
         for e in entries {
             let t = e.tensor
-            let src = file.data(t)
+            // Data is asked for when written: a converted Hugging Face tensor is computed then, one at a time.
             if e.newType == t.type {
                 specs.append(GGUFTensorSpec(name: t.name, type: t.type, shape: t.shape) { w in
-                    try w.write(src)
+                    try w.write(file.data(t))
                     done += t.byteCount
                     progress(done, total)
                 })
             } else {
                 specs.append(GGUFTensorSpec(name: t.name, type: e.newType, shape: t.shape) { w in
                     let n = e.outputBytes
+                    let src = file.data(t)
                     let out = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
                     defer { out.deallocate() }
                     do {
@@ -122,7 +125,7 @@ package enum ModelQuantizer {
                 })
             }
         }
-        let md = outputMetadata(file.metadata, target: target)
+        let md = hf?.converterMetadata(target: target) ?? outputMetadata(file.metadata, target: target)
         try GGUFWriter.write(path: output, metadata: md, tensors: specs)
         var counts: [(GGMLType, Int)] = []
         for e in entries {
