@@ -243,3 +243,33 @@ package struct ImportanceMatrix: Sendable {
         try w.commit()
     }
 }
+
+/// An importance matrix as `llama-quantize --imatrix` applies it: the weights per tensor name and the
+/// `quantize.imatrix.*` keys it records in the output.
+package struct QuantImatrix: Sendable {
+    package var weights: [String: [Float]]
+    /// The path as given on the command line (recorded as `quantize.imatrix.file`).
+    package var file: String
+    package var dataset: String?
+    package var chunkCount: Int
+
+    package init(weights: [String: [Float]], file: String, dataset: String?, chunkCount: Int) {
+        self.weights = weights; self.file = file; self.dataset = dataset; self.chunkCount = chunkCount
+    }
+
+    /// Loads `path` as llama-quantize's `load_imatrix` does.
+    package init(path: String) throws {
+        let m = try ImportanceMatrix(path: path)
+        self.init(weights: try m.quantizationWeights(path: path), file: path, dataset: m.datasets.first, chunkCount: m.chunkCount)
+    }
+
+    /// llama-quantize's key-value overrides, in its order: strings cut to 127 bytes, counts as u32.
+    package var metadata: [(String, GGUFValue)] {
+        func cut(_ s: String) -> GGUFValue { .string(String(decoding: Array(s.utf8.prefix(127)), as: UTF8.self)) }
+        var md: [(String, GGUFValue)] = [("quantize.imatrix.file", cut(file))]
+        if let d = dataset { md.append(("quantize.imatrix.dataset", cut(d))) }
+        md.append(("quantize.imatrix.entries_count", .uint32(UInt32(clamping: weights.count))))
+        if chunkCount > 0 { md.append(("quantize.imatrix.chunks_count", .uint32(UInt32(chunkCount)))) }
+        return md
+    }
+}
