@@ -94,7 +94,7 @@ enum ImatrixRef {
 /// lai imatrix beside llama-imatrix on the same model and text.
 @Suite struct ImatrixComputationTests {
     /// SmolLM2 Q4_1 on the first 2 chunks of 512 tokens of ppl-text.txt: the same entries as llama-imatrix's
-    /// file, the same counts, sums within 1e-3 relative (different kernels, same arithmetic otherwise).
+    /// file, the same counts, sums within 1e-4 relative (measured: 1.0e-5; different kernels, same arithmetic otherwise).
     @Test func matchesLlamaImatrix() throws {
         let lm = try LanguageModel(path: Fixtures.smolLM2)
         let text = try String(contentsOf: Fixtures.ref.appendingPathComponent("ppl-text.txt"), encoding: .utf8)
@@ -118,6 +118,6 @@ enum ImatrixRef {
                 if rel > worst { worst = rel; worstName = name }
             }
         }
-        #expect(worst < TOLERANCE, "max relative difference \(worst) in \(worstName)")
+        #expect(worst < 1e-4, "max relative difference \(worst) in \(worstName)")
     }
 }
