@@ -2,7 +2,9 @@
 """Helpers for the imatrix references (needs numpy and llama.cpp's gguf-py on PYTHONPATH).
 
   imatrix-tools.py compare A.gguf B.gguf        names, counts and the largest relative difference of the sums
-  imatrix-tools.py digests OUT.json NAME=FILE... per-tensor sha256 (blk.0–3) and whole-file sha256 per quantized file
+  imatrix-tools.py digests OUT.json IMATRIX_PATH NAME=FILE...
+                                               per-tensor sha256 (blk.0–1) and whole-file sha256 per quantized file;
+                                               IMATRIX_PATH is the path llama-quantize was given (recorded in the files)
 """
 import hashlib, json, sys
 import numpy as np
@@ -35,22 +37,25 @@ def compare(a, b):
     print(f"counts equal: {counts_equal}; max relative difference of the sums: {worst:.3g} ({worst_name})")
 
 
-def digests(out, pairs):
+def digests(out, pairs, imatrix_file=None):
     files = {}
     for pair in pairs:
         name, path = pair.split("=", 1)
         r = GGUFReader(path)
         tensors = {}
         for t in r.tensors:
-            if t.name.startswith(("blk.0.", "blk.1.", "blk.2.", "blk.3.")):
+            if t.name.startswith(("blk.0.", "blk.1.")):
                 tensors[t.name] = {"type": t.tensor_type.name, "sha256": hashlib.sha256(bytes(t.data.tobytes())).hexdigest()}
         whole = hashlib.sha256(open(path, "rb").read()).hexdigest()
         files[name] = {"sha256": whole, "tensors": tensors}
-    json.dump({"files": files}, open(out, "w"), indent=1, sort_keys=True)
+    doc = {"files": files}
+    if imatrix_file:
+        doc["imatrix_file"] = imatrix_file
+    json.dump(doc, open(out, "w"), indent=1, sort_keys=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "digests":
-        digests(sys.argv[2], sys.argv[3:])
+        digests(sys.argv[2], sys.argv[4:], sys.argv[3])
