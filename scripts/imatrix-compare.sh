@@ -10,6 +10,9 @@ set -euo pipefail
 LLAMA_BIN=${LLAMA_BIN:-/work/tools/llama-build/bin}
 LAI=${LAI:-.build/release/lai}
 THREADS=${THREADS:-2}
+# numpy, pyyaml and llama.cpp's gguf-py, for comparing the two imatrix files
+PYTHON=${PYTHON:-python3}
+GGUF_PY=${GGUF_PY:-/work/ref-src/llama_cpp_python-0.3.36/vendor/llama.cpp/gguf-py}
 model=$1 f16=$2 text=$3 out=$4 chunks=${5:-4}
 types=${6:-"Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K_M Q5_K_M Q6_K"}
 mkdir -p "$out"
@@ -19,6 +22,7 @@ echo "== llama-imatrix / lai imatrix ($chunks chunks of 512)"
 /usr/bin/time -f "llama-imatrix %e s, %M KB" "$LLAMA_BIN/llama-imatrix" -m "$model" -f "$text" --chunks "$chunks" -t "$THREADS" -o "$ref" >"$out/llama-imatrix.log" 2>&1
 /usr/bin/time -f "lai imatrix %e s, %M KB" "$LAI" imatrix "$model" "$text" --chunks "$chunks" -t "$THREADS" -o "$out/lai.imatrix.gguf" 2>"$out/lai-imatrix.log" >/dev/null
 tail -1 "$out/llama-imatrix.log"; tail -1 "$out/lai-imatrix.log"
+PYTHONPATH="$GGUF_PY" "$PYTHON" "$(dirname "$0")/imatrix-tools.py" compare "$ref" "$out/lai.imatrix.gguf" || true
 
 echo "== quantize with $ref"
 for t in $types; do
