@@ -21,6 +21,7 @@ struct LAI: ParsableCommand {
             Tokenize.self,
             Quantize.self,
             PerplexityCommand.self,
+            ImatrixCommand.self,
             Bench.self,
             Embed.self,
             Index.self,

@@ -46,6 +46,9 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Overwrite existing outputs.")
     var force = false
 
+    @Option(help: "An importance matrix (llama-imatrix's GGUF or legacy .dat, or lai imatrix's) to quantize with, as llama-quantize --imatrix.")
+    var imatrix: String?
+
     @Flag(help: "Print the results as JSON instead of a table.")
     var json = false
 
@@ -104,6 +107,7 @@ struct Quantize: ParsableCommand {
                 }
             }
         }
+        let weights = try imatrix.map { try QuantImatrix(path: $0) }
         var jobs: [Job] = []
         for p in paths {
             for t in try targets() { jobs.append(Job(input: p, output: outputPath(p, t), target: t)) }
@@ -124,12 +128,16 @@ struct Quantize: ParsableCommand {
             let meter = ProgressMeter(label: label, tty: tty)
             do {
                 let r = try ModelQuantizer.run(input: jobs[i].input, output: jobs[i].output, target: jobs[i].target,
-                                               pure: pure, allowRequantize: allowRequantize, threads: threads) { done, total in
+                                               pure: pure, allowRequantize: allowRequantize, threads: threads,
+                                               imatrix: weights) { done, total in
                     meter.update(done, total)
                 }
                 meter.finish()
                 if r.requantized > 0 {
                     Stderr.line("lai: warning: \(jobs[i].input): \(r.requantized) quantized tensors were dequantized and quantized again; quality is no better than the input's")
+                }
+                if !r.imatrixMissing.isEmpty {
+                    Stderr.line("\(label): the imatrix has no weights for \(r.imatrixMissing.count) quantized tensors (quantized without): \(r.imatrixMissing.prefix(4).joined(separator: ", "))\(r.imatrixMissing.count > 4 ? ", …" : "")")
                 }
                 if !r.fallbacks.isEmpty {
                     Stderr.line("\(label): \(r.fallbacks.count) tensors fell back to another type (row length not a multiple of the block size)")

@@ -1,4 +1,5 @@
-// Quantize: reference quantizers, bit-identical to ggml's quantize_row_*_ref (no importance matrix).
+// Quantize: reference quantizers, bit-identical to ggml's quantize_row_*_ref (no importance matrix);
+// the importance-weighted ones are in Quantize+Weighted.swift.
 
 /// Converts fp32 rows to a ggml type exactly as ggml's reference quantizers do, which is what
 /// `llama-quantize` runs when no importance matrix is given ("deterministic creation of model files").
@@ -11,9 +12,18 @@ package enum Quantize {
     /// Quantizes `count` elements (a whole number of blocks) from `src` into `dst`
     /// (`count / blockSize * bytesPerBlock` bytes). Blocks are independent, so any split of a tensor
     /// into block-aligned pieces gives the same bytes.
-    package static func row(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) throws {
+    ///
+    /// With importance `weights` (an imatrix row: one value per element), `count` is exactly one tensor row
+    /// and the types in `weightedTypes` take ggml's weighted paths (as `quantize_q4_0` … with quant_weights);
+    /// the other types ignore them, as ggml does.
+    package static func row(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int,
+                            weights: UnsafePointer<Float>? = nil) throws {
         guard supported.contains(type) else { throw QuantError.unsupported(type) }
         guard count >= 0, count % type.blockSize == 0 else { throw QuantError.badCount(type, count: count) }
+        if let weights, weightedTypes.contains(type) {
+            weightedRow(type, src, dst, count: count, weights)
+            return
+        }
         let nb = count / type.blockSize
         switch type {
         case .f32: dst.copyMemory(from: src, byteCount: 4 * count)

@@ -190,6 +190,8 @@ package final class MatMul {
     private var scratchBytes: Int
     /// Whether to use the AVX2 kernels (false forces the portable Swift path).
     package var useKernels: Bool
+    /// Sees the input of every product when set (`lai imatrix`); nil otherwise, one check per call.
+    package var collector: ImatrixCollector?
 
     package init(pool: ThreadPool = .shared, useKernels: Bool = CPUFeatures.active.kernels) {
         self.pool = pool
@@ -208,11 +210,16 @@ package final class MatMul {
     /// Several products of the same input (Q, K and V; gate and up) in one parallel dispatch, with the
     /// activations quantized once: fewer synchronizations per token, which is what generation is made of.
     package func apply(_ jobs: [MatMulJob], _ x: UnsafePointer<Float>, n: Int) {
+        if let c = collector { c.observe(jobs, x, n: n) }
+        multiply(jobs, x, n: n)
+    }
+
+    private func multiply(_ jobs: [MatMulJob], _ x: UnsafePointer<Float>, n: Int) {
         guard let first = jobs.first else { return }
         let shared = jobs.allSatisfy { $0.w.hasKernel && $0.w.cols == first.w.cols && $0.w.activationType == first.w.activationType }
         if !shared || jobs.count > 4 {
             for j in jobs {
-                if j.w.hasKernel { apply([j], x, n: n) } else { applyDequantized(j.w, x, n: n, j.out, outStride: j.outStride) }
+                if j.w.hasKernel { multiply([j], x, n: n) } else { applyDequantized(j.w, x, n: n, j.out, outStride: j.outStride) }
             }
             return
         }
