@@ -38,7 +38,7 @@ import Testing
     /// llama-quantize's load_imatrix: sums / count per expert, 1 for an expert that saw nothing.
     @Test func quantizationWeightsDividePerExpert() throws {
         let w = try Self.sample().quantizationWeights(path: "x")
-        #expect(w["blk.0.attn_q.weight"] == [1 / 1024, 2 / 1024, 3 / 1024, 4])
+        #expect(w["blk.0.attn_q.weight"] == [Float(1) / 1024, Float(2) / 1024, Float(3) / 1024, 4])
         #expect(w["blk.0.ffn_up_exps.weight"] == [1, 2, 3, 1, 1, 1, 1, 1, 1, 0.1, 0.3, 0.5])
     }
 
