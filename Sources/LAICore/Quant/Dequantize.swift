@@ -5,7 +5,8 @@
 package enum Dequantize {
     /// The types `row` accepts.
     package static let supported: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
-                                                   .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K]
+                                                   .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K,
+                                                   .iq4_nl, .iq4_xs, .tq1_0, .tq2_0]
 
     /// Dequantizes `count` elements (a whole number of blocks) from `src` into `dst`.
     /// Throws `QuantError.unsupported` for other types and `.badCount` for a partial block.
@@ -31,6 +32,10 @@ package enum Dequantize {
         case .q5_K: q5_K(src, dst, nb)
         case .q6_K: q6_K(src, dst, nb)
         case .q8_K: q8_K(src, dst, nb)
+        case .iq4_nl: iq4_nl(src, dst, nb)
+        case .iq4_xs: iq4_xs(src, dst, nb)
+        case .tq1_0: tq1_0(src, dst, nb)
+        case .tq2_0: tq2_0(src, dst, nb)
         default: throw QuantError.unsupported(type)
         }
     }

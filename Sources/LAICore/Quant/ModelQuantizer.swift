@@ -6,6 +6,7 @@ package enum ModelQuantizeError: Error, CustomStringConvertible {
     case requantizeDisabled(path: String, tensor: String, type: GGMLType)
     case unsupportedTensor(path: String, tensor: String, from: GGMLType, to: GGMLType)
     case nonFinite(path: String, tensor: String, row: Int)
+    case needsImportanceMatrix(path: String, tensor: String, type: GGMLType, target: QuantTarget)
 
     package var description: String {
         switch self {
@@ -15,6 +16,8 @@ package enum ModelQuantizeError: Error, CustomStringConvertible {
             return "\(p): tensor '\(t)': cannot convert \(from.name) to \(to.name)"
         case let .nonFinite(p, t, row):
             return "\(p): tensor '\(t)' has NaN or infinite values (row \(row)); refusing to write a broken model"
+        case let .needsImportanceMatrix(p, t, ty, target):
+            return "\(p): \(target.name) needs an importance matrix (tensor '\(t)' would be \(ty.name)); llama-quantize refuses it without one too"
         }
     }
 }
@@ -37,33 +40,48 @@ package struct QuantizeReport: Sendable {
     package let fallbacks: [String]
     /// Quantized input tensors that were dequantized and quantized again.
     package let requantized: Int
+    /// With an imatrix: quantized tensors it has no entry for (quantized without weights, as llama-quantize
+    /// reports with "did not find weights for …").
+    package var imatrixMissing: [String] = []
 }
 
 package enum ModelQuantizer {
     /// The output metadata: the input's, minus split keys, with `general.quantization_version` (2)
     /// and `general.file_type` moved to the end — the order llama-quantize (gguf.cpp) writes.
-    package static func outputMetadata(_ input: GGUFMetadata, target: QuantTarget) -> GGUFMetadata {
+    package static func outputMetadata(_ input: GGUFMetadata, target: QuantTarget, imatrix: QuantImatrix? = nil) -> GGUFMetadata {
         var md = input
         for k in ["general.quantization_version", "general.file_type", "split.no", "split.count", "split.tensors.count"] {
             md.remove(k)
         }
         md["general.quantization_version"] = .uint32(2)
         md["general.file_type"] = .uint32(UInt32(target.fileType))
+        // llama-quantize's overrides, each set anew at the end.
+        for (k, v) in imatrix?.metadata ?? [] { md.remove(k); md[k] = v }
         return md
     }
 
     /// The tensors in output order with their new types; throws if a conversion is impossible or a
     /// quantized tensor would be requantized without `allowRequantize`.
-    package static func plan(_ file: ModelSource, target: QuantTarget, pure: Bool, allowRequantize: Bool) throws -> (entries: [QuantPlanEntry], fallbacks: [String]) {
+    package static func plan(_ file: ModelSource, target: QuantTarget, pure: Bool, allowRequantize: Bool,
+                             hasImatrix: Bool = false) throws -> (entries: [QuantPlanEntry], fallbacks: [String]) {
         let names = file.tensors.map(\.name)
         var policy = QuantPolicy(target: target, pure: pure, metadata: file.metadata, tensorNames: names)
         var entries: [QuantPlanEntry] = []
-        // llama-quantize's tensor order, except that a Hugging Face folder converted to F32/F16/BF16 keeps
-        // its own (safetensors name) order, as convert_hf_to_gguf.py writes it.
-        let order = file is SafetensorsModel && !target.defaultType.isQuantized ? Array(names.indices) : QuantPolicy.order(names)
+        // llama-quantize's tensor order and types, except that a Hugging Face folder converted to one of
+        // convert_hf_to_gguf.py's types (F32/F16/BF16/Q8_0) gets the converter's order and types.
+        let hf = file as? SafetensorsModel
+        let order = hf?.converterMetadata(target: target) != nil ? Array(names.indices) : QuantPolicy.order(names)
+        var ffnDownIndex = 0
         for i in order {
             let t = file.tensors[i]
-            let newType = policy.type(name: t.name, shape: t.shape, current: file.unquantizedType(t))
+            var newType = hf?.converterType(t, target: target) ?? policy.type(name: t.name, shape: t.shape, current: file.unquantizedType(t))
+            // llama_tensor_get_type with an imatrix: Q4_0/Q5_0 files give the ffn_down of the first eighth of
+            // the layers Q4_1/Q5_1 ("guard against craziness"). (Belongs in QuantPolicy; kept here to leave it untouched.)
+            if hasImatrix && !pure && (target == .q4_0 || target == .q5_0) && QuantPolicy.category(t.name) == .ffnDown
+                && QuantPolicy.allowsQuantization(name: t.name, shape: t.shape) {
+                if ffnDownIndex < policy.nLayer / 8 && newType == target.defaultType { newType = target == .q4_0 ? .q4_1 : .q5_1 }
+                ffnDownIndex += 1
+            }
             if newType != t.type {
                 guard Dequantize.supported.contains(t.type), Quantize.supported.contains(newType),
                       t.shape[0] % newType.blockSize == 0 else {
@@ -73,40 +91,67 @@ package enum ModelQuantizer {
                     throw ModelQuantizeError.requantizeDisabled(path: file.path, tensor: t.name, type: t.type)
                 }
             }
+            if !hasImatrix && QuantPolicy.allowsQuantization(name: t.name, shape: t.shape) && QuantPolicy.requiresImportanceMatrix(name: t.name, type: newType, target: target) {
+                throw ModelQuantizeError.needsImportanceMatrix(path: file.path, tensor: t.name, type: newType, target: target)
+            }
             entries.append(QuantPlanEntry(tensor: t, newType: newType))
         }
         return (entries, policy.fallbacks)
     }
 
-    /// Converts `input` (a GGUF file, or a Hugging Face BERT folder with config.json and *.safetensors)
+    /// Converts `input` (a GGUF file, or a Hugging Face folder with config.json and *.safetensors)
     /// to `output` (written atomically). `progress(doneInputBytes, totalInputBytes)`
     /// is called after each tensor, from the calling thread.
+    /// With `imatrix`, each quantized tensor with an entry of its name is quantized with those importance
+    /// weights (per expert for 3-D tensors), and the imatrix's `quantize.imatrix.*` keys are written, as
+    /// llama-quantize --imatrix does.
     package static func run(input: String, output: String, target: QuantTarget, pure: Bool = false,
-                            allowRequantize: Bool = false, threads: Int,
+                            allowRequantize: Bool = false, threads: Int, imatrix: QuantImatrix? = nil,
                             progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> QuantizeReport {
         let start = DispatchTime.now().uptimeNanoseconds
         let file: ModelSource = SafetensorsModel.isModelFolder(input) ? try SafetensorsModel(folder: input) : try GGUFFile(path: input)
-        let (entries, fallbacks) = try plan(file, target: target, pure: pure, allowRequantize: allowRequantize)
+        let hf = file as? SafetensorsModel
+        let (entries, fallbacks) = try plan(file, target: target, pure: pure, allowRequantize: allowRequantize, hasImatrix: imatrix != nil)
+        // Importance weights per quantized tensor, checked before anything is written.
+        var weightsOf: [String: [Float]] = [:]
+        var missing: [String] = []
+        if let imatrix {
+            for e in entries where e.newType != e.tensor.type {
+                let t = e.tensor
+                guard let w = imatrix.weights[t.name] else { missing.append(t.name); continue }
+                let expected = t.shape[0] * (t.shape.count > 2 ? t.shape[2] : 1)
+                if w.count == expected {
+                    weightsOf[t.name] = w
+                } else if t.name != "token_embd.weight" && t.name != "per_layer_token_embd.weight" {
+                    // llama-quantize ignores a mismatched token_embd entry and refuses any other.
+                    throw ImatrixError.sizeMismatch(tensor: t.name, imatrix: w.count, expected: expected)
+                }
+            }
+        }
         let total = entries.reduce(0) { $0 + $1.tensor.byteCount }
         var done = 0
         var specs: [GGUFTensorSpec] = []
         for e in entries {
             let t = e.tensor
-            let src = file.data(t)
+            // Data is asked for when written: a converted Hugging Face tensor is computed then, one at a time.
             if e.newType == t.type {
                 specs.append(GGUFTensorSpec(name: t.name, type: t.type, shape: t.shape) { w in
-                    try w.write(src)
+                    try w.write(file.data(t))
                     done += t.byteCount
                     progress(done, total)
                 })
             } else {
                 specs.append(GGUFTensorSpec(name: t.name, type: e.newType, shape: t.shape) { w in
                     let n = e.outputBytes
+                    let src = file.data(t)
                     let out = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 64)
                     defer { out.deallocate() }
                     do {
-                        try convert(src: src.baseAddress!, from: t.type, to: out, as: e.newType,
-                                    rowLength: t.shape[0], rows: t.rowCount, threads: threads)
+                        try (weightsOf[t.name] ?? []).withUnsafeBufferPointer { w in
+                            try convert(src: src.baseAddress!, from: t.type, to: out, as: e.newType,
+                                        rowLength: t.shape[0], rows: t.rowCount, threads: threads,
+                                        weights: w.isEmpty ? nil : w.baseAddress, rowsPerWeights: t.shape.count > 1 ? t.shape[1] : 1)
+                        }
                     } catch QuantError.nonFinite(let row) {
                         throw ModelQuantizeError.nonFinite(path: file.path, tensor: t.name, row: row)
                     }
@@ -116,7 +161,7 @@ package enum ModelQuantizer {
                 })
             }
         }
-        let md = outputMetadata(file.metadata, target: target)
+        let md = hf?.converterMetadata(target: target) ?? outputMetadata(file.metadata, target: target, imatrix: imatrix)
         try GGUFWriter.write(path: output, metadata: md, tensors: specs)
         var counts: [(GGMLType, Int)] = []
         for e in entries {
@@ -126,15 +171,17 @@ package enum ModelQuantizer {
         let requantized = entries.filter { $0.newType != $0.tensor.type && $0.tensor.type.isQuantized }.count
         return QuantizeReport(inputBytes: file.fileSize, outputBytes: outSize,
                               seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
-                              typeCounts: counts, fallbacks: fallbacks, requantized: requantized)
+                              typeCounts: counts, fallbacks: fallbacks, requantized: requantized, imatrixMissing: missing)
     }
 
     /// Converts `rows` rows of `rowLength` elements from one type to another, splitting the rows
     /// into `threads` contiguous ranges. Blocks are independent, so the bytes do not depend on the split.
     /// Throws `QuantError.nonFinite` if the fp32 values hold NaN or ±inf (llama-quantize rejects such
     /// data too, after quantizing, as "quantized data validation failed").
+    /// `weights`: importance weights, `rowLength` values for each run of `rowsPerWeights` rows (an expert).
     package static func convert(src: UnsafeRawPointer, from: GGMLType, to dst: UnsafeMutableRawPointer, as type: GGMLType,
-                                rowLength: Int, rows: Int, threads: Int) throws {
+                                rowLength: Int, rows: Int, threads: Int,
+                                weights: UnsafePointer<Float>? = nil, rowsPerWeights: Int = 1) throws {
         guard let inRow = from.rowBytes(rowLength), let outRow = type.rowBytes(rowLength) else {
             throw QuantError.badCount(from.rowBytes(rowLength) == nil ? from : type, count: rowLength)
         }
@@ -165,7 +212,15 @@ package enum ModelQuantizer {
                     values = (src + r * inRow).assumingMemoryBound(to: Float.self)
                 }
                 if badRow[p] == Int.max, let i = firstNonFinite(values, k * rowLength) { badRow[p] = r + i / rowLength }
-                try? Quantize.row(type, values, dst + r * outRow, count: k * rowLength)
+                if let weights {
+                    // Weighted quantizers see one row at a time (Q4_0…Q5_1 weigh by the whole row's variance).
+                    for i in 0..<k {
+                        let w = weights + ((r + i) / max(1, rowsPerWeights)) * rowLength
+                        try? Quantize.row(type, values + i * rowLength, dst + (r + i) * outRow, count: rowLength, weights: w)
+                    }
+                } else {
+                    try? Quantize.row(type, values, dst + r * outRow, count: k * rowLength)
+                }
                 r += k
             }
         }

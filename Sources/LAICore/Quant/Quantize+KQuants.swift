@@ -289,32 +289,39 @@ extension Quantize {
                 } else {
                     storeF16(b, BlockQ3_K.d, 0)
                 }
-                let dAll = loadF16(b, BlockQ3_K.d)
-                for j in 0..<16 {
-                    let s = Dequantize.q3KScale(sc, j) - 32
-                    let d = dAll * Float(s)
-                    if d == 0 { continue }
-                    for ii in 0..<16 {
-                        let l = nearestInt(x[16 * j + ii] / d)
-                        L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-4, Swift.min(3, l)) + 4)
-                    }
-                }
-                let hmask = b + BlockQ3_K.hmask
-                for j in 0..<32 { hmask.storeBytes(of: UInt8(0), toByteOffset: j, as: UInt8.self) }
-                var m = 0
-                var hm: UInt8 = 1
-                for j in 0..<QK_K {
-                    if L[j] > 3 {
-                        hmask.storeBytes(of: loadU8(hmask, m) | hm, toByteOffset: m, as: UInt8.self)
-                        L[j] -= 4
-                    }
-                    m += 1
-                    if m == 32 { m = 0; hm <<= 1 }
-                }
-                L.withMemoryRebound(to: UInt8.self, capacity: QK_K) { pack2Bit($0, b + BlockQ3_K.qs) }
+                q3KStoreLevels(x, b, L)
             }
         }
         }
+    }
+
+    /// The end of `quantize_row_q3_K_ref` / `_impl` once d and the scales are stored: levels against the
+    /// stored scales, high bits into hmask, low bits packed.
+    static func q3KStoreLevels(_ x: UnsafePointer<Float>, _ b: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>) {
+        let sc = b + BlockQ3_K.scales
+        let dAll = loadF16(b, BlockQ3_K.d)
+        for j in 0..<16 {
+            let s = Dequantize.q3KScale(sc, j) - 32
+            let d = dAll * Float(s)
+            if d == 0 { continue }
+            for ii in 0..<16 {
+                let l = nearestInt(x[16 * j + ii] / d)
+                L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-4, Swift.min(3, l)) + 4)
+            }
+        }
+        let hmask = b + BlockQ3_K.hmask
+        for j in 0..<32 { hmask.storeBytes(of: UInt8(0), toByteOffset: j, as: UInt8.self) }
+        var m = 0
+        var hm: UInt8 = 1
+        for j in 0..<QK_K {
+            if L[j] > 3 {
+                hmask.storeBytes(of: loadU8(hmask, m) | hm, toByteOffset: m, as: UInt8.self)
+                L[j] -= 4
+            }
+            m += 1
+            if m == 32 { m = 0; hm <<= 1 }
+        }
+        L.withMemoryRebound(to: UInt8.self, capacity: QK_K) { pack2Bit($0, b + BlockQ3_K.qs) }
     }
 
     // MARK: - Q4_K / Q5_K
@@ -419,24 +426,29 @@ extension Quantize {
                 let x = x0 + i * QK_K, b = y + i * BlockQ5_K.size
                 kx2Block(x, b, nmax: 31, rmin: -0.5, rdelta: 0.1, nstep: 15,
                          dOff: BlockQ5_K.d, dminOff: BlockQ5_K.dmin, scalesOff: BlockQ5_K.scales, L, Laux, weights, mins, scales, simd: simd)
-                let qh = b + BlockQ5_K.qh
-                for j in 0..<32 { qh.storeBytes(of: UInt8(0), toByteOffset: j, as: UInt8.self) }
-                var m1: UInt8 = 1, m2: UInt8 = 2
-                var ql = BlockQ5_K.qs
-                for n in stride(from: 0, to: QK_K, by: 64) {
-                    for j in 0..<32 {
-                        var l1 = L[n + j], l2 = L[n + j + 32]
-                        var h = loadU8(qh, j)
-                        if l1 > 15 { l1 -= 16; h |= m1 }
-                        if l2 > 15 { l2 -= 16; h |= m2 }
-                        qh.storeBytes(of: h, toByteOffset: j, as: UInt8.self)
-                        b.storeBytes(of: l1 | (l2 << 4), toByteOffset: ql + j, as: UInt8.self)
-                    }
-                    m1 <<= 2; m2 <<= 2
-                    ql += 32
-                }
+                q5KStoreLevels(L, b)
             }
         }
+        }
+    }
+
+    /// Packs Q5_K levels (0...31): low nibbles in qs, fifth bits in qh.
+    static func q5KStoreLevels(_ L: UnsafePointer<UInt8>, _ b: UnsafeMutableRawPointer) {
+        let qh = b + BlockQ5_K.qh
+        for j in 0..<32 { qh.storeBytes(of: UInt8(0), toByteOffset: j, as: UInt8.self) }
+        var m1: UInt8 = 1, m2: UInt8 = 2
+        var ql = BlockQ5_K.qs
+        for n in stride(from: 0, to: QK_K, by: 64) {
+            for j in 0..<32 {
+                var l1 = L[n + j], l2 = L[n + j + 32]
+                var h = loadU8(qh, j)
+                if l1 > 15 { l1 -= 16; h |= m1 }
+                if l2 > 15 { l2 -= 16; h |= m2 }
+                qh.storeBytes(of: h, toByteOffset: j, as: UInt8.self)
+                b.storeBytes(of: l1 | (l2 << 4), toByteOffset: ql + j, as: UInt8.self)
+            }
+            m1 <<= 2; m2 <<= 2
+            ql += 32
         }
     }
 
@@ -449,51 +461,57 @@ extension Quantize {
             let L = l8.baseAddress!, scales = f.baseAddress!
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ6_K.size
-                var maxScale: Float = 0, maxAbsScale: Float = 0
                 if simd {
                     qxSearch8(x, L, scales)
                 } else {
                     for ib in 0..<16 { scales[ib] = makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib) }
                 }
-                for ib in 0..<16 {
-                    let s = scales[ib]
-                    if abs(s) > maxAbsScale { maxAbsScale = abs(s); maxScale = s }
-                }
-                if maxAbsScale < groupMaxEps {
-                    b.initializeMemory(as: UInt8.self, repeating: 0, count: BlockQ6_K.size)
-                    continue
-                }
-                let iscale = -128 / maxScale
-                storeF16(b, BlockQ6_K.d, 1 / iscale)
-                for ib in 0..<16 {
-                    let s = Int8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib])))
-                    b.storeBytes(of: s, toByteOffset: BlockQ6_K.scales + ib, as: Int8.self)
-                }
-                let dAll = loadF16(b, BlockQ6_K.d)
-                for j in 0..<16 {
-                    let d = dAll * Float(b.load(fromByteOffset: BlockQ6_K.scales + j, as: Int8.self))
-                    if d == 0 { continue }
-                    for ii in 0..<16 {
-                        let l = nearestInt(x[16 * j + ii] / d)
-                        L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-32, Swift.min(31, l)) + 32)
-                    }
-                }
-                var ql = BlockQ6_K.ql, qh = BlockQ6_K.qh
-                L.withMemoryRebound(to: UInt8.self, capacity: QK_K) { L in
-                    for j in stride(from: 0, to: QK_K, by: 128) {
-                        for l in 0..<32 {
-                            let q1 = L[j + l] & 0xF, q2 = L[j + l + 32] & 0xF
-                            let q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF
-                            b.storeBytes(of: q1 | (q3 << 4), toByteOffset: ql + l, as: UInt8.self)
-                            b.storeBytes(of: q2 | (q4 << 4), toByteOffset: ql + l + 32, as: UInt8.self)
-                            let h = (L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6)
-                            b.storeBytes(of: h, toByteOffset: qh + l, as: UInt8.self)
-                        }
-                        ql += 64; qh += 32
-                    }
-                }
+                q6KStoreBlock(x, b, L, scales)
             }
         }
+        }
+    }
+
+    /// The end of `quantize_row_q6_K_ref` / `_impl` once the 16 sub-block scales are found: d, the 8-bit
+    /// scales, levels against them, packed.
+    static func q6KStoreBlock(_ x: UnsafePointer<Float>, _ b: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>, _ scales: UnsafePointer<Float>) {
+        var maxScale: Float = 0, maxAbsScale: Float = 0
+        for ib in 0..<16 {
+            let s = scales[ib]
+            if abs(s) > maxAbsScale { maxAbsScale = abs(s); maxScale = s }
+        }
+        if maxAbsScale < groupMaxEps {
+            b.initializeMemory(as: UInt8.self, repeating: 0, count: BlockQ6_K.size)
+            return
+        }
+        let iscale = -128 / maxScale
+        storeF16(b, BlockQ6_K.d, 1 / iscale)
+        for ib in 0..<16 {
+            let s = Int8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib])))
+            b.storeBytes(of: s, toByteOffset: BlockQ6_K.scales + ib, as: Int8.self)
+        }
+        let dAll = loadF16(b, BlockQ6_K.d)
+        for j in 0..<16 {
+            let d = dAll * Float(b.load(fromByteOffset: BlockQ6_K.scales + j, as: Int8.self))
+            if d == 0 { continue }
+            for ii in 0..<16 {
+                let l = nearestInt(x[16 * j + ii] / d)
+                L[16 * j + ii] = Int8(truncatingIfNeeded: Swift.max(-32, Swift.min(31, l)) + 32)
+            }
+        }
+        var ql = BlockQ6_K.ql, qh = BlockQ6_K.qh
+        L.withMemoryRebound(to: UInt8.self, capacity: QK_K) { L in
+            for j in stride(from: 0, to: QK_K, by: 128) {
+                for l in 0..<32 {
+                    let q1 = L[j + l] & 0xF, q2 = L[j + l + 32] & 0xF
+                    let q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF
+                    b.storeBytes(of: q1 | (q3 << 4), toByteOffset: ql + l, as: UInt8.self)
+                    b.storeBytes(of: q2 | (q4 << 4), toByteOffset: ql + l + 32, as: UInt8.self)
+                    let h = (L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6)
+                    b.storeBytes(of: h, toByteOffset: qh + l, as: UInt8.self)
+                }
+                ql += 64; qh += 32
+            }
         }
     }
 

@@ -1,18 +1,29 @@
-// Quantize: reference quantizers, bit-identical to ggml's quantize_row_*_ref (no importance matrix).
+// Quantize: reference quantizers, bit-identical to ggml's quantize_row_*_ref (no importance matrix);
+// the importance-weighted ones are in Quantize+Weighted.swift.
 
 /// Converts fp32 rows to a ggml type exactly as ggml's reference quantizers do, which is what
 /// `llama-quantize` runs when no importance matrix is given ("deterministic creation of model files").
 package enum Quantize {
     /// The types `row` accepts.
     package static let supported: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
-                                                   .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K]
+                                                   .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K,
+                                                   .iq4_nl, .iq4_xs, .tq1_0, .tq2_0]
 
     /// Quantizes `count` elements (a whole number of blocks) from `src` into `dst`
     /// (`count / blockSize * bytesPerBlock` bytes). Blocks are independent, so any split of a tensor
     /// into block-aligned pieces gives the same bytes.
-    package static func row(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) throws {
+    ///
+    /// With importance `weights` (an imatrix row: one value per element), `count` is exactly one tensor row
+    /// and the types in `weightedTypes` take ggml's weighted paths (as `quantize_q4_0` … with quant_weights);
+    /// the other types ignore them, as ggml does.
+    package static func row(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int,
+                            weights: UnsafePointer<Float>? = nil) throws {
         guard supported.contains(type) else { throw QuantError.unsupported(type) }
         guard count >= 0, count % type.blockSize == 0 else { throw QuantError.badCount(type, count: count) }
+        if let weights, weightedTypes.contains(type) {
+            weightedRow(type, src, dst, count: count, weights)
+            return
+        }
         let nb = count / type.blockSize
         switch type {
         case .f32: dst.copyMemory(from: src, byteCount: 4 * count)
@@ -32,6 +43,10 @@ package enum Quantize {
         case .q5_K: q5_K(src, dst, nb)
         case .q6_K: q6_K(src, dst, nb)
         case .q8_K: q8_K(src, dst, nb)
+        case .iq4_nl: iq4_nl(src, dst, nb)
+        case .iq4_xs: iq4_xs(src, dst, nb)
+        case .tq1_0: tq1_0(src, dst, nb)
+        case .tq2_0: tq2_0(src, dst, nb)
         default: throw QuantError.unsupported(type)
         }
     }
@@ -46,6 +61,8 @@ package enum Quantize {
         case .q4_K: q4_K(src, dst, nb, simd: false)
         case .q5_K: q5_K(src, dst, nb, simd: false)
         case .q6_K: q6_K(src, dst, nb, simd: false)
+        case .iq4_nl: iq4_nl(src, dst, nb, simd: false)
+        case .iq4_xs: iq4_xs(src, dst, nb, simd: false)
         default: try row(type, src, dst, count: count)
         }
     }

@@ -63,6 +63,13 @@ package enum ReferenceKernels {
             let blk = row + 34 * b
             for j in 0..<32 { q[j] = Int32(blk.load(fromByteOffset: 2 + j, as: Int8.self)) }
             return (h2f(blk, 0), 0)
+        case .iq4_nl:
+            let blk = row + 18 * b
+            for j in 0..<16 {
+                let v = blk.load(fromByteOffset: 2 + j, as: UInt8.self)
+                q[j] = Int32(kvaluesIQ4NL[Int(v & 15)]); q[j + 16] = Int32(kvaluesIQ4NL[Int(v >> 4)])
+            }
+            return (h2f(blk, 0), 0)
         default:
             return (0, 0)
         }

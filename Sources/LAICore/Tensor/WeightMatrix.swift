@@ -99,7 +99,7 @@ package struct WeightMatrix: @unchecked Sendable {
     package let packedBase: UnsafeRawPointer?
 
     /// Types whose products run on quantized activations or f16/f32 kernels.
-    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K]
+    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .iq4_nl, .iq4_xs]
     /// Types lai can compute with: the kernel types, plus every type the reference dequantizer knows
     /// (K-quants, BF16), multiplied row by row after dequantizing to f32.
     package static var computeTypes: Set<GGMLType> { kernelTypes.union(Dequantize.supported.subtracting([.q8_1, .q8_K])) }
@@ -151,8 +151,8 @@ package struct WeightMatrix: @unchecked Sendable {
         if let p = packed { return p.layout == .q4_Kx8 ? .q8_K : .q8_0s }
         switch type {
         case .q4_1, .q5_1: return .q8_1
-        case .q4_0, .q5_0, .q8_0: return .q8_0
-        case .q4_K, .q6_K: return .q8_K
+        case .q4_0, .q5_0, .q8_0, .iq4_nl: return .q8_0
+        case .q4_K, .q6_K, .iq4_xs: return .q8_K
         case .f16: return .f16
         default: return .f32
         }
@@ -190,6 +190,8 @@ package final class MatMul {
     private var scratchBytes: Int
     /// Whether to use the AVX2 kernels (false forces the portable Swift path).
     package var useKernels: Bool
+    /// Sees the input of every product when set (`lai imatrix`); nil otherwise, one check per call.
+    package var collector: ImatrixCollector?
 
     package init(pool: ThreadPool = .shared, useKernels: Bool = CPUFeatures.active.kernels) {
         self.pool = pool
@@ -208,11 +210,16 @@ package final class MatMul {
     /// Several products of the same input (Q, K and V; gate and up) in one parallel dispatch, with the
     /// activations quantized once: fewer synchronizations per token, which is what generation is made of.
     package func apply(_ jobs: [MatMulJob], _ x: UnsafePointer<Float>, n: Int) {
+        if let c = collector { c.observe(jobs, x, n: n) }
+        multiply(jobs, x, n: n)
+    }
+
+    private func multiply(_ jobs: [MatMulJob], _ x: UnsafePointer<Float>, n: Int) {
         guard let first = jobs.first else { return }
         let shared = jobs.allSatisfy { $0.w.hasKernel && $0.w.cols == first.w.cols && $0.w.activationType == first.w.activationType }
         if !shared || jobs.count > 4 {
             for j in jobs {
-                if j.w.hasKernel { apply([j], x, n: n) } else { applyDequantized(j.w, x, n: n, j.out, outStride: j.outStride) }
+                if j.w.hasKernel { multiply([j], x, n: n) } else { applyDequantized(j.w, x, n: n, j.out, outStride: j.outStride) }
             }
             return
         }
@@ -314,6 +321,8 @@ package final class MatMul {
             case .q8_0: lai_gemm_q8_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .q4_K: lai_gemm_q4_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .q6_K: lai_gemm_q6_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .iq4_nl: lai_gemm_iq4_nl_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .iq4_xs: lai_gemm_iq4_xs_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .f16: lai_gemm_f16_f16(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             default: break
             }

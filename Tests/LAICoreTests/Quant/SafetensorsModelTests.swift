@@ -83,10 +83,10 @@ import Testing
         }
     }
 
-    @Test func rejectsNonBertFolders() throws {
+    @Test func rejectsUnsupportedArchitectures() throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(#"{"model_type": "llama", "architectures": ["LlamaForCausalLM"]}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        try Data(#"{"model_type": "mamba", "architectures": ["MambaForCausalLM"]}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
         #expect(SafetensorsModel.isModelFolder(dir.path))
         #expect(throws: HFModelError.self) { try SafetensorsModel(folder: dir.path) }
     }

@@ -19,7 +19,7 @@ import LAICore
     }
 
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
-          arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .f32, .q4_K, .q6_K], [1, 3, 7, 70])
+          arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .f32, .q4_K, .q6_K, .iq4_nl, .iq4_xs], [1, 3, 7, 70])
     func fastProductsMatchReference(type: GGMLType, tokens: Int) throws {
         let rows = tokens == 3 ? 64 : 61, cols = 256  // 64 rows: the packed kernels where the type has one
         let (keep, w) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 1000 + UInt64(tokens))

@@ -1,0 +1,336 @@
+// HFVocab: tokenizer metadata as convert_hf_to_gguf.py's set_vocab writes it: SentencePiece `tokenizer.model`
+// (the protobuf read here: pieces, scores, types) with added tokens, and gguf-py's SpecialVocab (special token
+// ids, add_bos/add_eos/add_sep, chat template). tokenizer.json BPE vocabularies are refused: the converter names
+// their pre-tokenizer by hashing HF tokenizers' output for a check text, which lai does not reproduce yet.
+import Foundation
+
+enum HFVocab {
+    /// LlamaModel.set_vocab: tokenizer_config's add_prefix_space, then SentencePiece (else BPE).
+    static func llama(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        if let tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json"), let v = tc["add_prefix_space"] as? Bool {
+            w.bool("tokenizer.ggml.add_space_prefix", v)
+        }
+        try sentencePieceOrGPT2(c, &w)
+        // The converter's CodeLlama (vocab 32016) FIM ids and Granite-small (49152) add_bos = false.
+        if c.int("vocab_size") == 32016 { throw unsupported(c, "CodeLlama's 32016-token vocabulary") }
+        if c.int("vocab_size") == 49152 { w.bool("tokenizer.ggml.add_bos_token", false) }
+    }
+
+    static func sentencePieceOrGPT2(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        if exists(c, "tokenizer.model") { return try sentencePiece(c, &w) }
+        if exists(c, "tokenizer.json") { throw unsupported(c, "tokenizer.json BPE vocabularies (the converter's pre-tokenizer hash)") }
+        // No tokenizer files: the model is written without a vocabulary (llama.cpp then needs one from elsewhere).
+    }
+
+    /// Gemma3Model.set_vocab: SentencePiece with add_space_prefix = false, else BPE.
+    static func gemma(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        if exists(c, "tokenizer.model") {
+            try sentencePiece(c, &w)
+            w.bool("tokenizer.ggml.add_space_prefix", false)
+            return
+        }
+        if exists(c, "tokenizer.json") { throw unsupported(c, "tokenizer.json BPE vocabularies (the converter's pre-tokenizer hash)") }
+    }
+
+    /// Gemma3Model.modify_tensors' n_vocab_real: the SentencePiece vocabulary padded to config vocab_size,
+    /// else tokenizer.json's vocab plus its added tokens.
+    static func gemmaVocabularySize(_ c: HFContext) throws -> Int {
+        if exists(c, "tokenizer.model") { return try sentencePieceVocabulary(c).tokens.count }
+        guard let tj = try HFCheckpoint.json(c.folder, "tokenizer.json"), let model = tj["model"] as? [String: Any],
+              let vocab = model["vocab"] as? [String: Any] else {
+            throw HFModelError.invalid(path: c.folder.appendingPathComponent("tokenizer.json").path, message: "missing, or no model.vocab")
+        }
+        return vocab.count + ((tj["added_tokens"] as? [Any])?.count ?? 0)
+    }
+
+    private static func exists(_ c: HFContext, _ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: c.folder.appendingPathComponent(name).path)
+    }
+    private static func unsupported(_ c: HFContext, _ what: String) -> HFModelError {
+        .invalid(path: c.folder.path, message: "lai does not convert \(what) yet")
+    }
+
+    // MARK: SentencePiece
+
+    /// `_set_vocab_sentencepiece`: model "llama", pre "default", tokens, scores, types, then SpecialVocab.
+    static func sentencePiece(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        let v = try sentencePieceVocabulary(c)
+        w.string("tokenizer.ggml.model", "llama")
+        w.string("tokenizer.ggml.pre", "default")
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray(strings: v.tokens)))
+        w.set("tokenizer.ggml.scores", .array(GGUFArray(floats: v.scores)))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray(int32s: v.types)))
+        try specialVocab(c, &w, vocabularySize: v.tokens.count)
+    }
+
+    /// `_create_vocab_sentencepiece`: the pieces padded to config vocab_size with `[PADi]` (score −10000,
+    /// unused), types from the piece type (user-defined pieces stay normal), added_tokens.json (user-defined,
+    /// −1000), tokenizer_config's added_tokens_decoder (control when special or special-looking, else
+    /// user-defined with ▁ → space; score −1000), then `[PADi]` to vocab_size (−1000, unused).
+    static func sentencePieceVocabulary(_ c: HFContext) throws -> (tokens: [String], scores: [Float], types: [Int32]) {
+        let url = c.folder.appendingPathComponent("tokenizer.model")
+        let pieces = try SentencePieceModel.read(url)
+        let size = c.int("vocab_size_per_layer_input", "vocab_size") ?? pieces.count
+        var tokens = (0..<size).map { "[PAD\($0)]" }
+        var scores = [Float](repeating: -10000, count: size)
+        var types = [Int32](repeating: 5, count: size)
+        for (i, p) in pieces.enumerated() where i < size {
+            tokens[i] = p.piece
+            scores[i] = p.score
+            // sentencepiece: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
+            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
+        }
+        if let added = try HFCheckpoint.json(c.folder, "added_tokens.json") {
+            for (key, id) in added {
+                guard let id = id as? Int, id >= 0, id < size else { continue }
+                tokens[id] = key; scores[id] = -1000; types[id] = 4
+            }
+        }
+        if let tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json"), let dec = tc["added_tokens_decoder"] as? [String: Any] {
+            for (key, value) in dec {
+                guard let id = Int(key), id >= 0, id < size, let d = value as? [String: Any], var token = d["content"] as? String else { continue }
+                if d["special"] as? Bool == true || looksSpecial(token) {
+                    types[id] = 3
+                } else {
+                    token = token.replacingOccurrences(of: "\u{2581}", with: " ")
+                    types[id] = 4
+                }
+                scores[id] = -1000
+                tokens[id] = token
+            }
+        }
+        return (tokens, scores, types)
+    }
+
+    /// TextModel.does_token_look_special.
+    static func looksSpecial(_ t: String) -> Bool {
+        if ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].contains(t) { return true }
+        if t.hasPrefix("<|") && t.hasSuffix("|>") { return true }
+        if t.hasPrefix("<\u{FF5C}") && t.hasSuffix("\u{FF5C}>") { return true }
+        return t.hasPrefix("<unused") && t.hasSuffix(">")
+    }
+
+    // MARK: SpecialVocab
+
+    /// gguf-py's SpecialVocab(load_merges: false) for SentencePiece models: special token ids (tokenizer_config
+    /// tokens found among tokenizer.json's added tokens, then config.json's `*_token_id`), add_* flags
+    /// (tokenizer.json post-processor, then tokenizer_config), chat template (tokenizer_config, else
+    /// chat_template.jinja / chat_template.json), normalizer flags.
+    static func specialVocab(_ c: HFContext, _ w: inout HFMetadataWriter, vocabularySize: Int?) throws {
+        var types = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
+        var ids: [(String, Int)] = []
+        var add: [(String, Bool)] = []
+        func setID(_ typ: String, _ id: Any?) {
+            guard let id = id as? Int, id >= 0 else { return }
+            if let n = vocabularySize, id >= n { return }
+            if ids.contains(where: { $0.0 == typ }) { return }
+            ids.append((typ, id))
+        }
+        func setAdd(_ typ: String, _ v: Bool, overwrite: Bool) {
+            if let i = add.firstIndex(where: { $0.0 == typ }) { if overwrite { add[i].1 = v } } else { add.append((typ, v)) }
+        }
+        let tj = try HFCheckpoint.json(c.folder, "tokenizer.json")
+        var tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json")
+        var lowercase: Bool?, stripAccents: Bool?
+        let added = (tj?["added_tokens"] as? [[String: Any]]) ?? []
+        if let tj {
+            if let n = tj["normalizer"] as? [String: Any] { parseNormalizer(n, &lowercase, &stripAccents) }
+            func content(_ k: String) -> String? {
+                if let s = tc?[k] as? String { return s.isEmpty ? nil : s }
+                return nil
+            }
+            var bos = content("bos_token"), cls = content("cls_token"), eos = content("eos_token"), sep = content("sep_token")
+            if bos == nil, let cls, tc != nil { tc?["bos_token"] = cls; bos = cls }
+            if eos == nil, let sep, tc != nil { tc?["eos_token"] = sep; eos = sep }
+            if let pp = tj["post_processor"] as? [String: Any] {
+                for proc in (pp["processors"] as? [[String: Any]]) ?? [pp] {
+                    switch proc["type"] as? String {
+                    case "ByteLevel":
+                        setAdd("bos", false, overwrite: false); setAdd("eos", false, overwrite: false)
+                    case "RobertaProcessing":
+                        setAdd("bos", true, overwrite: true); setAdd("eos", true, overwrite: true); setAdd("sep", true, overwrite: true)
+                        if cls == nil, tc != nil { cls = ((proc["cls"] as? [Any])?.first as? String) ?? bos; tc?["cls_token"] = cls }
+                        if sep == nil, tc != nil { sep = ((proc["sep"] as? [Any])?.first as? String) ?? eos; tc?["sep_token"] = sep }
+                    case "TemplateProcessing":
+                        let single = (proc["single"] as? [[String: Any]]) ?? []
+                        var pair = (proc["pair"] as? [[String: Any]]) ?? []
+                        func special(_ e: [String: Any]) -> String? {
+                            let s = (e["SpecialToken"] as? [String: Any])?["id"] as? String
+                            return s?.isEmpty == true ? nil : s
+                        }
+                        var first: String?, last: String?
+                        if single.count > 1 {
+                            first = special(single[0])
+                            if let f = first {
+                                if tc == nil { bos = f } else if f != bos && f != cls {
+                                    if bos == nil { tc?["bos_token"] = f; bos = f }
+                                    if cls == nil { tc?["cls_token"] = f; cls = f }
+                                }
+                                setAdd("bos", f == bos || f == cls, overwrite: true)
+                            }
+                            last = special(single[single.count - 1])
+                            if let l = last {
+                                if tc == nil { eos = l } else if l != eos {
+                                    if !types.contains("eot") { types.append("eot"); tc?["eot_token"] = eos }
+                                    else if !types.contains("eom") { types.append("eom"); tc?["eom_token"] = eos }
+                                    tc?["eos_token"] = l; eos = l
+                                }
+                                setAdd("eos", l == eos, overwrite: true)
+                            }
+                        }
+                        if !pair.isEmpty {
+                            let start = first != nil && special(pair[0]) == first ? 1 : 0
+                            let stop = last != nil && special(pair[pair.count - 1]) == last ? pair.count - 1 : pair.count
+                            pair = start < stop ? Array(pair[start..<stop]) : []
+                            if !pair.isEmpty {
+                                let a = (pair[0]["Sequence"] as? [String: Any])?["id"] as? String
+                                let b = (pair[pair.count - 1]["Sequence"] as? [String: Any])?["id"] as? String
+                                if a == "A", b == "B", pair.count > 2 {
+                                    let middle = Array(pair[1..<(pair.count - 1)])
+                                    var addSep = false
+                                    if let e = special(middle[0]), e == sep || e == eos, last == nil { addSep = true }
+                                    if middle.count == 2, let e = special(middle[1]), e == sep || e == eos { addSep = true }
+                                    setAdd("sep", addSep, overwrite: true)
+                                    if addSep, sep == nil, tc != nil { tc?["sep_token"] = eos }
+                                }
+                            }
+                        }
+                    default: break
+                    }
+                }
+            }
+        }
+        if let tc {
+            var template: GGUFValue? = nil
+            var named: [(String, String)] = []
+            if let t = tc["chat_template"] as? String { template = .string(t) }
+            else if let list = tc["chat_template"] as? [[String: Any]] { named = list.compactMap { e in (e["template"] as? String).map { ((e["name"] as? String) ?? "", $0) } } }
+            else if tc["chat_template"] == nil || tc["chat_template"] is NSNull {
+                let jinja = c.folder.appendingPathComponent("chat_template.jinja")
+                if let s = try? String(contentsOf: jinja, encoding: .utf8) {
+                    template = .string(s)
+                } else if let j = try HFCheckpoint.json(c.folder, "chat_template.json"), let s = j["chat_template"] as? String {
+                    template = .string(s)
+                }
+            }
+            for typ in types {
+                if let a = tc["add_\(typ)_token"] as? Bool { setAdd(typ, a, overwrite: false) }
+                var content: String?
+                if let s = tc["\(typ)_token"] as? String { content = s }
+                else if let d = tc["\(typ)_token"] as? [String: Any] { content = d["content"] as? String }
+                guard let content else { continue }
+                setID(typ, added.first(where: { $0["content"] as? String == content })?["id"])
+            }
+            // Key order of gguf-py's add_to_gguf: ids, add flags, chat template, normalizer (set below).
+            try configIDs(c, types, setID)
+            writeSpecial(&w, ids, add)
+            for (name, t) in named {
+                let clean = String(name.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_" })
+                if clean == "default" { template = .string(t) } else if !clean.isEmpty { w.string("tokenizer.chat_template.\(clean)", t) }
+            }
+            if !named.isEmpty {
+                let names = named.map(\.0).filter { !$0.isEmpty && $0 != "default" }
+                if !names.isEmpty { w.set("tokenizer.chat_templates", .array(GGUFArray(strings: names))) }
+            }
+            if let template { w.set("tokenizer.chat_template", template) }
+        } else {
+            try configIDs(c, types, setID)
+            writeSpecial(&w, ids, add)
+        }
+        if let lowercase { w.bool("tokenizer.ggml.normalizer.lowercase", lowercase) }
+        if let stripAccents { w.bool("tokenizer.ggml.normalizer.strip_accents", stripAccents) }
+    }
+
+    private static func configIDs(_ c: HFContext, _ types: [String], _ setID: (String, Any?) -> Void) throws {
+        let text = c.rawConfig["text_config"] as? [String: Any]
+        for typ in types {
+            let v = c.rawConfig["\(typ)_token_id"] ?? text?["\(typ)_token_id"]
+            setID(typ, v)
+        }
+    }
+
+    private static func writeSpecial(_ w: inout HFMetadataWriter, _ ids: [(String, Int)], _ add: [(String, Bool)]) {
+        let key = ["bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator", "pad": "padding", "cls": "cls",
+                   "mask": "mask", "eot": "eot", "eom": "eom"]
+        for (typ, id) in ids { if let k = key[typ] { w.u32("tokenizer.ggml.\(k)_token_id", id) } }
+        for (typ, v) in add where ["bos", "eos", "sep"].contains(typ) { w.bool("tokenizer.ggml.add_\(typ)_token", v) }
+    }
+
+    private static func parseNormalizer(_ n: [String: Any], _ lower: inout Bool?, _ strip: inout Bool?) {
+        switch n["type"] as? String {
+        case "Lowercase": lower = true
+        case "StripAccents": strip = true
+        case "BertNormalizer":
+            if let v = n["lowercase"] as? Bool { lower = v }
+            if let v = n["strip_accents"] as? Bool { strip = v }
+        case "Sequence":
+            for m in (n["normalizers"] as? [[String: Any]]) ?? [] { parseNormalizer(m, &lower, &strip) }
+        default: break
+        }
+    }
+}
+
+/// The pieces of a SentencePiece `tokenizer.model` (a ModelProto): field 1 repeated SentencePiece
+/// { 1: piece (string), 2: score (float), 3: type (enum, default 1 = normal) }. Other fields are skipped.
+enum SentencePieceModel {
+    struct Piece { let piece: String; let score: Float; let type: Int32 }
+
+    static func read(_ url: URL) throws -> [Piece] {
+        guard let data = try? Data(contentsOf: url) else { throw HFModelError.invalid(path: url.path, message: "cannot be read") }
+        func fail(_ m: String) -> HFModelError { .invalid(path: url.path, message: "not a SentencePiece model: \(m)") }
+        return try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> [Piece] in
+            let bytes = buf.bindMemory(to: UInt8.self)
+            var pieces: [Piece] = []
+            var i = 0
+            func varint(_ end: Int) throws -> UInt64 {
+                var v: UInt64 = 0, shift: UInt64 = 0
+                while true {
+                    guard i < end, shift < 64 else { throw fail("truncated varint at byte \(i)") }
+                    let b = bytes[i]; i += 1
+                    v |= UInt64(b & 0x7F) << shift
+                    if b & 0x80 == 0 { return v }
+                    shift += 7
+                }
+            }
+            func skip(_ wire: UInt64, _ end: Int) throws {
+                switch wire {
+                case 0: _ = try varint(end)
+                case 1: i += 8
+                case 2: let n = Int(try varint(end)); guard n >= 0, n <= end - i else { throw fail("field past the end at byte \(i)") }; i += n
+                case 5: i += 4
+                default: throw fail("wire type \(wire) at byte \(i)")
+                }
+                guard i <= end else { throw fail("field past the end") }
+            }
+            let end = bytes.count
+            while i < end {
+                let key = try varint(end)
+                let field = key >> 3, wire = key & 7
+                guard field == 1, wire == 2 else { try skip(wire, end); continue }
+                let n = Int(try varint(end))
+                guard n >= 0, n <= end - i else { throw fail("piece \(pieces.count) past the end") }
+                let pieceEnd = i + n
+                var text = "", score: Float = 0, type: Int32 = 1
+                while i < pieceEnd {
+                    let k = try varint(pieceEnd)
+                    switch (k >> 3, k & 7) {
+                    case (1, 2):
+                        let m = Int(try varint(pieceEnd))
+                        guard m >= 0, m <= pieceEnd - i else { throw fail("piece \(pieces.count) text past the end") }
+                        text = String(decoding: UnsafeRawBufferPointer(rebasing: buf[i..<(i + m)]), as: UTF8.self)
+                        i += m
+                    case (2, 5):
+                        guard i + 4 <= pieceEnd else { throw fail("piece \(pieces.count) score past the end") }
+                        score = Float(bitPattern: UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+                        i += 4
+                    case (3, 0): type = Int32(truncatingIfNeeded: try varint(pieceEnd))
+                    case (_, let w): try skip(w, pieceEnd)
+                    }
+                }
+                pieces.append(Piece(piece: text, score: score, type: type))
+            }
+            guard !pieces.isEmpty else { throw fail("no pieces") }
+            return pieces
+        }
+    }
+}

@@ -1,0 +1,153 @@
+// HFConvertTests: Hugging Face folders → GGUF against llama.cpp's convert_hf_to_gguf.py. The tiny random
+// checkpoints in Tests/Fixtures/hfconvert (llama with llama3 rope scaling and GQA from F32, qwen2 with biases
+// from BF16, qwen3 with QK-norm from F16 in 4 shards, gemma3 from F32; llama and gemma3 with a tiny SentencePiece
+// tokenizer.model and tokenizer_config.json) were converted by the real converter (make_tiny_hf.py there); its
+// per-tensor sha256 digests and metadata are the JSON beside them.
+import Foundation
+import LAICore
+import Testing
+
+@Suite struct HFConvertTests {
+    static let directory = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert")
+
+    /// Every tensor (order, type, shape, sha256 of the bytes) and every metadata key (order, type, value)
+    /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
+    /// numbers as little-endian 4-byte values).
+    @Test(arguments: ["llama", "qwen2", "qwen3", "gemma3"])
+    func equalsConverter(family: String) throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The converter's other output types were recorded for the two families with a tokenizer.
+        let extra: [(QuantTarget, String)] = ["llama", "gemma3"].contains(family) ? [(.bf16, "bf16"), (.q8_0, "q8_0")] : []
+        for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] + extra {
+            let out = dir.appendingPathComponent("\(family)-\(outtype).gguf").path
+            _ = try ModelQuantizer.run(input: Self.directory.appendingPathComponent(family).path, output: out, target: target, threads: 2)
+            try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("\(family).\(outtype).json"), label: "\(family) \(outtype)")
+        }
+    }
+
+    static var embeddingGemma: URL { Fixtures.cache.appendingPathComponent("embeddinggemma-300m") }
+
+    /// EmbeddingGemma-300M (a real checkpoint, F32 safetensors, SentencePiece tokenizer, model card) → F16:
+    /// all 314 tensors and every metadata key equal the converter's.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: embeddingGemma.appendingPathComponent("model.safetensors").path),
+                   "needs EmbeddingGemma-300M's folder (make embeddinggemma)"))
+    func embeddingGemmaEqualsConverter() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("embeddinggemma-300m-F16.gguf").path
+        _ = try ModelQuantizer.run(input: Self.embeddingGemma.path, output: out, target: .f16, threads: 2)
+        try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("embeddinggemma-300m.f16.json"), label: "embeddinggemma")
+    }
+
+    static func expectEqual(_ path: String, reference refURL: URL, label: String) throws {
+        let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: refURL)) as? [String: Any])
+        let g = try GGUFFile(path: path)
+        let refTensors = try #require(ref["tensors"] as? [[String: Any]])
+        #expect(g.tensors.map(\.name) == refTensors.map { $0["name"] as? String ?? "" }, "\(label) tensor order")
+        for (t, r) in zip(g.tensors, refTensors) {
+            #expect(t.type.name == r["type"] as? String, "\(label) \(t.name) type")
+            #expect(t.shape == r["shape"] as? [Int], "\(label) \(t.name) shape")
+            #expect(SHA256.hash(g.data(t)).hex == r["sha256"] as? String, "\(label) \(t.name) bytes")
+        }
+        let keys = g.metadata.keys
+        #expect(keys == ref["keys"] as? [String], "\(label) metadata keys")
+        let refMeta = try #require(ref["metadata"] as? [String: [String: Any]])
+        for k in keys {
+            let v = try #require(g.metadata[k]), r = try #require(refMeta[k], "\(k)")
+            switch (v, r["type"] as? String) {
+            case let (.uint32(x), "UINT32"): #expect(Int(x) == (r["value"] as? NSNumber)?.intValue, "\(label) \(k)")
+            case let (.int32(x), "INT32"): #expect(Int(x) == (r["value"] as? NSNumber)?.intValue, "\(label) \(k)")
+            case let (.float32(x), "FLOAT32"): #expect(x == (r["value"] as? NSNumber).map { Float($0.doubleValue) }, "\(label) \(k)")
+            case let (.string(x), "STRING"): #expect(x == r["value"] as? String, "\(label) \(k)")
+            case let (.bool(x), "BOOL"): #expect(x == r["value"] as? Bool, "\(label) \(k)")
+            case let (.array(a), "ARRAY"):
+                #expect(a.count == r["count"] as? Int, "\(label) \(k) count")
+                #expect(digest(a) == r["sha256"] as? String, "\(label) \(k) elements")
+            default: Issue.record("\(label) \(k): \(v) is not the converter's \(r)")
+            }
+        }
+    }
+
+    /// make_tiny_hf.py's array digest: strings joined by NUL, numbers as little-endian 4-byte values.
+    static func digest(_ a: GGUFArray) -> String {
+        var bytes: [UInt8] = []
+        for (i, v) in a.values.enumerated() {
+            switch v {
+            case let .string(s): if i > 0 { bytes.append(0) }; bytes += Array(s.utf8)
+            case let .float32(f): withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes += $0 }
+            case let .int32(x): withUnsafeBytes(of: x.littleEndian) { bytes += $0 }
+            default: return "unexpected \(v)"
+            }
+        }
+        return SHA256.hash(bytes).hex
+    }
+
+    /// Q/K rows regrouped as LlamaModel.permute does: row (h, j, k) of (heads, rows/heads/2, 2) is HF row (h, k, j).
+    @Test func ropePermutationMovesRows() {
+        // 2 heads of 4 rows, rows of 1 element: HF [0…7] → [0 2 1 3 | 4 6 5 7].
+        let src: [Float] = (0..<8).map(Float.init)
+        var out = [Float](repeating: -1, count: 8)
+        src.withUnsafeBytes { s in
+            out.withUnsafeMutableBytes { o in
+                HFTensorTransforms.apply([.permuteRows(heads: 2)], source: s, dtype: .f32, hfShape: [8], to: o, as: .f32)
+            }
+        }
+        #expect(out == [0, 2, 1, 3, 4, 6, 5, 7])
+    }
+
+    /// Gemma's norm + 1 on an F16 tensor rounds to F16 (torch adds half tensors in float and rounds back).
+    @Test func addOneInHalfPrecision() {
+        let x = HalfFloat.f32ToF16(0.0004)
+        var out: UInt16 = 0
+        withUnsafeBytes(of: x) { s in
+            withUnsafeMutableBytes(of: &out) { o in
+                HFTensorTransforms.apply([.addOne], source: s, dtype: .f16, hfShape: [1], to: o, as: .f16)
+            }
+        }
+        #expect(out == HalfFloat.f32ToF16(HalfFloat.f16ToF32(x) + 1))
+        #expect(HalfFloat.f16ToF32(out) == 1.0)  // 1.0004 is nearer 1 than the next half (1 + 2^-10)
+    }
+
+    @Test func titleAndSizeLabelAsGGUFPy() {
+        #expect(SafetensorsModel.idToTitle("llama") == "Llama")
+        #expect(SafetensorsModel.idToTitle("embeddinggemma-300m") == "Embeddinggemma 300m")
+        #expect(SafetensorsModel.idToTitle("Qwen2.5-0.5B-Instruct") == "Qwen2.5 0.5B Instruct")
+        #expect(SafetensorsModel.idToTitle("tiny-llama3rope-v1.2") == "Tiny Llama3Rope v1.2")
+        #expect(SafetensorsModel.sizeLabel(82_240) == "82K")
+        #expect(SafetensorsModel.sizeLabel(302_863_104) == "303M")
+        #expect(SafetensorsModel.sizeLabel(1_235_814_400) == "1.2B")
+        #expect(SafetensorsModel.sizeLabel(500) == "0.50K")
+    }
+
+    /// A shard listed by the index but missing, and a tensor with an unreadable dtype, fail with one line naming them.
+    @Test func badFoldersFailNamingTheProblem() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = Self.directory.appendingPathComponent("qwen3")
+        for f in try FileManager.default.contentsOfDirectory(atPath: src.path) where f != "model-00002-of-00004.safetensors" {
+            try FileManager.default.copyItem(at: src.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+        }
+        #expect { try SafetensorsModel(folder: dir.path) } throws: { "\($0)".contains("model-00002-of-00004.safetensors") }
+
+        let bad = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: bad) }
+        try Data(#"{"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 1}"#.utf8).write(to: bad.appendingPathComponent("config.json"))
+        let header = Data(#"{"model.norm.weight": {"dtype": "I8", "shape": [4], "data_offsets": [0, 4]}}"#.utf8)
+        var file = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) }
+        file.append(header); file.append(Data(count: 4))
+        try file.write(to: bad.appendingPathComponent("model.safetensors"))
+        #expect { try SafetensorsModel(folder: bad.path) } throws: { "\($0)".contains("model.norm.weight") && "\($0)".contains("I8") }
+
+        // A truncated tokenizer.model fails naming the file, not with a partial vocabulary.
+        let tok = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: tok) }
+        let llama = Self.directory.appendingPathComponent("llama")
+        for f in ["config.json", "model.safetensors", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: llama.appendingPathComponent(f), to: tok.appendingPathComponent(f))
+        }
+        let model = try Data(contentsOf: llama.appendingPathComponent("tokenizer.model"))
+        try model.prefix(model.count - 1).write(to: tok.appendingPathComponent("tokenizer.model"))
+        #expect { try SafetensorsModel(folder: tok.path) } throws: { "\($0)".contains("tokenizer.model") }
+    }
+}
