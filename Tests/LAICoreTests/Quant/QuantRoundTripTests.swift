@@ -91,7 +91,7 @@ import Testing
         }
         _ = q.withUnsafeBytes { qp in
             y.withUnsafeMutableBufferPointer { yp in
-                #expect(throws: QuantError.unsupported(.iq4_nl)) { try Dequantize.row(.iq4_nl, qp.baseAddress!, yp.baseAddress!, count: 32) }
+                #expect(throws: QuantError.unsupported(.iq2_xxs)) { try Dequantize.row(.iq2_xxs, qp.baseAddress!, yp.baseAddress!, count: 256) }
             }
         }
         #expect(QuantError.badCount(.q4_K, count: 576).description == "576 elements are not a multiple of the Q4_K block size 256")
