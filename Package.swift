@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         // lai serve --oidc-*: bearer JWTs verified against the identity provider's JWKS.
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
+        // lai index --encrypt: AES-256-GCM and HKDF for knowledge bases at rest (already resolved through jwt-kit).
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
     ],
     targets: [
         // AVX2/FMA/F16C block kernels; compiled to stubs (and unused) when the target lacks AVX2.
@@ -44,6 +46,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/LAICore"
         ),

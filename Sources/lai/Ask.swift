@@ -19,6 +19,8 @@ struct Ask: ParsableCommand {
     @Option(name: .customLong("embed-model"), help: "Embedding model (default ~/.cache/lai/minilm); must be the one the knowledge base was built with.")
     var embedModel: String?
     @Option(name: .customShort("k"), help: "Number of sources.") var k = 5
+    @Option(help: "Answer from generation GEN of the knowledge base (lai index --history lists them).") var at: Int?
+    @Option(name: .customLong("key-file"), help: "The key of an encrypted knowledge base (else LAI_KB_KEY).") var keyFile: String?
     @Flag(help: "Print one JSON object {answer, sources:[{path, lines, score, text}]}.") var json = false
     @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false
     @OptionGroup var sampling: SamplingOptions
@@ -52,7 +54,7 @@ struct Ask: ParsableCommand {
         let name = kb ?? KnowledgeBase.defaultName
         let dir = try KnowledgeBase.directory(name)
         if VectorStore.exists(at: dir) {
-            let store = try VectorStore(path: dir)
+            let store = try VectorStore(path: dir, generation: at, key: try knowledgeBaseKey(keyFile: keyFile, dir: dir))
             let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
             for c in try Retriever(store: store, embedder: embedder).retrieve(text, k: k) {
                 let r = c.record
@@ -62,7 +64,7 @@ struct Ask: ParsableCommand {
                 sources.append(Source(label: GroundedPrompt.label(shown) + (r.title.isEmpty ? "" : " (\(r.title))"),
                                       path: r.path, lines: lines, score: c.score, text: r.text))
             }
-        } else if kb != nil {
+        } else if kb != nil || at != nil {
             throw RAGError.noKnowledgeBase(name: name, path: dir)
         } else if stdinText.isEmpty && !retrieveOnly {
             throw RAGError.invalid("no knowledge base '\(name)' in \(KnowledgeBase.root) and no context on stdin; index files with: lai index PATH")

@@ -14,6 +14,7 @@ struct Embed: ParsableCommand {
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case ndjson, json, tsv }
+    enum TaskKind: String, ExpressibleByArgument, CaseIterable { case query, document }
 
     @Argument(help: "A GGUF file (bert, nomic-bert, or any decoder lai runs) or a Hugging Face BERT folder.")
     var model: String
@@ -35,6 +36,9 @@ struct Embed: ParsableCommand {
 
     @Option(help: "Most tokens per forward pass (encoder models; at least the context length).")
     var batch: Int = 2048
+
+    @Option(help: "Embed as search queries or as documents: the model's task prefix goes before each text (nomic-embed-text: 'search_query: ' / 'search_document: '; none for models without one).")
+    var task: TaskKind?
 
     @Option(help: "Pooling: mean, cls or last (default: the model's).")
     var pooling: String?
@@ -70,6 +74,13 @@ struct Embed: ParsableCommand {
         let embedder = try Embedder(path: path, normalize: !noNormalize, truncate: truncate)
         embedder.batchTokens = batch
         if let p = pooling.flatMap(Pooling.init(name:)) { embedder.pooling = p }
+        let prefix: String
+        switch task {
+        case .query?: prefix = embedder.queryPrefix
+        case .document?: prefix = embedder.documentPrefix
+        case nil: prefix = ""
+        }
+        if task != nil && prefix.isEmpty { Stderr.line("lai: note: \(embedder.modelName) has no \(task!.rawValue) prefix; texts are embedded as given") }
         let loaded = Date()
 
         let chunk = 8192
@@ -95,7 +106,7 @@ struct Embed: ParsableCommand {
             }
             let vectors: [[Float]]
             do {
-                vectors = try embedder.embed(part.map(\.1))
+                vectors = try embedder.embed(part.map { prefix + $0.1 })
             } catch let EmbedError.tooLong(i, n, limit) {
                 if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
                 throw EmbedError.tooLong(index: part[i].0, tokens: n, limit: limit)

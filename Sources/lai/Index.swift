@@ -26,12 +26,23 @@ struct Index: ParsableCommand {
     @Option(help: "Remove the knowledge base NAME.") var rm: String?
     @Flag(help: "Rewrite the knowledge base without deleted rows.") var compact = false
     @Flag(help: "Check every checksum of the knowledge base.") var verify = false
+    @Flag(help: "List the kept generations (every commit is one): time, files added/changed/removed, chunks.") var history = false
+    @Option(help: "Make generation GEN current again (as a new generation).") var rollback: Int?
+    @Option(help: "Retention: compaction keeps the newest N generations (recorded in the knowledge base; default all).")
+    var keep: Int?
+    @Flag(help: "Encrypt a new knowledge base (AES-256-GCM; key from LAI_KB_KEY or --key-file, 32 bytes as hex or base64).")
+    var encrypt = false
+    @Option(name: .customLong("key-file"), help: "The key of an encrypted knowledge base (else LAI_KB_KEY).") var keyFile: String?
     @Flag(help: "No progress on stderr.") var quiet = false
     @Option(name: .customLong("commit-every"), help: .hidden) var commitEvery: Int?
+    @Option(name: .customLong("commit-seconds"), help: .hidden) var commitSeconds: Double?
+    /// Tests: every live chunk as `path, bytes, SHA-256 of text, SHA-256 of vector`, sorted (row ids left out).
+    @Flag(help: .hidden) var dump = false
 
     func validate() throws {
-        let modes = [!paths.isEmpty, list, rm != nil, compact || verify].filter { $0 }.count
-        if modes != 1 { throw ValidationError("give PATHs to index, or one of --list, --rm NAME, --compact/--verify") }
+        let modes = [!paths.isEmpty, list, rm != nil, compact || verify, history, rollback != nil, dump].filter { $0 }.count
+        if modes != 1 { throw ValidationError("give PATHs to index, or one of --list, --rm NAME, --compact/--verify, --history, --rollback GEN") }
+        if let k = keep, k < 1 { throw ValidationError("--keep must be at least 1") }
         if let s = storage, VectorElement(name: s) == nil { throw ValidationError("--storage must be f32, f16 or int8") }
         if let c = chunkTokens, c < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
     }
@@ -44,18 +55,54 @@ struct Index: ParsableCommand {
             return
         }
         let dir = try KnowledgeBase.directory(kb)
-        if compact || verify {
-            guard VectorStore.exists(at: dir) else { throw RAGError.noKnowledgeBase(name: kb, path: dir) }
-            if verify { try VectorStore(path: dir, verify: .full).verify(); print("\(kb): all checksums match") }
-            if compact {
-                let w = try VectorStoreWriter(path: dir)
-                let before = w.store.diskBytes
-                try w.compact()
-                print("\(kb): compacted, \(w.store.count) chunks, \(Formatting.bytes(before)) → \(Formatting.bytes(w.store.diskBytes))")
+        let key = try knowledgeBaseKey(keyFile: keyFile, dir: dir)
+        if encrypt && key == nil { throw CommandError("--encrypt needs a key: set LAI_KB_KEY or pass --key-file (make one with: openssl rand -hex 32)") }
+        if !paths.isEmpty { return try indexPaths(dir, key: key) }
+        guard VectorStore.exists(at: dir) else { throw RAGError.noKnowledgeBase(name: kb, path: dir) }
+        if history { return try printHistory(dir, key: key) }
+        if dump {
+            let s = try VectorStore(path: dir, key: key)
+            var lines: [String] = []
+            for (row, r) in try s.liveRecords() {
+                let v = try s.vector(row)
+                let vh = v.withUnsafeBytes { SHA256.hash($0).hex }
+                lines.append("\(r.path)\t\(r.byteRange.lowerBound)-\(r.byteRange.upperBound)\t\(SHA256.hash(Array(r.text.utf8)).hex)\t\(vh)")
             }
+            print(lines.sorted().joined(separator: "\n"))
             return
         }
-        try indexPaths(dir)
+        if let g = rollback {
+            let w = try VectorStoreWriter(path: dir, key: key)
+            try w.rollback(to: g)
+            print("\(kb): generation \(g) restored as generation \(w.store.manifest.generation), \(w.store.count) chunks")
+            return
+        }
+        if verify { try VectorStore(path: dir, verify: .full, key: key).verify(); print("\(kb): all checksums match") }
+        if compact {
+            let w = try VectorStoreWriter(path: dir, key: key)
+            let before = w.store.diskBytes
+            try w.compact(keep: keep)
+            let kept = try VectorStore.history(path: dir, key: key).count
+            print("\(kb): compacted, \(w.store.count) chunks, \(Formatting.bytes(before)) → \(Formatting.bytes(w.store.diskBytes)), \(kept) generation\(kept == 1 ? "" : "s") kept")
+        }
+    }
+
+    private func printHistory(_ dir: String, key: StoreKey?) throws {
+        let gens = try VectorStore.history(path: dir, key: key)
+        func col(_ s: String, _ w: Int) -> String { s.padding(toLength: max(w, s.count + 1), withPad: " ", startingAt: 0) }
+        print(col("GEN", 8) + col("TIME (UTC)", 22) + col("ACTION", 12) + col("FILES +ADDED ~CHANGED -REMOVED", 32)
+              + col("CHUNKS +ADDED -DELETED", 25) + "LIVE")
+        let fmt = ISO8601DateFormatter()
+        for m in gens {
+            let n = m.note
+            let time = m.time > 0 ? fmt.string(from: Date(timeIntervalSince1970: m.time)) : "-"
+            var action = n?.action ?? "-"
+            if let g = n?.restoredGeneration { action += " \(g)" }
+            let live = m.segments.reduce(0) { $0 + $1.rows } - m.tombstones.count
+            print(col(String(m.generation), 8) + col(time, 22) + col(action, 12)
+                  + col(n.map { "+\($0.filesAdded) ~\($0.filesChanged) -\($0.filesRemoved)" } ?? "-", 32)
+                  + col(n.map { "+\($0.chunksAdded) -\($0.chunksDeleted)" } ?? "-", 25) + String(live))
+        }
     }
 
     private func listAll() throws {
@@ -63,8 +110,14 @@ struct Index: ParsableCommand {
         if names.isEmpty { print("no knowledge bases in \(KnowledgeBase.root) (create one with: lai index PATH)"); return }
         print("NAME".padding(toLength: 20, withPad: " ", startingAt: 0) + "CHUNKS    FILES   SIZE        STORAGE  MODEL")
         for n in names {
+            let dir = KnowledgeBase.root + "/" + n
+            let key: StoreKey? = try? knowledgeBaseKey(keyFile: keyFile, dir: dir)
+            if VectorStore.isEncrypted(path: dir) && key == nil {
+                print(n.padding(toLength: 20, withPad: " ", startingAt: 0) + "encrypted (set LAI_KB_KEY or --key-file to see more)")
+                continue
+            }
             do {
-                let s = try VectorStore(path: KnowledgeBase.root + "/" + n)
+                let s = try VectorStore(path: dir, key: key)
                 let files = Set(try s.liveRecords().map(\.record.path)).count
                 print(n.padding(toLength: 20, withPad: " ", startingAt: 0)
                       + String(s.count).padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -77,21 +130,33 @@ struct Index: ParsableCommand {
         }
     }
 
-    private func indexPaths(_ dir: String) throws {
+    private func indexPaths(_ dir: String, key: StoreKey?) throws {
         let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
         let walk = try FileWalker(includes: include, excludes: exclude).walk(paths)
         try FileManager.default.createDirectory(atPath: KnowledgeBase.root, withIntermediateDirectories: true)
         let writer = try VectorStoreWriter(path: dir, create: StoreOptions(
-            model: embedder.modelName, dimension: embedder.dimension, element: storage.flatMap { VectorElement(name: $0) } ?? .f32, metric: .cosine))
+            model: embedder.modelName, dimension: embedder.dimension, element: storage.flatMap { VectorElement(name: $0) } ?? .f32, metric: .cosine,
+            queryPrefix: embedder.queryPrefix, documentPrefix: embedder.documentPrefix, encryptWith: encrypt ? key : nil), key: key)
+        writer.retention = keep
         if let s = storage.flatMap({ VectorElement(name: $0) }), s != writer.store.element {
             Stderr.line("lai: \(kb) stores \(writer.store.element) vectors; --storage \(s) applies to new knowledge bases only")
         }
         let indexer = Indexer(writer: writer, embedder: embedder)
         if let c = chunkTokens { indexer.chunker.maxTokens = c; indexer.chunker.overlapTokens = c / 6 }
         if let c = commitEvery { indexer.commitEvery = max(1, c) }
+        if let c = commitSeconds { indexer.commitInterval = c }
+        // Ctrl-C: finish the batch in hand, commit, and stop (a second Ctrl-C exits at once).
+        Interrupts.cancelOnInterrupt = true
+        Interrupts.secondInterruptExits = true
+        indexer.shouldStop = { Interrupts.cancelled.load(ordering: .relaxed) }
         let progress = ProgressLine(enabled: !quiet)
         let summary = try indexer.run(walk) { p in progress.update(p) }
         progress.finish()
+        if summary.interrupted {
+            writer.close()
+            Stderr.line("lai: interrupted; \(kb) keeps the \(summary.chunksAdded) chunks embedded so far (\(writer.store.count) in all); index again to continue")
+            exitNow(130)
+        }
         // The first skipped files by name, the rest counted by reason.
         for s in summary.skipped.prefix(10) { Stderr.line("lai: skipped \(s.path): \(s.reason)") }
         if summary.skipped.count > 10 {
@@ -153,6 +218,13 @@ struct VectorBench: ParsableCommand {
     @Option(help: "Directory for the stores (default: a temporary one, removed after).") var dir: String?
     @Option(name: [.customShort("t"), .long], help: "Threads.") var threads: Int?
     @Flag(help: "Reuse the stores in --dir when they have --rows rows (skip building).") var reuse = false
+    @Flag(help: "Encrypted stores (AES-256-GCM, a fixed test key): open time includes decrypting the vectors.") var encrypt = false
+
+    /// The key of --encrypt stores (a benchmark's, not a secret).
+    var benchKey: StoreKey? {
+        guard encrypt else { return nil }
+        return try? StoreKey(bytes: [UInt8](repeating: 0x5a, count: 32))
+    }
 
     func run() throws {
         let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
@@ -179,7 +251,7 @@ struct VectorBench: ParsableCommand {
             return v
         }
         let t0 = Date()
-        let existing = elements.allSatisfy { (try? VectorStore(path: root + "/" + $0.description))?.count == rows }
+        let existing = elements.allSatisfy { (try? VectorStore(path: root + "/" + $0.description, key: benchKey))?.count == rows }
         if !(reuse && existing) { try build(root, elements, unitVectors) }
         print(String(format: "built %d × %d in %.1f s (%@)", rows, dim, Date().timeIntervalSince(t0), elements.map(\.description).joined(separator: ", ")))
         rng = SeededRandom(seed: 7)  // queries independent of the rows, built or reused
@@ -191,7 +263,7 @@ struct VectorBench: ParsableCommand {
         for e in elements {
             let p = root + "/" + e.description
             try? FileManager.default.removeItem(atPath: p)
-            writers.append(try VectorStoreWriter(path: p, create: StoreOptions(model: "random", dimension: dim, element: e, metric: .dot)))
+            writers.append(try VectorStoreWriter(path: p, create: StoreOptions(model: "random", dimension: dim, element: e, metric: .dot, encryptWith: benchKey)))
         }
         let part = 100_000
         var done = 0
@@ -211,7 +283,7 @@ struct VectorBench: ParsableCommand {
             let p = root + "/" + e.description
             var opens: [Double] = []
             var store: VectorStore?
-            for _ in 0..<5 { let t = Date(); store = try VectorStore(path: p); opens.append(Date().timeIntervalSince(t)) }
+            for _ in 0..<5 { let t = Date(); store = try VectorStore(path: p, key: benchKey); opens.append(Date().timeIntervalSince(t)) }
             guard let s = store else { continue }
             var lat: [Double] = []
             for i in 0..<single {

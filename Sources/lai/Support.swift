@@ -13,6 +13,8 @@ enum Interrupts {
     nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
     /// When true (interactive chat), SIGINT sets `cancelled` instead of exiting.
     nonisolated(unsafe) static var cancelOnInterrupt = false
+    /// With `cancelOnInterrupt`: a second SIGINT while `cancelled` is still set exits (lai index).
+    nonisolated(unsafe) static var secondInterruptExits = false
     static let cancelled = Atomic<Bool>(false)
 
     /// On SIGINT/SIGTERM, removes temporary files being written and exits 130/143, so an interrupted
@@ -28,14 +30,23 @@ enum Interrupts {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler {
-                if sig == SIGINT && cancelOnInterrupt { cancelled.store(true, ordering: .relaxed); return }
+                // A second Ctrl-C while the first is being honoured exits at once.
+                if sig == SIGINT && cancelOnInterrupt && (!cancelled.exchange(true, ordering: .relaxed) || !secondInterruptExits) { return }
                 TempFiles.shared.removeAll()
-                exit(128 + sig)
+                exitNow(128 + sig)
             }
             s.resume()
             sources.append(s)
         }
     }
+}
+
+/// Exits without running atexit handlers and static destructors: other threads may still be inside
+/// OpenBLAS or a parallel loop, and OpenBLAS's destructor freeing its buffers under them printed
+/// "BLAS : Bad memory unallocation!" (and could crash). Output written so far is flushed first.
+func exitNow(_ status: Int32) -> Never {
+    fflush(nil)
+    _exit(status)
 }
 
 /// A failure while running a command (a file that cannot be used, say): printed as one line `lai: <message>`, exit 1

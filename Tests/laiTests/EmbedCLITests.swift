@@ -76,10 +76,26 @@ import Testing
         let long = String(repeating: "word ", count: 600)
         let r = try CLI.run(["embed", Self.miniLM, "short", long])
         #expect(r.status == 0)
-        #expect(r.stderr == "lai: warning: text 1 has 602 tokens; truncated to the model's 512\n")
+        #expect(r.stderr == "lai: warning: text 1 has 602 tokens; truncated to the model's 256\n")
         let strict = try CLI.run(["embed", "--no-truncate", Self.miniLM, "short", long])
         #expect(strict.status == 1 && strict.stdout.isEmpty)
-        #expect(strict.stderr == "lai: text 1 has 602 tokens, more than the model's 512 (allow truncation to cut it)\n")
+        #expect(strict.stderr == "lai: text 1 has 602 tokens, more than the model's 256 (allow truncation to cut it)\n")
+    }
+
+    /// --task puts the model's task prefix before each text: nomic-embed-text's "search_query: " and
+    /// "search_document: " (from the table of known models; its GGUF does not record them).
+    @Test func taskPrefixes() throws {
+        let nomic = CLI.cache.appendingPathComponent("nomic/nomic-embed-text-v1.5.f16.gguf").path
+        guard FileManager.default.fileExists(atPath: nomic) else { Issue.record("missing \(nomic) (make models)"); return }
+        let q = try CLI.run(["embed", nomic, "--task", "query", "--format", "tsv", "What is a vector database?"])
+        let p = try CLI.run(["embed", nomic, "--format", "tsv", "search_query: What is a vector database?"])
+        #expect(q.status == 0 && !q.stdout.isEmpty && q.stdout == p.stdout, "\(q.stderr)")
+        let d = try CLI.run(["embed", nomic, "--task", "document", "--format", "tsv", "What is a vector database?"])
+        let pd = try CLI.run(["embed", nomic, "--format", "tsv", "search_document: What is a vector database?"])
+        #expect(d.stdout == pd.stdout && d.stdout != q.stdout)
+        guard Self.available else { Issue.record("missing \(Self.miniLM)"); return }
+        let m = try CLI.run(["embed", Self.miniLM, "--task", "query", "--format", "tsv", "x"])
+        #expect(m.status == 0 && m.stderr == "lai: note: minilm has no query prefix; texts are embedded as given\n", "\(m.stderr)")
     }
 
     @Test func noNormalizeVerboseAndErrors() throws {

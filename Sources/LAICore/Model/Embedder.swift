@@ -22,7 +22,12 @@ package final class Embedder: TextEmbedder {
     package let path: String
     package let modelName: String
     package let dimension: Int
+    /// Most tokens embedded per text: the model's context, or sentence-transformers' `max_seq_length` when
+    /// smaller (all-MiniLM-L6-v2: 256 of 512), so long texts get the vectors sentence-transformers gives.
     package let maxTokens: Int
+    /// The model's task prefixes for search queries and indexed documents ("" when it needs none).
+    package let queryPrefix: String
+    package let documentPrefix: String
     package let normalize: Bool
     package let truncate: Bool
     package let tokenizer: Tokenizer
@@ -49,11 +54,20 @@ package final class Embedder: TextEmbedder {
     /// that file is reused while it is newer than the folder's files.
     package init(path: String, normalize: Bool = true, truncate: Bool = true, pool: ThreadPool = .shared) throws {
         let file: GGUFFile
-        if SafetensorsModel.isModelFolder(path) {
+        let isFolder = SafetensorsModel.isModelFolder(path)
+        if isFolder {
             file = try GGUFFile(path: Self.convertedGGUF(folder: path, threads: pool.threadCount))
         } else {
             file = try GGUFFile(path: path)
         }
+        // A folder's sentence-transformers configs win; the table of known models fills what they leave out.
+        var conventions = EmbeddingConventions.known(name: file.metadata.string("general.name") ?? (path as NSString).lastPathComponent)
+        if isFolder, let c = try EmbeddingConventions.read(folder: path) {
+            if let n = c.maxSequenceLength { conventions.maxSequenceLength = n }
+            if !c.queryPrefix.isEmpty || !c.documentPrefix.isEmpty { (conventions.queryPrefix, conventions.documentPrefix) = (c.queryPrefix, c.documentPrefix) }
+        }
+        queryPrefix = conventions.queryPrefix
+        documentPrefix = conventions.documentPrefix
         self.path = path
         modelName = (path as NSString).lastPathComponent
         self.normalize = normalize
@@ -69,7 +83,7 @@ package final class Embedder: TextEmbedder {
             }
             backend = .bert(BertEncoder(model: model, capacity: 2048, pool: pool))
             dimension = model.config.embedding
-            maxTokens = model.config.context
+            maxTokens = min(model.config.context, conventions.maxSequenceLength ?? .max)
             pooling = model.config.pooling
         case _ where Architectures.isDecoder(arch):
             let model = try DecoderModel(file: file)

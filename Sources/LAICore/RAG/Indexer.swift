@@ -31,6 +31,8 @@ package struct IndexSummary: Sendable {
     package var chunksDeleted = 0
     package var seconds = 0.0
     package var compacted = false
+    /// Stopped early (`shouldStop`): what was done is committed; removed files were not looked for.
+    package var interrupted = false
     package var liveChunks = 0
     package var chunksPerSecond: Double { seconds > 0 ? Double(chunksAdded) / seconds : 0 }
 }
@@ -40,8 +42,12 @@ package final class Indexer {
     package let embedder: TextEmbedder
     package var chunker: Chunker
     package var batchSize = 32
-    /// Commit after this many new chunks (between files), so an interrupted run keeps its progress.
+    /// Commit after this many new chunks or this many seconds of work (between files), whichever comes
+    /// first, so a killed run keeps its progress and a restart skips the files already committed.
     package var commitEvery = 1024
+    package var commitInterval: Double = 5
+    /// Asked between files; when true the run commits what it has and returns (Ctrl-C).
+    package var shouldStop: () -> Bool = { false }
 
     package init(writer: VectorStoreWriter, embedder: TextEmbedder, chunker: Chunker? = nil) {
         self.writer = writer
@@ -64,12 +70,19 @@ package final class Indexer {
         var p = IndexProgress(filesDone: 0, filesTotal: walk.files.count, chunksDone: 0, bytesDone: 0,
                               bytesTotal: sizes.reduce(0, +), seconds: 0, currentFile: "")
         var failed = Set<String>()
+        // The store's prefix, not the embedder's: every document of a store is embedded the same way.
+        let prefix = writer.manifest.documentPrefix
+        var lastCommit = Date()
+        func checkpoint() throws {
+            if writer.hasPendingChanges { try writer.commit() }
+            lastCommit = Date()
+        }
         // Chunks of several files are embedded together, so small files still make full batches.
         var pending: [(path: String, hash: String, chunks: [Chunk], oldRows: [Int]?)] = []
         var pendingChunks = 0
         func flush() throws {
             if pending.isEmpty { return }
-            let texts = pending.flatMap { $0.chunks.map(\.embeddingText) }
+            let texts = pending.flatMap { $0.chunks.map { prefix + $0.embeddingText } }
             var vectors: [[Float]] = []
             vectors.reserveCapacity(texts.count)
             var i = 0
@@ -84,7 +97,11 @@ package final class Indexer {
                 let records = f.chunks.map {
                     VectorRecord(text: $0.text, path: f.path, contentHash: f.hash, byteRange: $0.byteRange, lineRange: $0.lineRange, title: $0.title)
                 }
-                if let rows = f.oldRows { writer.delete(rows: rows); summary.chunksDeleted += rows.count; summary.changed += 1 } else { summary.added += 1 }
+                if let rows = f.oldRows {
+                    writer.delete(rows: rows); summary.chunksDeleted += rows.count; summary.changed += 1; writer.pendingNote.filesChanged += 1
+                } else {
+                    summary.added += 1; writer.pendingNote.filesAdded += 1
+                }
                 try writer.add(Array(vectors[at..<(at + records.count)]), records)
                 at += records.count
                 summary.chunksAdded += records.count
@@ -92,9 +109,18 @@ package final class Indexer {
             }
             pending = []; pendingChunks = 0
             // Commit between files only: a file's old rows go in the same commit as its new ones.
-            if writer.pendingAdds >= commitEvery { try writer.commit() }
+            // The interval grows to 1/20 of the run so far: a long run makes tens of generations, not thousands,
+            // and a kill loses at most that share of it.
+            let interval = max(commitInterval, Date().timeIntervalSince(start) / 20)
+            if writer.pendingAdds >= commitEvery || Date().timeIntervalSince(lastCommit) >= interval { try checkpoint() }
         }
         for (fi, f) in walk.files.enumerated() {
+            if shouldStop() {
+                try flush()
+                try checkpoint()
+                summary.interrupted = true
+                break
+            }
             p.currentFile = f.relative
             defer {
                 p.filesDone = fi + 1; p.bytesDone += sizes[fi]; p.seconds = Date().timeIntervalSince(start)
@@ -113,7 +139,9 @@ package final class Indexer {
             }
             let chunks = chunker.chunks(doc.text, kind: doc.kind)
             if chunks.isEmpty {
-                if let o = old { writer.delete(rows: o.rows); summary.chunksDeleted += o.rows.count; summary.changed += 1 } else {
+                if let o = old {
+                    writer.delete(rows: o.rows); summary.chunksDeleted += o.rows.count; summary.changed += 1; writer.pendingNote.filesChanged += 1
+                } else {
                     summary.skipped.append((f.path, "no text"))
                 }
                 continue
@@ -122,6 +150,11 @@ package final class Indexer {
             pendingChunks += chunks.count
             if pendingChunks >= batchSize { try flush() }
         }
+        if summary.interrupted {
+            summary.liveChunks = writer.store.count
+            summary.seconds = Date().timeIntervalSince(start)
+            return summary
+        }
         try flush()
         let walked = Set(walk.files.map(\.path))
         for (path, e) in existing where !walked.contains(path) && !failed.contains(path) {
@@ -129,6 +162,7 @@ package final class Indexer {
             writer.delete(rows: e.rows)
             summary.removed += 1
             summary.chunksDeleted += e.rows.count
+            writer.pendingNote.filesRemoved += 1
         }
         try writer.commit()
         let s = writer.store

@@ -34,11 +34,12 @@ package enum KnowledgeBase {
     package static func remove(_ name: String) throws {
         let dir = try directory(name)
         guard VectorStore.exists(at: dir) else { throw RAGError.noKnowledgeBase(name: name, path: dir) }
-        let w = try VectorStoreWriter(path: dir)
+        // The writer lock only (no key needed to delete an encrypted knowledge base).
+        let lock = try VectorStoreWriter.lock(dir)
         // Remove the manifest first: from then on no reader opens a half-deleted store.
         unlink(dir + "/" + StoreManifest.fileName)
         syncDirectory(of: dir + "/" + StoreManifest.fileName)
-        w.close()
+        close(lock)
         do { try FileManager.default.removeItem(atPath: dir) } catch {
             throw FileError.cannotWrite(path: dir, reason: error.localizedDescription)
         }

@@ -34,7 +34,8 @@ package struct Retriever {
     package func retrieve(_ question: String, k: Int) throws -> [RetrievedChunk] {
         guard k > 0, store.count > 0 else { return [] }
         let n = max(candidates, k)
-        guard let q = try embedder.embed([question]).first else { return [] }
+        // The prefix the store's documents were embedded for (nomic: "search_query: ").
+        guard let q = try embedder.embed([store.manifest.queryPrefix + question]).first else { return [] }
         let vec = try store.search(q, k: n)
         let kw = try store.keywordSearch(question, k: n)
         var fused: [Int: RetrievedChunk] = [:]

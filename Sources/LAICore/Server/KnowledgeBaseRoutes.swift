@@ -54,7 +54,10 @@ extension LAIServer {
                 do {
                     let (e, lock) = try embedders.get(embedPath)
                     lock.lock(); defer { lock.unlock() }
-                    let store = try VectorStore(path: dir)
+                    // Encrypted knowledge bases: the server's own LAI_KB_KEY (never a request field).
+                    var key: StoreKey?
+                    if let k = ProcessInfo.processInfo.environment["LAI_KB_KEY"], !k.isEmpty { key = try StoreKey.parse(k, source: "LAI_KB_KEY") }
+                    let store = try VectorStore(path: dir, key: key)
                     cont.resume(returning: try Retriever(store: store, embedder: e).retrieve(question, k: k))
                 } catch let e as APIError { cont.resume(throwing: e) } catch {
                     cont.resume(throwing: APIError(500, "knowledge base '\(name)': \(error)"))

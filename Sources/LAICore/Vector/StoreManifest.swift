@@ -20,6 +20,20 @@ package struct SegmentEntry: Sendable, Equatable {
     package var files: [String] { [vectorsFile, textFile, keywordsFile] }
 }
 
+/// What one commit changed, as `lai index --history` lists it.
+package struct CommitNote: Sendable, Equatable {
+    /// "create", "index", "compact" or "rollback".
+    package var action = "index"
+    package var filesAdded = 0
+    package var filesChanged = 0
+    package var filesRemoved = 0
+    package var chunksAdded = 0
+    package var chunksDeleted = 0
+    /// The generation a rollback restored.
+    package var restoredGeneration: Int?
+    package init(action: String = "index") { self.action = action }
+}
+
 /// The committed state of a store (the MANIFEST file). See docs/FORMATS.md ("Vector store").
 package struct StoreManifest: Sendable, Equatable {
     /// Increases by one with every commit.
@@ -34,12 +48,32 @@ package struct StoreManifest: Sendable, Equatable {
     package var segments: [SegmentEntry] = []
     /// Deleted global row ids, ascending.
     package var tombstones: [Int] = []
+    /// The embedding model's task prefixes, used for every document indexed and every query asked.
+    package var queryPrefix = ""
+    package var documentPrefix = ""
+    /// When this generation was committed (seconds since 1970; 0 in stores written before it was recorded).
+    package var time: Double = 0
+    /// What this generation changed (nil in stores written before it was recorded).
+    package var note: CommitNote?
+    /// Retention: compaction keeps the newest `keep` generations (nil: all).
+    package var keep: Int?
+    /// Encrypted stores: the salt of the key derivation (in the manifest file's clear part, not in `encode()`).
+    package var encryptionSalt: [UInt8]?
+    package var isEncrypted: Bool { encryptionSalt != nil }
 
     package init(model: String, dimension: Int, element: VectorElement, metric: VectorMetric) {
         self.model = model; self.dimension = dimension; self.element = element; self.metric = metric
     }
 
     static let fileName = "MANIFEST"
+
+    /// Every generation's manifest is also kept as `MANIFEST-NNNNNN` until retention drops it.
+    static func generationFileName(_ g: Int) -> String { String(format: "MANIFEST-%06d", g) }
+
+    static func generation(ofFileName name: String) -> Int? {
+        guard name.hasPrefix("MANIFEST-"), !name.contains(".") else { return nil }
+        return Int(name.dropFirst(9))
+    }
     static let magic = "LAIVS"
 
     /// The file: one line `LAIVS 1 <sha256 of the rest>` then the JSON object and a newline.
@@ -55,9 +89,71 @@ package struct StoreManifest: Sendable, Equatable {
             ("model", .string(model)), ("dimension", .int(dimension)), ("element", .string(element.description)),
             ("metric", .string(metric.rawValue)), ("next_row", .int(nextRow)), ("next_segment", .int(nextSegment)),
             ("segments", .array(segs)), ("tombstones", .array(tombstones.map { .int($0) })),
-        ]).serialized() + "\n"
+        ] + optionalFields).serialized() + "\n"
         let bytes = Array(body.utf8)
         return Array("\(Self.magic) 1 \(SHA256.hash(bytes).hex)\n".utf8) + bytes
+    }
+
+    /// Fields added after version 1 (readers that do not know them ignore them).
+    private var optionalFields: [(String, JSON)] {
+        var f: [(String, JSON)] = []
+        if !queryPrefix.isEmpty { f.append(("query_prefix", .string(queryPrefix))) }
+        if !documentPrefix.isEmpty { f.append(("document_prefix", .string(documentPrefix))) }
+        if time > 0 { f.append(("time", .double(time))) }
+        if let n = note {
+            var o: [(String, JSON)] = [("action", .string(n.action)), ("files_added", .int(n.filesAdded)), ("files_changed", .int(n.filesChanged)),
+                                       ("files_removed", .int(n.filesRemoved)), ("chunks_added", .int(n.chunksAdded)), ("chunks_deleted", .int(n.chunksDeleted))]
+            if let g = n.restoredGeneration { o.append(("restored_generation", .int(g))) }
+            f.append(("changes", .object(o)))
+        }
+        if let k = keep { f.append(("keep", .int(k))) }
+        return f
+    }
+
+    /// The file as written: `encode()` itself, or for an encrypted store `LAIVS 2 <sha256 of the rest>` and a
+    /// JSON object with the cipher, the key-derivation salt and the sealed `encode()` bytes (base64).
+    func encodeFile(key: StoreKey?) throws -> [UInt8] {
+        guard let salt = encryptionSalt else { return encode() }
+        guard let key else { throw VectorError.invalid("internal: an encrypted manifest written without its key") }
+        let sealed = try StoreCipher(key: key, salt: salt).seal(encode(), name: Self.fileName)
+        let body = JSON.object([
+            ("format", .string("lai-vector-store")), ("version", .int(2)), ("cipher", .string("aes-256-gcm")),
+            ("kdf", .string("hkdf-sha256")), ("salt", .string(salt.map { String(format: "%02x", $0) }.joined())),
+            ("sealed", .string(Data(sealed).base64EncodedString())),
+        ]).serialized() + "\n"
+        let bytes = Array(body.utf8)
+        return Array("\(Self.magic) 2 \(SHA256.hash(bytes).hex)\n".utf8) + bytes
+    }
+
+    /// Reads a manifest file of either form; an encrypted one needs `key`.
+    static func decodeFile(_ data: [UInt8], path: String, key: StoreKey?) throws -> StoreManifest {
+        guard let nl = data.firstIndex(of: 10) else { throw VectorError.corrupt(path: path, reason: "no header line") }
+        let header = String(decoding: data[..<nl], as: UTF8.self).split(separator: " ")
+        guard header.count == 3, header[0] == Self.magic, header[1] == "2" else { return try decode(data, path: path) }
+        let body = Array(data[(nl + 1)...])
+        guard SHA256.hash(body).hex == header[2] else { throw VectorError.checksumMismatch(path: path) }
+        guard let obj = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+              obj["cipher"] as? String == "aes-256-gcm", obj["kdf"] as? String == "hkdf-sha256",
+              let saltHex = obj["salt"] as? String, saltHex.count == 32,
+              let sealed = (obj["sealed"] as? String).flatMap({ Data(base64Encoded: $0) }) else {
+            throw VectorError.corrupt(path: path, reason: "encrypted manifest: cipher, kdf, salt or sealed data missing or unknown")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        guard let key else { throw VectorError.keyRequired(path: dir) }
+        var salt: [UInt8] = []
+        var i = saltHex.startIndex
+        while i < saltHex.endIndex {
+            let j = saltHex.index(i, offsetBy: 2)
+            guard let b = UInt8(saltHex[i..<j], radix: 16) else { throw VectorError.corrupt(path: path, reason: "salt is not hex") }
+            salt.append(b); i = j
+        }
+        let inner: [UInt8]
+        do {
+            inner = try sealed.withUnsafeBytes { try StoreCipher(key: key, salt: salt).open($0, name: Self.fileName, path: path) }
+        } catch VectorError.checksumMismatch { throw VectorError.wrongKey(path: dir) }  // the file's own checksum held
+        var m = try decode(inner, path: path)
+        m.encryptionSalt = salt
+        return m
     }
 
     static func decode(_ data: [UInt8], path: String) throws -> StoreManifest {
@@ -102,6 +198,17 @@ package struct StoreManifest: Sendable, Equatable {
             m.segments.append(e)
         }
         m.tombstones = tombs.sorted()
+        m.queryPrefix = obj["query_prefix"] as? String ?? ""
+        m.documentPrefix = obj["document_prefix"] as? String ?? ""
+        m.time = (obj["time"] as? NSNumber)?.doubleValue ?? 0
+        if let c = obj["changes"] as? [String: Any] {
+            var n = CommitNote(action: c["action"] as? String ?? "index")
+            n.filesAdded = c["files_added"] as? Int ?? 0; n.filesChanged = c["files_changed"] as? Int ?? 0
+            n.filesRemoved = c["files_removed"] as? Int ?? 0; n.chunksAdded = c["chunks_added"] as? Int ?? 0
+            n.chunksDeleted = c["chunks_deleted"] as? Int ?? 0; n.restoredGeneration = c["restored_generation"] as? Int
+            m.note = n
+        }
+        if let k = obj["keep"] as? Int, k > 0 { m.keep = k }
         return m
     }
 }

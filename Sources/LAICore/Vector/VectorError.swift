@@ -9,6 +9,9 @@ package enum VectorError: Error, CustomStringConvertible, Equatable {
     case locked(path: String, holder: String)
     case dimensionMismatch(path: String, expected: Int, got: Int)
     case modelMismatch(path: String, store: String, requested: String)
+    case noGeneration(path: String, generation: Int, current: Int)
+    case keyRequired(path: String)
+    case wrongKey(path: String)
     case invalid(String)
 
     package var description: String {
@@ -21,6 +24,10 @@ package enum VectorError: Error, CustomStringConvertible, Equatable {
         case let .dimensionMismatch(path, e, g): return "\(path): vectors have \(e) dimensions, got \(g)"
         case let .modelMismatch(path, s, r):
             return "\(path): built with the embedding model '\(s)', not '\(r)'; use --embed-model \(s), or remove the knowledge base and index again"
+        case let .noGeneration(path, g, cur):
+            return "\(path): no generation \(g) (the current one is \(cur); lai index --history lists those kept)"
+        case let .keyRequired(path): return "\(path): the knowledge base is encrypted; set LAI_KB_KEY or pass --key-file"
+        case let .wrongKey(path): return "\(path): cannot decrypt: the key (LAI_KB_KEY or --key-file) is not this knowledge base's"
         case let .invalid(what): return what
         }
     }

@@ -9,7 +9,10 @@ final class VectorSegment: @unchecked Sendable {
     static let headerBytes = 64
 
     let entry: SegmentEntry
+    /// The rows' bytes: the mapped file, or for an encrypted store its decrypted copy in memory.
     let file: MappedFile
+    /// The file as on disk (what the manifest's size and SHA-256 describe).
+    let source: MappedFile
     let element: VectorElement
     let dimension: Int
     /// Bytes from one row to the next (a multiple of 64).
@@ -29,12 +32,25 @@ final class VectorSegment: @unchecked Sendable {
     }
 
     /// Maps the segment and checks its header and size against the manifest (and, with `verify`, its SHA-256).
-    init(directory: String, entry: SegmentEntry, manifest: StoreManifest, verify: Bool) throws {
+    init(directory: String, entry: SegmentEntry, manifest: StoreManifest, verify: Bool, cipher: StoreCipher? = nil) throws {
         let path = directory + "/" + entry.vectorsFile
         guard FileManager.default.fileExists(atPath: path) else { throw VectorError.missingFile(path: path) }
-        let f = try MappedFile(path: path)
+        let source = try MappedFile(path: path)
+        let f: MappedFile
+        if manifest.isEncrypted {
+            guard let cipher else { throw VectorError.keyRequired(path: directory) }
+            guard source.count == entry.vectorsBytes else {
+                throw VectorError.corrupt(path: path, reason: "\(source.count) bytes, the manifest says \(entry.vectorsBytes)")
+            }
+            // The tag is checked over the whole file, so decrypting is also verifying.
+            let plain = try cipher.openData(source.bytes, name: entry.vectorsFile, path: path)
+            f = MappedFile(owning: plain.count, name: path)   // 64-byte aligned, as a mapping's rows are
+            plain.withUnsafeBytes { if let b = $0.baseAddress { f.mutableBase?.copyMemory(from: b, byteCount: $0.count) } }
+        } else {
+            f = source
+        }
         let expected = Self.fileBytes(rows: entry.rows, element: manifest.element, dimension: manifest.dimension)
-        guard f.count == expected, f.count == entry.vectorsBytes else {
+        guard f.count == expected, source.count == entry.vectorsBytes else {
             throw VectorError.corrupt(path: path, reason: "\(f.count) bytes, expected \(expected) for \(entry.rows) rows")
         }
         let h = f.base
@@ -47,8 +63,8 @@ final class VectorSegment: @unchecked Sendable {
               u64(24) == UInt64(entry.rows), u64(32) == UInt64(entry.firstRow) else {
             throw VectorError.corrupt(path: path, reason: "header disagrees with the manifest")
         }
-        if verify, SHA256.hash(f.bytes).hex != entry.vectorsSHA256 { throw VectorError.checksumMismatch(path: path) }
-        self.entry = entry; self.file = f; self.element = manifest.element; self.dimension = manifest.dimension
+        if verify, SHA256.hash(source.bytes).hex != entry.vectorsSHA256 { throw VectorError.checksumMismatch(path: path) }
+        self.entry = entry; self.file = f; self.source = source; self.element = manifest.element; self.dimension = manifest.dimension
         self.stride = stride
         self.rows = h + Self.headerBytes
         self.scales = manifest.element == .int8
@@ -78,8 +94,10 @@ final class VectorSegment: @unchecked Sendable {
 /// Writes a new segment file: header, rows, scales, streamed through an AtomicFileWriter while hashing.
 enum SegmentWriter {
     /// `fill(i, row)` writes row i's `stride` bytes (zeroed beforehand) and returns its scale (int8) or 0.
-    static func write(path: String, element: VectorElement, dimension: Int, firstRow: Int, rows: Int,
+    /// With `cipher` the file is built in memory and written sealed (its size and SHA-256 are the sealed bytes').
+    static func write(path: String, element: VectorElement, dimension: Int, firstRow: Int, rows: Int, cipher: StoreCipher? = nil,
                       fill: (Int, UnsafeMutableRawPointer) -> Float) throws -> (bytes: Int, sha256: String) {
+        var plain: [UInt8] = []
         let w = try AtomicFileWriter(path: path)
         var sha = SHA256()
         let stride = element.rowStride(dimension: dimension)
@@ -88,7 +106,9 @@ enum SegmentWriter {
         header.u32(1); header.u32(element.rawValue); header.u32(UInt32(dimension)); header.u32(UInt32(stride))
         header.u64(UInt64(rows)); header.u64(UInt64(firstRow))
         header.zeros(VectorSegment.headerBytes - header.bytes.count)
-        func put(_ b: UnsafeRawBufferPointer) throws { sha.update(b); try w.write(b) }
+        func put(_ b: UnsafeRawBufferPointer) throws {
+            if cipher != nil { plain.append(contentsOf: b) } else { sha.update(b); try w.write(b) }
+        }
         try header.bytes.withUnsafeBytes { try put($0) }
         var scales: [Float] = []
         if element == .int8 { scales.reserveCapacity(rows) }
@@ -111,6 +131,12 @@ enum SegmentWriter {
             scales += [Float](repeating: 0, count: pad / 4)
             try scales.withUnsafeBytes { try put($0) }
         }
+        if let c = cipher {
+            let sealed = try c.seal(plain, name: (path as NSString).lastPathComponent)
+            try w.write(sealed)
+            try w.commit()
+            return (sealed.count, SHA256.hash(sealed).hex)
+        }
         let bytes = w.offset
         try w.commit()
         return (bytes, sha.finalize().hex)
@@ -132,7 +158,8 @@ enum SegmentWriter {
 }
 
 /// Writes a small file (text or keywords) atomically; returns its size and SHA-256.
-func writeSmallFile(path: String, bytes: [UInt8]) throws -> (bytes: Int, sha256: String) {
+func writeSmallFile(path: String, bytes: [UInt8], cipher: StoreCipher? = nil) throws -> (bytes: Int, sha256: String) {
+    let bytes = try cipher?.seal(bytes, name: (path as NSString).lastPathComponent) ?? bytes
     let w = try AtomicFileWriter(path: path)
     try w.write(bytes)
     try w.commit()

@@ -21,6 +21,8 @@ package final class VectorStore: @unchecked Sendable {
     /// unlinking them; checksums are verified when first decoded.
     private let textFiles: [MappedFile]
     private let keywordFiles: [MappedFile]
+    /// Encrypted stores: opens the text and keyword files (segments are decrypted at open).
+    private let cipher: StoreCipher?
     package let tombstones: Set<Int>
     /// The threads searches run on (give each concurrent user its own: a pool runs one loop at a time).
     package let pool: ThreadPool
@@ -45,18 +47,30 @@ package final class VectorStore: @unchecked Sendable {
     ///
     /// A compaction may delete segment files between our reading the manifest and mapping them; then the
     /// manifest has changed and we read it again.
-    package init(path: String, verify: StoreVerification = .structure, pool: ThreadPool = .shared) throws {
+    /// With `generation`, opens that kept generation instead (`lai ask --at`). An encrypted store needs `key`
+    /// (its vector files are decrypted into memory here; a plain store ignores the key).
+    package init(path: String, verify: StoreVerification = .structure, pool: ThreadPool = .shared, generation: Int? = nil,
+                 key: StoreKey? = nil) throws {
         self.path = path
         self.pool = pool
-        (manifest, segments, textFiles, keywordFiles) = try Self.load(path, verify: verify)
+        (manifest, segments, textFiles, keywordFiles) = try Self.load(path, verify: verify, generation: generation, key: key)
+        cipher = manifest.encryptionSalt.flatMap { salt in key.map { StoreCipher(key: $0, salt: salt) } }
         tombstones = Set(manifest.tombstones)
         if verify == .full { for i in segments.indices { _ = try records(segment: i); _ = try keywords(segment: i) } }
     }
 
-    private static func load(_ path: String, verify: StoreVerification) throws -> (StoreManifest, [VectorSegment], [MappedFile], [MappedFile]) {
+    private static func load(_ path: String, verify: StoreVerification, generation: Int?, key: StoreKey?) throws -> (StoreManifest, [VectorSegment], [MappedFile], [MappedFile]) {
         var attempt = 0
         while true {
-            let manifest = try readManifest(path)
+            var manifest = try readManifest(path, key: key)
+            if let g = generation, g != manifest.generation {
+                let name = StoreManifest.generationFileName(g)
+                guard g < manifest.generation, FileManager.default.fileExists(atPath: path + "/" + name) else {
+                    throw VectorError.noGeneration(path: path, generation: g, current: manifest.generation)
+                }
+                manifest = try readManifest(path, fileName: name, key: key)
+            }
+            let cipher = manifest.encryptionSalt.flatMap { salt in key.map { StoreCipher(key: $0, salt: salt) } }
             do {
                 var segs: [VectorSegment] = [], texts: [MappedFile] = [], kws: [MappedFile] = []
                 func map(_ name: String) throws -> MappedFile {
@@ -65,25 +79,46 @@ package final class VectorStore: @unchecked Sendable {
                     return try MappedFile(path: p)
                 }
                 for e in manifest.segments {
-                    segs.append(try VectorSegment(directory: path, entry: e, manifest: manifest, verify: verify == .full))
+                    segs.append(try VectorSegment(directory: path, entry: e, manifest: manifest, verify: verify == .full, cipher: cipher))
                     texts.append(try map(e.textFile))
                     kws.append(try map(e.keywordsFile))
                 }
                 return (manifest, segs, texts, kws)
             } catch VectorError.missingFile(let p) {
                 attempt += 1
-                if attempt >= 5 || (try? readManifest(path))?.generation == manifest.generation {
+                if generation != nil || attempt >= 5 || (try? readManifest(path, key: key))?.generation == manifest.generation {
                     throw VectorError.missingFile(path: p)
                 }
             }
         }
     }
 
-    static func readManifest(_ dir: String) throws -> StoreManifest {
-        let p = dir + "/" + StoreManifest.fileName
-        guard FileManager.default.fileExists(atPath: p) else { throw VectorError.notAStore(path: dir) }
+    static func readManifest(_ dir: String, fileName: String = StoreManifest.fileName, key: StoreKey?) throws -> StoreManifest {
+        let p = dir + "/" + fileName
+        guard FileManager.default.fileExists(atPath: p) else {
+            throw fileName == StoreManifest.fileName ? VectorError.notAStore(path: dir) : VectorError.missingFile(path: p)
+        }
         let f = try MappedFile(path: p)
-        return try StoreManifest.decode(Array(f.bytes), path: p)
+        return try StoreManifest.decodeFile(Array(f.bytes), path: p, key: key)
+    }
+
+    /// Whether the store at `path` is encrypted (read from the manifest's clear header; no key needed).
+    package static func isEncrypted(path: String) -> Bool {
+        guard let f = try? MappedFile(path: path + "/" + StoreManifest.fileName), f.count > 8 else { return false }
+        return Array(f.bytes.prefix(8)) == Array("LAIVS 2 ".utf8)
+    }
+
+    /// The kept generations of the store at `path`, oldest first (the current one last). Generation files
+    /// that do not decode are left out.
+    package static func history(path: String, key: StoreKey? = nil) throws -> [StoreManifest] {
+        let current = try readManifest(path, key: key)
+        var out: [Int: StoreManifest] = [current.generation: current]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            guard let g = StoreManifest.generation(ofFileName: name), g < current.generation,
+                  let m = try? readManifest(path, fileName: name, key: key), m.generation == g else { continue }
+            out[g] = m
+        }
+        return out.keys.sorted().map { out[$0]! }
     }
 
     // MARK: Rows
@@ -123,7 +158,7 @@ package final class VectorStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let r = recordCache[i] { return r }
         let e = segments[i].entry
-        let bytes = try loadChecked(textFiles[i], size: e.textBytes, sha: e.textSHA256)
+        let bytes = try loadChecked(textFiles[i], name: e.textFile, size: e.textBytes, sha: e.textSHA256)
         let r = try RecordCodec.decode(bytes, path: path + "/" + e.textFile, expectedCount: e.rows)
         recordCache[i] = r
         return r
@@ -133,17 +168,19 @@ package final class VectorStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let k = keywordCache[i] { return k }
         let e = segments[i].entry
-        let bytes = try loadChecked(keywordFiles[i], size: e.keywordsBytes, sha: e.keywordsSHA256)
+        let bytes = try loadChecked(keywordFiles[i], name: e.keywordsFile, size: e.keywordsBytes, sha: e.keywordsSHA256)
         let k = try KeywordSegment.decode(bytes, path: path + "/" + e.keywordsFile, expectedRows: e.rows)
         keywordCache[i] = k
         return k
     }
 
-    private func loadChecked(_ f: MappedFile, size: Int, sha: String) throws -> [UInt8] {
+    private func loadChecked(_ f: MappedFile, name: String, size: Int, sha: String) throws -> [UInt8] {
         let p = f.path
         guard f.count == size else { throw VectorError.corrupt(path: p, reason: "\(f.count) bytes, the manifest says \(size)") }
         guard SHA256.hash(f.bytes).hex == sha else { throw VectorError.checksumMismatch(path: p) }
-        return try Zstd.decompress(f.bytes, path: p)
+        guard let c = cipher else { return try Zstd.decompress(f.bytes, path: p) }
+        let plain = try c.open(f.bytes, name: name, path: p)
+        return try plain.withUnsafeBytes { try Zstd.decompress($0, path: p) }
     }
 
     /// Every live (row, record), in row order.
@@ -159,7 +196,7 @@ package final class VectorStore: @unchecked Sendable {
     /// Reads every byte and checks every checksum; throws the first problem found.
     package func verify() throws {
         for (i, s) in segments.enumerated() {
-            if SHA256.hash(s.file.bytes).hex != s.entry.vectorsSHA256 { throw VectorError.checksumMismatch(path: s.file.path) }
+            if SHA256.hash(s.source.bytes).hex != s.entry.vectorsSHA256 { throw VectorError.checksumMismatch(path: s.source.path) }
             lock.lock(); recordCache[i] = nil; keywordCache[i] = nil; lock.unlock()
             _ = try records(segment: i); _ = try keywords(segment: i)
         }

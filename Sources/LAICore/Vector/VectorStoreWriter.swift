@@ -10,8 +10,15 @@ package struct StoreOptions: Sendable {
     package var dimension: Int
     package var element: VectorElement
     package var metric: VectorMetric
-    package init(model: String, dimension: Int, element: VectorElement = .f32, metric: VectorMetric = .cosine) {
+    /// The embedding model's task prefixes (recorded in the manifest).
+    package var queryPrefix = ""
+    package var documentPrefix = ""
+    /// Encrypt every file of the new store with this key (AES-256-GCM); the key is not stored.
+    package var encryptWith: StoreKey?
+    package init(model: String, dimension: Int, element: VectorElement = .f32, metric: VectorMetric = .cosine,
+                 queryPrefix: String = "", documentPrefix: String = "", encryptWith: StoreKey? = nil) {
         self.model = model; self.dimension = dimension; self.element = element; self.metric = metric
+        self.queryPrefix = queryPrefix; self.documentPrefix = documentPrefix; self.encryptWith = encryptWith
     }
 }
 
@@ -23,21 +30,30 @@ package final class VectorStoreWriter {
     package let path: String
     private var lockFD: Int32 = -1
     private let pool: ThreadPool
+    private let key: StoreKey?
+    /// Encrypted stores: seals every file this writer writes.
+    private var cipher: StoreCipher? { store.manifest.encryptionSalt.flatMap { salt in key.map { StoreCipher(key: $0, salt: salt) } } }
     /// The last committed state.
     package private(set) var store: VectorStore
     private var pendingVectors: [Float] = []
     private var pendingRecords: [VectorRecord] = []
     private var pendingDeletes = Set<Int>()
+    /// What the pending changes are, for the history (callers count files; rows are counted here).
+    package var pendingNote = CommitNote()
+    /// Retention to record with the next commit: compactions keep the newest `retention` generations.
+    package var retention: Int?
 
     package var manifest: StoreManifest { store.manifest }
     package var hasPendingChanges: Bool { !pendingRecords.isEmpty || !pendingDeletes.isEmpty }
     package var pendingAdds: Int { pendingRecords.count }
 
     /// Opens (with `create`, creates when absent) the store at `path` and takes its writer lock.
-    /// Throws `VectorError.locked` at once when another process holds it.
-    package init(path: String, create: StoreOptions? = nil, pool: ThreadPool = .shared) throws {
+    /// Throws `VectorError.locked` at once when another process holds it. An encrypted store needs `key`
+    /// (`create.encryptWith` is the key of a new one).
+    package init(path: String, create: StoreOptions? = nil, pool: ThreadPool = .shared, key: StoreKey? = nil) throws {
         self.path = path
         self.pool = pool
+        self.key = key ?? create?.encryptWith
         let fm = FileManager.default
         if !VectorStore.exists(at: path) {
             guard create != nil else { throw VectorError.notAStore(path: path) }
@@ -48,11 +64,17 @@ package final class VectorStoreWriter {
         lockFD = try Self.lock(path)
         if !VectorStore.exists(at: path), let o = create {
             guard o.dimension > 0, o.dimension <= 1 << 16 else { throw VectorError.invalid("\(path): dimension \(o.dimension) out of range") }
-            let m = StoreManifest(model: o.model, dimension: o.dimension, element: o.element, metric: o.metric)
-            _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: m.encode())
+            var m = StoreManifest(model: o.model, dimension: o.dimension, element: o.element, metric: o.metric)
+            m.queryPrefix = o.queryPrefix; m.documentPrefix = o.documentPrefix
+            m.time = Date().timeIntervalSince1970
+            m.note = CommitNote(action: "create")
+            if o.encryptWith != nil { m.encryptionSalt = StoreCipher.newSalt() }
+            let bytes = try m.encodeFile(key: o.encryptWith)
+            _ = try writeSmallFile(path: path + "/" + StoreManifest.generationFileName(0), bytes: bytes)
+            _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: bytes)
         }
         do {
-            store = try VectorStore(path: path, pool: pool)
+            store = try VectorStore(path: path, pool: pool, key: self.key)
         } catch {
             Glibc.close(lockFD); lockFD = -1
             throw error
@@ -60,8 +82,17 @@ package final class VectorStoreWriter {
         if let o = create {
             if o.model != store.model { Glibc.close(lockFD); lockFD = -1; throw VectorError.modelMismatch(path: path, store: store.model, requested: o.model) }
             if o.dimension != store.dimension { Glibc.close(lockFD); lockFD = -1; throw VectorError.dimensionMismatch(path: path, expected: store.dimension, got: o.dimension) }
+            if o.encryptWith != nil && !store.manifest.isEncrypted {
+                Glibc.close(lockFD); lockFD = -1
+                throw VectorError.invalid("\(path): not encrypted; encryption applies to new knowledge bases (remove it and index again with --encrypt)")
+            }
         }
         removeGarbage()
+        // Stores from before generations were kept: the current one becomes the first of the history.
+        let own = path + "/" + StoreManifest.generationFileName(manifest.generation)
+        if !FileManager.default.fileExists(atPath: own), let bytes = try? manifest.encodeFile(key: self.key) {
+            _ = try? writeSmallFile(path: own, bytes: bytes)
+        }
     }
 
     deinit { if lockFD >= 0 { Glibc.close(lockFD) } }
@@ -69,7 +100,8 @@ package final class VectorStoreWriter {
     /// Gives up the lock (also released when the process exits or is killed).
     package func close() { if lockFD >= 0 { Glibc.close(lockFD); lockFD = -1 } }
 
-    private static func lock(_ dir: String) throws -> Int32 {
+    /// Takes the writer lock of `dir` (returns the descriptor holding it; closing it releases the lock).
+    package static func lock(_ dir: String) throws -> Int32 {
         let p = dir + "/LOCK"
         let fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileError.cannotWrite(path: p, reason: String(cString: strerror(errno))) }
@@ -86,10 +118,20 @@ package final class VectorStoreWriter {
         return fd
     }
 
-    /// Removes segment files no manifest lists and temporary files (a crashed writer's leftovers).
+    /// Removes what no kept generation refers to: segment files, generation manifests newer than the
+    /// committed one (written just before a crash) and temporary files (a crashed writer's leftovers).
     private func removeGarbage() {
-        let live = Set(manifest.segments.flatMap(\.files) + [StoreManifest.fileName, "LOCK"])
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where !live.contains(name) {
+        let current = manifest.generation
+        var live = Set(manifest.segments.flatMap(\.files) + [StoreManifest.fileName, "LOCK"])
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names {
+            guard let g = StoreManifest.generation(ofFileName: name) else { continue }
+            if g > current { unlink(path + "/" + name); continue }
+            live.insert(name)
+            // A generation file that does not decode cannot be opened; its segments need not be kept.
+            if let m = try? VectorStore.readManifest(path, fileName: name, key: key) { live.formUnion(m.segments.flatMap(\.files)) }
+        }
+        for name in names where !live.contains(name) {
             if name.hasPrefix("seg-") || name.contains(".lai-tmp-") { unlink(path + "/" + name) }
         }
     }
@@ -133,12 +175,15 @@ package final class VectorStoreWriter {
     }
 
     /// Drops the queued, uncommitted changes.
-    package func discardPending() { pendingVectors = []; pendingRecords = []; pendingDeletes = [] }
+    package func discardPending() { pendingVectors = []; pendingRecords = []; pendingDeletes = []; pendingNote = CommitNote() }
 
-    /// Writes the queued changes as one new commit.
+    /// Writes the queued changes as one new commit (a new generation).
     package func commit() throws {
         if !hasPendingChanges { return }
         var m = store.manifest
+        m.note = pendingNote
+        m.note?.chunksAdded = pendingRecords.count
+        m.note?.chunksDeleted = pendingDeletes.count
         if !pendingRecords.isEmpty {
             let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: pendingRecords.count, records: pendingRecords) { i, dst in
                 pendingVectors.withUnsafeBufferPointer { p in
@@ -155,12 +200,16 @@ package final class VectorStoreWriter {
     }
 
     /// Rewrites all live rows into one new segment (rows copied byte for byte, not re-quantized) and drops
-    /// tombstones. Row ids change. Old segment files are deleted after the new manifest is in place; readers
-    /// that mapped them keep reading their (unlinked) copies.
-    package func compact() throws {
+    /// tombstones. Row ids change. Then applies retention: only the newest `keep` generations (`keep` given
+    /// here is recorded for later compactions; nil uses the recorded one; none recorded keeps all) stay, and
+    /// segment files no kept generation lists are deleted after the new manifest is in place; readers that
+    /// mapped them keep reading their (unlinked) copies.
+    package func compact(keep: Int? = nil) throws {
         try commit()
         let old = store
         var m = old.manifest
+        if let k = keep { retention = k }
+        m.note = CommitNote(action: "compact")
         let live = old.liveRows
         var records: [VectorRecord] = []
         records.reserveCapacity(live.count)
@@ -181,29 +230,66 @@ package final class VectorStoreWriter {
             m.nextRow += live.count
         }
         try publish(m)
-        for e in old.manifest.segments { for f in e.files { unlink(path + "/" + f) } }
+        try applyRetention()
+    }
+
+    /// Drops generation files older than the newest `manifest.keep`, then the segment files no remaining
+    /// generation lists (manifests first: a crash in between leaves segments that the next open removes).
+    private func applyRetention() throws {
+        guard let keep = manifest.keep else { return }
+        let current = manifest.generation
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            if let g = StoreManifest.generation(ofFileName: name), g <= current - keep { unlink(path + "/" + name) }
+        }
+        syncDirectory(of: path + "/" + StoreManifest.fileName)
+        removeGarbage()
+    }
+
+    /// Makes generation `generation` current again, as a new generation (the history keeps everything after it).
+    package func rollback(to generation: Int) throws {
+        try commit()
+        let target = try VectorStore(path: path, pool: pool, generation: generation, key: key)
+        var m = target.manifest
+        let cur = store.manifest
+        // Row and segment numbers only grow, so later segments never reuse a name or a row id.
+        m.generation = cur.generation
+        m.nextRow = cur.nextRow
+        m.nextSegment = cur.nextSegment
+        m.keep = cur.keep
+        m.note = CommitNote(action: "rollback")
+        m.note?.restoredGeneration = generation
+        try publish(m)
     }
 
     private func writeSegment(id: Int, firstRow: Int, count: Int, records: [VectorRecord],
                               fill: (Int, UnsafeMutableRawPointer) -> Float) throws -> SegmentEntry {
         var e = SegmentEntry(id: id, firstRow: firstRow, rows: count, vectorsBytes: 0, vectorsSHA256: "",
                              textBytes: 0, textSHA256: "", keywordsBytes: 0, keywordsSHA256: "")
+        let cipher = self.cipher
         let v = try SegmentWriter.write(path: path + "/" + e.vectorsFile, element: store.element, dimension: store.dimension,
-                                        firstRow: firstRow, rows: count, fill: fill)
+                                        firstRow: firstRow, rows: count, cipher: cipher, fill: fill)
         e.vectorsBytes = v.bytes; e.vectorsSHA256 = v.sha256
-        let t = try writeSmallFile(path: path + "/" + e.textFile, bytes: try Zstd.compress(RecordCodec.encode(records)))
+        let t = try writeSmallFile(path: path + "/" + e.textFile, bytes: try Zstd.compress(RecordCodec.encode(records)), cipher: cipher)
         e.textBytes = t.bytes; e.textSHA256 = t.sha256
         let kw = try writeSmallFile(path: path + "/" + e.keywordsFile,
-                                    bytes: try Zstd.compress(KeywordSegment(texts: records.map { $0.title.isEmpty ? $0.text : $0.title + "\n" + $0.text }).encode()))
+                                    bytes: try Zstd.compress(KeywordSegment(texts: records.map { $0.title.isEmpty ? $0.text : $0.title + "\n" + $0.text }).encode()),
+                                    cipher: cipher)
         e.keywordsBytes = kw.bytes; e.keywordsSHA256 = kw.sha256
         return e
     }
 
-    /// The commit point: MANIFEST replaced atomically (temp, fsync, rename, fsync directory).
+    /// The commit point: the generation's own MANIFEST-NNNNNN written, then MANIFEST replaced atomically
+    /// (each temp, fsync, rename, fsync directory). A crash between the two leaves a generation file newer
+    /// than MANIFEST, which the next writer removes.
     private func publish(_ m: StoreManifest) throws {
         var m = m
         m.generation += 1
-        _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: m.encode())
-        store = try VectorStore(path: path, pool: pool)
+        m.time = Date().timeIntervalSince1970
+        if let k = retention { m.keep = max(1, k) }
+        let bytes = try m.encodeFile(key: key)
+        _ = try writeSmallFile(path: path + "/" + StoreManifest.generationFileName(m.generation), bytes: bytes)
+        _ = try writeSmallFile(path: path + "/" + StoreManifest.fileName, bytes: bytes)
+        pendingNote = CommitNote()
+        store = try VectorStore(path: path, pool: pool, key: key)
     }
 }

@@ -169,6 +169,30 @@ enum EmbedFixtures {
         }
     }
 
+    /// sentence-transformers cuts all-MiniLM-L6-v2's input at its `max_seq_length` (256, in the folder's
+    /// sentence_bert_config.json), not at the model's 512 positions: a longer text's vector equals the one
+    /// sentence-transformers gives (Tests/Fixtures/embed/minilm-long-text.json, made with it), and differs
+    /// from the 512-token one.
+    @Test func maxSeqLengthOfSentenceTransformers() throws {
+        guard EmbedFixtures.available else { Issue.record("missing MiniLM or the reference"); return }
+        let d = try Data(contentsOf: Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/embed/minilm-long-text.json"))
+        let o = try #require(try JSONSerialization.jsonObject(with: d) as? [String: Any])
+        let text = try #require(o["text"] as? String), ref = try #require(o["embedding"] as? [Double]).map(Float.init)
+        let count = try #require(o["token_count"] as? Int)
+        #expect(o["max_seq_length"] as? Int == 256 && count > 256)
+        let folder = try Embedder(path: Fixtures.miniLM.path)
+        #expect(folder.maxTokens == 256 && folder.countTokens(text) == count)
+        var warned = 0
+        folder.onTruncate = { _, _ in warned += 1 }
+        let cut = EmbedFixtures.cosine(try folder.embed([text])[0], ref)
+        let full = try Embedder(path: try EmbedFixtures.gguf(.f32))   // general.name "minilm": no table entry
+        #expect(full.maxTokens == 512)
+        let whole = EmbedFixtures.cosine(try full.embed([text])[0], ref)
+        print("\(count)-token text vs sentence-transformers: cosine \(cut) cut at 256, \(whole) at 512")
+        #expect(cut >= 0.9999 && warned == 1)
+        #expect(whole < 0.9995)
+    }
+
     @Test func unnormalizedVectorsKeepTheirLength() throws {
         guard EmbedFixtures.available else { Issue.record("missing MiniLM or the reference"); return }
         let path = try EmbedFixtures.gguf(.f32)

@@ -224,3 +224,51 @@ enum KBFixtures {
         #expect(try w3.store.search(HashingEmbedder().embed(["x"])[0], k: 5).isEmpty)
     }
 }
+
+/// The hashing embedder with task prefixes, remembering every text it was given.
+final class PrefixedRecordingEmbedder: TextEmbedder {
+    let inner = HashingEmbedder()
+    var seen: [String] = []
+    var dimension: Int { inner.dimension }
+    var modelName: String { "prefixed-hash" }
+    var maxTokens: Int { inner.maxTokens }
+    var queryPrefix: String { "search_query: " }
+    var documentPrefix: String { "search_document: " }
+    func countTokens(_ text: String) -> Int { inner.countTokens(text) }
+    func embed(_ texts: [String]) throws -> [[Float]] { seen += texts; return try inner.embed(texts) }
+}
+
+@Suite struct EmbeddingPrefixTests {
+    /// The store records the model's prefixes; documents are embedded with the document prefix and
+    /// questions with the query prefix the store names (not whatever the embedder says later).
+    @Test func prefixesRecordedAndApplied() throws {
+        let tmp = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: tmp) }
+        let e = PrefixedRecordingEmbedder()
+        let store = tmp.appendingPathComponent("store").path
+        let w = try VectorStoreWriter(path: store, create: StoreOptions(model: e.modelName, dimension: e.dimension,
+                                                                         queryPrefix: e.queryPrefix, documentPrefix: e.documentPrefix))
+        _ = try Indexer(writer: w, embedder: e).run(try FileWalker().walk([KBFixtures.corpus.path]))
+        #expect(!e.seen.isEmpty && e.seen.allSatisfy { $0.hasPrefix("search_document: ") })
+        w.close()
+        let s = try VectorStore(path: store)
+        #expect(s.manifest.queryPrefix == "search_query: " && s.manifest.documentPrefix == "search_document: ")
+        e.seen = []
+        let hits = try Retriever(store: s, embedder: e).retrieve("What are the moons of Mars called?", k: 3)
+        #expect(e.seen == ["search_query: What are the moons of Mars called?"])
+        #expect(hits.first?.record.path.hasSuffix("astronomy.html") == true)
+    }
+
+    @Test func conventionsFromConfigsAndTable() throws {
+        #expect(EmbeddingConventions.known(name: "nomic-embed-text-v1.5") == EmbeddingConventions(queryPrefix: "search_query: ", documentPrefix: "search_document: "))
+        #expect(EmbeddingConventions.known(name: "embeddinggemma-300M").queryPrefix == "task: search result | query: ")
+        #expect(EmbeddingConventions.known(name: "all-MiniLM-L6-v2").maxSequenceLength == 256)
+        #expect(EmbeddingConventions.known(name: "bge-small") == EmbeddingConventions())
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try EmbeddingConventions.read(folder: dir.path) == nil)
+        try #"{"max_seq_length": 128, "do_lower_case": false}"#.write(to: dir.appendingPathComponent("sentence_bert_config.json"), atomically: true, encoding: .utf8)
+        try #"{"prompts": {"query": "q: ", "passage": "p: "}, "default_prompt_name": null}"#.write(to: dir.appendingPathComponent("config_sentence_transformers.json"), atomically: true, encoding: .utf8)
+        #expect(try EmbeddingConventions.read(folder: dir.path) == EmbeddingConventions(maxSequenceLength: 128, queryPrefix: "q: ", documentPrefix: "p: "))
+        try #"{"max_seq_length": "long"}"#.write(to: dir.appendingPathComponent("sentence_bert_config.json"), atomically: true, encoding: .utf8)
+        #expect(throws: ModelError.self) { try EmbeddingConventions.read(folder: dir.path) }
+    }
+}

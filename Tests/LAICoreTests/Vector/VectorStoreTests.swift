@@ -123,7 +123,7 @@ enum VectorFixtures {
         #expect(try w.store.keywordSearch("chunk", k: 500).allSatisfy { $0.row >= 100 })
         let before = w.store.diskBytes
         let keptRecord = try w.store.record(150)
-        try w.compact()
+        try w.compact(keep: 1)
         let s = w.store
         #expect(s.count == 100 && s.tombstones.isEmpty && s.manifest.segments.count == 1 && s.diskBytes < before)
         #expect(try s.liveRecords().map(\.record).contains(keptRecord))
@@ -198,12 +198,121 @@ enum VectorFixtures {
         let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let (w, _) = try VectorFixtures.makeStore(dir, element: .f32, n: 10, d: 8)
         w.close()
-        for junk in ["seg-000009.vec", ".seg-000002.vec.lai-tmp-123", ".MANIFEST.lai-tmp-9"] {
+        // MANIFEST-000007: a generation written just before a crash, never made current.
+        for junk in ["seg-000009.vec", ".seg-000002.vec.lai-tmp-123", ".MANIFEST.lai-tmp-9", "MANIFEST-000007"] {
             try Data([1, 2, 3]).write(to: dir.appendingPathComponent(junk))
         }
         #expect(try VectorStore(path: dir.path, verify: .full).count == 10)
         let w2 = try VectorStoreWriter(path: dir.path)
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
-        #expect(names == Set(w2.store.manifest.segments[0].files + ["MANIFEST", "LOCK"]))
+        #expect(names == Set(w2.store.manifest.segments[0].files + ["MANIFEST", "MANIFEST-000000", "MANIFEST-000001", "LOCK"]))
+    }
+
+    /// Every commit is a generation: kept generations open as they were, rollback makes one current again
+    /// (as a new generation), and compaction's retention drops old generations and the files only they used.
+    @Test func generationsRollbackAndRetention() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (w, v) = try VectorFixtures.makeStore(dir, element: .f16, n: 30, d: 16)   // generation 1
+        w.pendingNote.filesAdded = 3
+        try w.add(VectorFixtures.randomVectors(10, 16, seed: 5), VectorFixtures.records(10, offset: 30)); try w.commit()   // 2
+        w.delete(rows: Array(0..<10)); try w.commit()   // 3
+        var h = try VectorStore.history(path: dir.path)
+        #expect(h.map(\.generation) == [0, 1, 2, 3])
+        #expect(h[2].note?.filesAdded == 3 && h[2].note?.chunksAdded == 10 && h[3].note?.chunksDeleted == 10 && h[3].time > 0)
+        let g1 = try VectorStore(path: dir.path, generation: 1)
+        #expect(g1.count == 30 && g1.manifest.generation == 1)
+        #expect(try g1.search(v[3], k: 1).first?.row == 3)
+        #expect(throws: VectorError.noGeneration(path: dir.path, generation: 7, current: 3)) { try VectorStore(path: dir.path, generation: 7) }
+
+        try w.rollback(to: 1)   // 4
+        #expect(w.store.manifest.generation == 4 && w.store.count == 30 && w.store.manifest.note?.restoredGeneration == 1)
+        #expect(try w.store.search(v[3], k: 1).first?.row == 3)
+        // New rows after a rollback never reuse row ids or segment names of later generations.
+        try w.add(VectorFixtures.randomVectors(2, 16, seed: 6), VectorFixtures.records(2, offset: 50)); try w.commit()   // 5
+        #expect(w.store.liveRows.last == 41 && w.store.manifest.segments.last?.id == 3)
+        #expect(try VectorStore(path: dir.path, verify: .full, generation: 3).count == 30)
+
+        // Without a rule, compaction keeps every generation (and the files they list).
+        try w.compact()   // 6
+        h = try VectorStore.history(path: dir.path)
+        #expect(h.count == 7)
+        #expect(try VectorStore(path: dir.path, verify: .full, generation: 2).count == 40)
+        try w.compact(keep: 2)   // 7; keeps 6 and 7
+        h = try VectorStore.history(path: dir.path)
+        #expect(h.map(\.generation) == [6, 7] && h[1].keep == 2)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        let listed = Set(h.flatMap { $0.segments.flatMap(\.files) } + ["MANIFEST", "MANIFEST-000006", "MANIFEST-000007", "LOCK"])
+        #expect(files == listed)
+        #expect(try VectorStore(path: dir.path, verify: .full).count == 32)
+        w.close()
+        // The rule is recorded: a later writer's compaction applies it too.
+        let w2 = try VectorStoreWriter(path: dir.path)
+        try w2.add(VectorFixtures.randomVectors(1, 16, seed: 8), VectorFixtures.records(1, offset: 60)); try w2.commit()
+        try w2.compact()
+        #expect(try VectorStore.history(path: dir.path).map(\.generation) == [8, 9])
+    }
+
+    /// A store written before generations were kept (one MANIFEST, no MANIFEST-NNNNNN) opens, and its writer
+    /// starts the history from it.
+    @Test func storesWithoutGenerationFilesStillOpen() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let (w, _) = try VectorFixtures.makeStore(dir, element: .f32, n: 5, d: 8)
+        w.close()
+        for n in try FileManager.default.contentsOfDirectory(atPath: dir.path) where n.hasPrefix("MANIFEST-") {
+            try FileManager.default.removeItem(at: dir.appendingPathComponent(n))
+        }
+        #expect(try VectorStore(path: dir.path).count == 5)
+        #expect(try VectorStore.history(path: dir.path).map(\.generation) == [1])
+        let w2 = try VectorStoreWriter(path: dir.path)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("MANIFEST-000001").path))
+        try w2.add(VectorFixtures.randomVectors(1, 8, seed: 2), VectorFixtures.records(1, offset: 5)); try w2.commit()
+        #expect(try VectorStore.history(path: dir.path).map(\.generation) == [1, 2])
+    }
+
+    /// AES-256-GCM at rest: the same search results as a plain store, no row or text in any file, a missing
+    /// or wrong key refused, a damaged file caught.
+    @Test(arguments: [VectorElement.f32, .int8])
+    func encryptedStore(element: VectorElement) throws {
+        let plainDir = try Fixtures.tempDir(), dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: plainDir); try? FileManager.default.removeItem(at: dir) }
+        let key = try StoreKey.parse(String(repeating: "ab", count: 32), source: "test")
+        let (pw, v) = try VectorFixtures.makeStore(plainDir, element: element, n: 120, d: 48)
+        let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "test", dimension: 48, element: element, encryptWith: key), pool: ThreadPool(threads: 2))
+        try w.add(v, VectorFixtures.records(120)); try w.commit()
+        w.delete(rows: [4, 5]); pw.delete(rows: [4, 5]); try w.commit(); try pw.commit()
+        try w.compact(); try pw.compact()
+        w.close()
+        let s = try VectorStore(path: dir.path, verify: .full, key: key), p = try VectorStore(path: plainDir.path)
+        try s.verify()
+        #expect(s.manifest.isEncrypted && s.count == 118)
+        for q in [v[0], v[7], v[100]] {
+            #expect(try s.search(q, k: 5).map(\.row) == p.search(q, k: 5).map(\.row))
+            #expect(try s.keywordSearch("topic3 chunk", k: 5).map(\.row) == p.keywordSearch("topic3 chunk", k: 5).map(\.row))
+        }
+        #expect(try s.record(s.liveRows[10]) == p.record(p.liveRows[10]))
+        // No plaintext: record texts and stored rows.
+        var needles = (0..<120).map { Array("chunk \($0) about".utf8) }
+        for seg in p.manifest.segments {
+            let d = [UInt8](try Data(contentsOf: plainDir.appendingPathComponent(seg.vectorsFile)))
+            let stride = element.rowStride(dimension: 48)
+            for r in 0..<seg.rows { needles.append(Array(d[(64 + r * stride)..<(64 + r * stride + 16)])) }
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) {
+            let d = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
+            for n in needles where d.count >= n.count {
+                #expect(!(0...(d.count - n.count)).contains { d[$0] == n[0] && Array(d[$0..<($0 + n.count)]) == n }, "\(name) holds plaintext")
+            }
+        }
+        #expect(throws: VectorError.keyRequired(path: dir.path)) { try VectorStore(path: dir.path) }
+        let wrong = try StoreKey.parse(Data(repeating: 7, count: 32).base64EncodedString(), source: "test")
+        #expect(throws: VectorError.wrongKey(path: dir.path)) { try VectorStore(path: dir.path, key: wrong) }
+        #expect(throws: VectorError.wrongKey(path: dir.path)) { try VectorStoreWriter(path: dir.path, key: wrong) }
+        // A flipped ciphertext byte: the checksum (and the GCM tag) catch it.
+        let seg = s.manifest.segments[0]
+        let vp = dir.appendingPathComponent(seg.textFile)
+        var d = try Data(contentsOf: vp); d[d.count / 2] ^= 1; try d.write(to: vp)
+        #expect(throws: VectorError.checksumMismatch(path: vp.path)) { try VectorStore(path: dir.path, key: key).verify() }
+        // Keys: 64 hex digits or base64 of 32 bytes, nothing else.
+        #expect(throws: VectorError.self) { try StoreKey.parse("abcd", source: "LAI_KB_KEY") }
     }
 }
