@@ -28,6 +28,8 @@ package final class VectorStoreWriter {
     private var pendingVectors: [Float] = []
     private var pendingRecords: [VectorRecord] = []
     private var pendingDeletes = Set<Int>()
+    /// HNSW graphs for segments written from now on (commits and compactions); nil: none.
+    package var graphParameters: GraphParameters? = GraphParameters()
 
     package var manifest: StoreManifest { store.manifest }
     package var hasPendingChanges: Bool { !pendingRecords.isEmpty || !pendingDeletes.isEmpty }
@@ -140,11 +142,12 @@ package final class VectorStoreWriter {
         if !hasPendingChanges { return }
         var m = store.manifest
         if !pendingRecords.isEmpty {
-            let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: pendingRecords.count, records: pendingRecords) { i, dst in
+            var entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: pendingRecords.count, records: pendingRecords) { i, dst in
                 pendingVectors.withUnsafeBufferPointer { p in
                     SegmentWriter.encode(p.baseAddress! + i * m.dimension, dimension: m.dimension, element: m.element, into: dst)
                 }
             }
+            try writeGraph(&entry, m)
             m.segments.append(entry)
             m.nextSegment += 1
             m.nextRow += pendingRecords.count
@@ -169,13 +172,14 @@ package final class VectorStoreWriter {
         m.tombstones = []
         if !live.isEmpty {
             let stride = m.element.rowStride(dimension: m.dimension)
-            let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: live.count, records: records) { i, dst in
+            var entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: live.count, records: records) { i, dst in
                 let row = live[i]
                 guard let si = old.segmentIndex(ofRow: row) else { return 0 }
                 let s = old.segments[si], j = row - s.firstRow
                 dst.copyMemory(from: s.row(j), byteCount: stride)
                 return s.scales?[j] ?? 0
             }
+            try writeGraph(&entry, m)
             m.segments = [entry]
             m.nextSegment += 1
             m.nextRow += live.count
@@ -197,6 +201,14 @@ package final class VectorStoreWriter {
                                     bytes: try Zstd.compress(KeywordSegment(texts: records.map { $0.title.isEmpty ? $0.text : $0.title + "\n" + $0.text }).encode()))
         e.keywordsBytes = kw.bytes; e.keywordsSHA256 = kw.sha256
         return e
+    }
+
+    /// Builds the HNSW graph of the segment just written (when it has enough rows) and records it in `entry`.
+    private func writeGraph(_ entry: inout SegmentEntry, _ m: StoreManifest) throws {
+        guard let gp = graphParameters, entry.rows >= max(gp.minRows, 1) else { return }
+        let segment = try VectorSegment(directory: path, entry: entry, manifest: m, verify: false)
+        let g = try GraphWriter.write(segment: segment, parameters: gp, path: path + "/" + entry.graphFile, pool: pool)
+        entry.graphBytes = g.bytes; entry.graphSHA256 = g.sha256
     }
 
     /// The commit point: MANIFEST replaced atomically (temp, fsync, rename, fsync directory).
