@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real vectors for `make bench-vector` (cached under $LAI_CACHE/bench-vector, never committed).
 
-1. corpus.txt: 120,000 distinct text chunks (160-400 characters of consecutive non-empty lines) from text
+1. corpus.txt: 120,000 distinct text chunks (60-120 characters of consecutive non-empty lines) from text
    that ships on every Debian machine: Python's standard library sources and /usr/share/doc, shuffled with
    a fixed seed.
 2. minilm.npy: their all-MiniLM-L6-v2 embeddings from `lai embed` (384-d, L2-normalized); the first
@@ -45,14 +45,14 @@ def build_corpus():
                     cur = ""
                 continue
             cur = (cur + " " + s).strip()
-            if len(cur) >= 160:
-                chunks.append(cur[:400])
+            if len(cur) >= 60:
+                chunks.append(cur[:120])
                 cur = ""
         if cur:
             chunks.append(cur)
     for c in chunks:
         # Prose and code, not PDF operators or number tables.
-        if len(c) < 40 or sum(ch.isalpha() for ch in c) < 0.6 * len(c) or " Tj " in c:
+        if len(c) < 30 or sum(ch.isalpha() for ch in c) < 0.6 * len(c) or " Tj " in c:
             continue
         h = hashlib.sha1(c.encode()).digest()
         if h not in seen:

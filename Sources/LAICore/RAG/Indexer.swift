@@ -53,6 +53,7 @@ package final class Indexer {
     /// Indexes `walk.files`; files the store holds under `walk.roots` that are no longer there are deleted.
     package func run(_ walk: FileWalker.Result, progress: (IndexProgress) -> Void = { _ in }) throws -> IndexSummary {
         let start = Date()
+        let segmentsBefore = writer.store.manifest.segments.count
         var summary = IndexSummary()
         summary.skipped = walk.skipped
         summary.filesSeen = walk.files.count
@@ -135,6 +136,9 @@ package final class Indexer {
         if s.tombstones.count > 0 && s.tombstones.count * 3 >= s.storedCount {
             try writer.compact()
             summary.compacted = true
+        } else if writer.store.manifest.segments.count - segmentsBefore > 1 {
+            // This run's commits (checkpoints) become one segment with one HNSW graph.
+            try writer.merge(from: segmentsBefore)
         }
         summary.liveChunks = writer.store.count
         summary.seconds = Date().timeIntervalSince(start)

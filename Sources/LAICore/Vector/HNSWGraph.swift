@@ -97,28 +97,30 @@ enum GraphWriter {
 /// A segment's graph, memory-mapped, with the segment's tombstones as a bitmap.
 final class SegmentGraph: @unchecked Sendable {
     let file: MappedFile
-    private var graph = lai_hnsw_graph()
-    private var rows: lai_hnsw_rows
+    /// The C views, allocated once so concurrent searches share them without Swift inout accesses.
+    private let graph = UnsafeMutablePointer<lai_hnsw_graph>.allocate(capacity: 1)
+    private let rows = UnsafeMutablePointer<lai_hnsw_rows>.allocate(capacity: 1)
     private let firstRow: Int
     /// Bit i set: local row i is tombstoned (traversed, never returned). nil when none is.
     private let deleted: [UInt8]?
     private let lock = NSLock()
     private var idle: [OpaquePointer] = []
 
-    var m: Int { Int(graph.m) }
-    var efConstruction: Int { Int(graph.ef_construction) }
+    var m: Int { Int(graph.pointee.m) }
+    var efConstruction: Int { Int(graph.pointee.ef_construction) }
 
     /// Maps and checks the graph file of `segment` (size from the manifest, header, every node's block).
     init(directory: String, segment: VectorSegment, tombstones: [Int]) throws {
         let e = segment.entry
         let path = directory + "/" + e.graphFile
+        graph.initialize(to: lai_hnsw_graph())
+        rows.initialize(to: segment.graphRows)
+        firstRow = segment.firstRow
         guard FileManager.default.fileExists(atPath: path) else { throw VectorError.missingFile(path: path) }
         file = try MappedFile(path: path)
         guard file.count == e.graphBytes else { throw VectorError.corrupt(path: path, reason: "\(file.count) bytes, the manifest says \(e.graphBytes)") }
-        rows = segment.graphRows
-        firstRow = segment.firstRow
         var reason: UnsafePointer<CChar>?
-        guard lai_hnsw_graph_open(file.base, file.count, UInt32(segment.count), UInt32(segment.dimension), &graph, &reason) == 0 else {
+        guard lai_hnsw_graph_open(file.base, file.count, UInt32(segment.count), UInt32(segment.dimension), graph, &reason) == 0 else {
             throw VectorError.corrupt(path: path, reason: reason.map { String(cString: $0) } ?? "invalid graph")
         }
         if tombstones.isEmpty { deleted = nil } else {
@@ -128,23 +130,24 @@ final class SegmentGraph: @unchecked Sendable {
         }
     }
 
-    deinit { for s in idle { lai_hnsw_scratch_free(s) } }
+    deinit {
+        for s in idle { lai_hnsw_scratch_free(s) }
+        graph.deallocate(); rows.deallocate()
+    }
 
     /// The k best live rows (global ids) for a prepared query, best first.
     func search(_ q: UnsafePointer<Float>, k: Int, ef: Int) -> [VectorHit] {
         lock.lock()
-        let s = idle.popLast() ?? lai_hnsw_scratch_new(graph.n, rows.d)
+        let s = idle.popLast() ?? lai_hnsw_scratch_new(graph.pointee.n, rows.pointee.d)
         lock.unlock()
         guard let s else { return [] }
         defer { lock.lock(); idle.append(s); lock.unlock() }
         var scores = [Float](repeating: 0, count: k), ids = [UInt32](repeating: 0, count: k)
-        let found = withUnsafePointer(to: &graph) { g in
-            withUnsafePointer(to: &rows) { r in
-                if let d = deleted {
-                    return d.withUnsafeBufferPointer { lai_hnsw_search(g, r, q, Int32(k), Int32(ef), $0.baseAddress, s, &scores, &ids) }
-                }
-                return lai_hnsw_search(g, r, q, Int32(k), Int32(ef), nil, s, &scores, &ids)
-            }
+        let found: Int32
+        if let d = deleted {
+            found = d.withUnsafeBufferPointer { lai_hnsw_search(graph, rows, q, Int32(k), Int32(ef), $0.baseAddress, s, &scores, &ids) }
+        } else {
+            found = lai_hnsw_search(graph, rows, q, Int32(k), Int32(ef), nil, s, &scores, &ids)
         }
         return (0..<Int(found)).map { VectorHit(row: firstRow + Int(ids[$0]), score: scores[$0]) }
     }

@@ -160,16 +160,24 @@ package final class VectorStoreWriter {
     /// Rewrites all live rows into one new segment (rows copied byte for byte, not re-quantized) and drops
     /// tombstones. Row ids change. Old segment files are deleted after the new manifest is in place; readers
     /// that mapped them keep reading their (unlinked) copies.
-    package func compact() throws {
+    package func compact() throws { try merge(from: 0) }
+
+    /// Rewrites the live rows of the segments from index `start` on as one new segment (with one graph) at
+    /// the end; earlier segments, their row ids and tombstones stay. `lai index` merges the segments of one
+    /// run this way, so a large index gets one graph instead of one per 1,024-chunk commit.
+    package func merge(from start: Int) throws {
         try commit()
         let old = store
         var m = old.manifest
-        let live = old.liveRows
+        guard start < m.segments.count else { return }
+        let merged = Array(m.segments[start...])
+        let firstMerged = merged[0].firstRow
+        let live = old.liveRows.filter { $0 >= firstMerged }
         var records: [VectorRecord] = []
         records.reserveCapacity(live.count)
         for r in live { records.append(try old.record(r)) }
-        m.segments = []
-        m.tombstones = []
+        m.segments.removeSubrange(start...)
+        m.tombstones = m.tombstones.filter { $0 < firstMerged }
         if !live.isEmpty {
             let stride = m.element.rowStride(dimension: m.dimension)
             var entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: live.count, records: records) { i, dst in
@@ -180,12 +188,12 @@ package final class VectorStoreWriter {
                 return s.scales?[j] ?? 0
             }
             try writeGraph(&entry, m)
-            m.segments = [entry]
+            m.segments.append(entry)
             m.nextSegment += 1
             m.nextRow += live.count
         }
         try publish(m)
-        for e in old.manifest.segments { for f in e.files { unlink(path + "/" + f) } }
+        for e in merged { for f in e.files { unlink(path + "/" + f) } }
     }
 
     private func writeSegment(id: Int, firstRow: Int, count: Int, records: [VectorRecord],
