@@ -297,10 +297,11 @@ extension VectorBench {
         func row(_ i: Int) -> [Float] { Array(UnsafeBufferPointer(start: data + i * cols, count: cols)) }
     }
 
+    /// Peak resident memory of this process (VmHWM in /proc/self/status), 0 where unknown.
     static func peakRSS() -> Int {
-        var u = rusage()
-        getrusage(RUSAGE_SELF, &u)
-        return u.ru_maxrss * 1024
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return (Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0) * 1024
     }
 
     /// Builds (or with --reuse, reopens) an f32 cosine store of the vectors, its graph at compaction, then
