@@ -45,8 +45,8 @@ enum GraphFixtures {
         let s = w.store
         #expect(s.graphSegments == 1 && s.manifest.segments[0].hasGraph)
         let queries = GraphFixtures.clustered(100, 64, seed: 12, centres: 60)
-        let r = try GraphFixtures.recall(s, queries, k: 10, ef: 64)
-        print("OK, HNSW recall@10 (\(element), 3000 × 64, ef 64): \(r)")
+        let r = try GraphFixtures.recall(s, queries, k: 10, ef: 128)
+        print("OK, HNSW recall@10 (\(element), 3000 × 64, ef 128): \(r)")
         #expect(r >= 0.95)
         // Scores are the stored vectors' dot products (the exact search's final scores).
         let q = queries[0], exact = try s.search(q, k: 3), approx = try s.approximateSearch(q, k: 3, efSearch: 64)
@@ -111,6 +111,24 @@ enum GraphFixtures {
         // The old segments' graph files went with them.
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".hnsw") }
         #expect(names == [s.manifest.segments[0].graphFile])
+    }
+
+    @Test func mergeOfTheLastSegmentsKeepsTheOthers() throws {
+        let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let v = GraphFixtures.clustered(1500, 16, seed: 51)
+        let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "test", dimension: 16), pool: ThreadPool(threads: 2))
+        w.graphParameters = GraphFixtures.small
+        for part in 0..<3 { try w.add(Array(v[(part * 500)..<(part * 500 + 500)]), VectorFixtures.records(500, offset: part * 500)); try w.commit() }
+        w.delete(rows: [3, 700]); try w.commit()
+        let first = w.store.manifest.segments[0]
+        try w.merge(from: 1)
+        let s = w.store
+        // Segment 1 and its tombstone stay; the other two became one segment (rows renumbered) with one graph.
+        #expect(s.manifest.segments.count == 2 && s.manifest.segments[0] == first && s.manifest.tombstones == [3])
+        #expect(s.manifest.segments[1].rows == 999 && s.manifest.segments[1].firstRow == 1500 && s.manifest.segments[1].hasGraph)
+        #expect(s.count == 1498)
+        #expect(try s.record(1500) == VectorFixtures.records(1, offset: 500)[0])
+        #expect(try GraphFixtures.recall(s, GraphFixtures.clustered(20, 16, seed: 52, centres: 30), k: 5, ef: 64) >= 0.95)
     }
 
     @Test func damagedGraphFallsBackToExactSearch() throws {
