@@ -150,7 +150,7 @@ SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
   pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1 rfc3339-validator==0.1.4
 
-.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models embeddinggemma derived-models demo bench bench-batch bench-vector check-quant-types ppl install clean
+.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models embeddinggemma derived-models demo bench bench-batch ann-venv bench-vector check-quant-types ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -169,7 +169,8 @@ help:
 	@echo "              figures from ../shared/ref, embedding and tokenizer speed"
 	@echo "make bench-batch  batched generation speed (1/2/4/8 sequences) on Qwen2.5-Coder 1.5B"
 	@echo "make bench-serve   lai serve with 1 and 4 concurrent streams on Qwen2.5-Coder-0.5B (and llama-server -np 4 if LLAMA_SERVER)"
-	@echo "make bench-vector  exact vector search speed (100k and 1M × 384)"
+	@echo "make bench-vector  vector search speed: exact (100k and 1M × 384 random), HNSW on real MiniLM vectors"
+	@echo "              (120k and 1M derived) beside hnswlib and faiss"
 	@echo "make check-quant-types  every lai quantize file type beside llama-quantize (LLAMA_QUANTIZE) on Qwen2.5-Coder-0.5B F16"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
@@ -354,9 +355,27 @@ check-quant-types: build $(QWEN05)
 	LLAMA_QUANTIZE=$(LLAMA_QUANTIZE) scripts/check-quant-types.sh
 
 # Exact search latency/QPS and int8 recall (compare with the faiss figures in ../shared/ref/EMBEDDINGS.md).
-bench-vector: build
+# ANN peers for bench-vector (PyPI wheels), pinned, in a venv of the cache.
+ANN_VENV := $(LAI_CACHE)/ann-venv
+ANN_PEERS := numpy==2.4.6 hnswlib==0.8.0 faiss-cpu==1.15.1
+BENCH_VECTOR := $(LAI_CACHE)/bench-vector
+
+ann-venv:
+	@if [ "$$(cat $(ANN_VENV)/pins 2>/dev/null)" != "$(ANN_PEERS)" ]; then \
+	  rm -rf $(ANN_VENV) && python3 -m venv $(ANN_VENV) && \
+	  $(ANN_VENV)/bin/pip install --quiet $(ANN_PEERS) && echo "$(ANN_PEERS)" > $(ANN_VENV)/pins || \
+	  { rm -rf $(ANN_VENV); exit 1; }; fi
+
+# Exact search on random vectors; then HNSW on real MiniLM embeddings of 120k text chunks (embedded once,
+# cached in $(BENCH_VECTOR)) and on 1M rows derived from them, beside hnswlib and faiss on the same vectors.
+bench-vector: build $(MINILM) ann-venv
 	LAI_THREADS=2 $(LAI) bench-vector --rows 100000
 	LAI_THREADS=2 $(LAI) bench-vector --rows 1000000
+	LAI_THREADS=2 $(ANN_VENV)/bin/python scripts/bench-vector-data.py $(LAI)
+	LAI_THREADS=2 $(LAI) bench-vector --vectors $(BENCH_VECTOR)/minilm-base.npy --queries $(BENCH_VECTOR)/minilm-queries.npy -t 2
+	$(ANN_VENV)/bin/python scripts/bench-vector-peers.py $(BENCH_VECTOR)/minilm-base.npy $(BENCH_VECTOR)/minilm-queries.npy --threads 2
+	LAI_THREADS=2 $(LAI) bench-vector --vectors $(BENCH_VECTOR)/minilm-1m.npy --queries $(BENCH_VECTOR)/minilm-queries.npy -t 2
+	$(ANN_VENV)/bin/python scripts/bench-vector-peers.py $(BENCH_VECTOR)/minilm-1m.npy $(BENCH_VECTOR)/minilm-queries.npy --threads 2
 
 # Perplexity on ../shared/ref/ppl-text.txt for every model llama.cpp measured (LLAMACPP.md "Quality").
 ppl: derived-models

@@ -22,11 +22,15 @@ struct Ask: ParsableCommand {
     @Option(help: "Answer from generation GEN of the knowledge base (lai index --history lists them).") var at: Int?
     @Option(name: .customLong("key-file"), help: "The key of an encrypted knowledge base (else LAI_KB_KEY).") var keyFile: String?
     @Flag(help: "Print one JSON object {answer, sources:[{path, lines, score, text}]}.") var json = false
+    @Flag(help: "Scan every vector (exact search) even where the knowledge base's HNSW graph would be used.") var exact = false
+    @Option(name: .customLong("ef-search"), help: "HNSW search beam (default \(SearchOptions.defaultEfSearch); larger finds more of the exact neighbours, slower).")
+    var efSearch: Int?
     @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false
     @OptionGroup var sampling: SamplingOptions
 
     func validate() throws {
         if k < 1 || k > 100 { throw ValidationError("-k must be between 1 and 100") }
+        if let e = efSearch, !(1...4096).contains(e) { throw ValidationError("--ef-search must be 1 … 4096") }
     }
 
     /// A source for the prompt and the output.
@@ -56,7 +60,9 @@ struct Ask: ParsableCommand {
         if VectorStore.exists(at: dir) {
             let store = try VectorStore(path: dir, generation: at, key: try knowledgeBaseKey(keyFile: keyFile, dir: dir))
             let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
-            for c in try Retriever(store: store, embedder: embedder).retrieve(text, k: k) {
+            var retriever = try Retriever(store: store, embedder: embedder)
+            retriever.search = SearchOptions(mode: exact ? .exact : .automatic, efSearch: efSearch ?? SearchOptions.defaultEfSearch)
+            for c in try retriever.retrieve(text, k: k) {
                 let r = c.record
                 let lines = "\(r.lineRange.lowerBound)-\(r.lineRange.upperBound)"
                 var shown = r

@@ -38,6 +38,11 @@ struct Index: ParsableCommand {
     @Option(name: .customLong("commit-seconds"), help: .hidden) var commitSeconds: Double?
     /// Tests: every live chunk as `path, bytes, SHA-256 of text, SHA-256 of vector`, sorted (row ids left out).
     @Flag(help: .hidden) var dump = false
+    @Option(name: .customLong("hnsw-m"), help: "HNSW links per node for new segments' graphs (default \(GraphParameters.defaultM)).")
+    var hnswM: Int?
+    @Option(name: .customLong("ef-construction"), help: "HNSW build beam for new segments' graphs (default \(GraphParameters.defaultEfConstruction)).")
+    var efConstruction: Int?
+    @Flag(name: .customLong("no-graph"), help: "Build no HNSW graphs (lai ask then always scans).") var noGraph = false
 
     func validate() throws {
         let modes = [!paths.isEmpty, list, rm != nil, compact || verify, history, rollback != nil, dump].filter { $0 }.count
@@ -45,6 +50,13 @@ struct Index: ParsableCommand {
         if let k = keep, k < 1 { throw ValidationError("--keep must be at least 1") }
         if let s = storage, VectorElement(name: s) == nil { throw ValidationError("--storage must be f32, f16 or int8") }
         if let c = chunkTokens, c < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
+        if let m = hnswM, !(2...256).contains(m) { throw ValidationError("--hnsw-m must be 2 … 256") }
+        if let e = efConstruction, !(1...4096).contains(e) { throw ValidationError("--ef-construction must be 1 … 4096") }
+    }
+
+    /// Graph settings for the segments this run writes.
+    var graphParameters: GraphParameters? {
+        noGraph ? nil : GraphParameters(m: hnswM ?? GraphParameters.defaultM, efConstruction: efConstruction ?? GraphParameters.defaultEfConstruction)
     }
 
     func run() throws {
@@ -80,10 +92,12 @@ struct Index: ParsableCommand {
         if verify { try VectorStore(path: dir, verify: .full, key: key).verify(); print("\(kb): all checksums match") }
         if compact {
             let w = try VectorStoreWriter(path: dir, key: key)
+            w.graphParameters = graphParameters
             let before = w.store.diskBytes
             try w.compact(keep: keep)
             let kept = try VectorStore.history(path: dir, key: key).count
-            print("\(kb): compacted, \(w.store.count) chunks, \(Formatting.bytes(before)) → \(Formatting.bytes(w.store.diskBytes)), \(kept) generation\(kept == 1 ? "" : "s") kept")
+            let graph = w.store.graphSegments > 0 ? " (with its HNSW graph)" : ""
+            print("\(kb): compacted, \(w.store.count) chunks\(graph), \(Formatting.bytes(before)) → \(Formatting.bytes(w.store.diskBytes)), \(kept) generation\(kept == 1 ? "" : "s") kept")
         }
     }
 
@@ -141,6 +155,7 @@ struct Index: ParsableCommand {
         if let s = storage.flatMap({ VectorElement(name: $0) }), s != writer.store.element {
             Stderr.line("lai: \(kb) stores \(writer.store.element) vectors; --storage \(s) applies to new knowledge bases only")
         }
+        writer.graphParameters = graphParameters
         let indexer = Indexer(writer: writer, embedder: embedder)
         if let c = chunkTokens { indexer.chunker.maxTokens = c; indexer.chunker.overlapTokens = c / 6 }
         if let c = commitEvery { indexer.commitEvery = max(1, c) }
@@ -225,9 +240,19 @@ struct VectorBench: ParsableCommand {
         guard encrypt else { return nil }
         return try? StoreKey(bytes: [UInt8](repeating: 0x5a, count: 32))
     }
+    @Option(help: "Real vectors (.npy, float32, rows × dim): build an f32 store with an HNSW graph from them and compare graph search with the exact scan.")
+    var vectors: String?
+    @Option(help: "Queries for --vectors (.npy, float32).") var queries: String?
+    @Option(help: "HNSW search beams to measure, comma-separated.") var ef = "16,32,64,96,128,192,256"
+    @Option(name: .customLong("hnsw-m"), help: "HNSW M.") var hnswM = GraphParameters.defaultM
+    @Option(name: .customLong("ef-construction"), help: "HNSW build beam.") var efConstruction = GraphParameters.defaultEfConstruction
 
     func run() throws {
         let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
+        if let v = vectors {
+            guard let q = queries else { throw ValidationError("--vectors needs --queries") }
+            return try graphBench(v, q, pool)
+        }
         let root = dir ?? (NSTemporaryDirectory() + "lai-bench-vector-\(getpid())")
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: root) } }
         let elements = storage.split(separator: ",").compactMap { VectorElement(name: String($0)) }
@@ -264,6 +289,7 @@ struct VectorBench: ParsableCommand {
             let p = root + "/" + e.description
             try? FileManager.default.removeItem(atPath: p)
             writers.append(try VectorStoreWriter(path: p, create: StoreOptions(model: "random", dimension: dim, element: e, metric: .dot, encryptWith: benchKey)))
+            writers.last!.graphParameters = nil  // the exact scan's benchmark
         }
         let part = 100_000
         var done = 0
@@ -312,5 +338,110 @@ struct VectorBench: ParsableCommand {
                          e.description, rows, dim, (opens.min() ?? 0) * 1000, Formatting.bytes(s.diskBytes), lat[lat.count / 2] * 1000,
                          lat[lat.count * 9 / 10] * 1000, lat[0] * 1000, batch, Double(batch) / bs, recall))
         }
+    }
+}
+
+extension VectorBench {
+    /// A float32 .npy file (C order, rows × columns), memory-mapped.
+    struct NPY {
+        let file: MappedFile
+        let rows: Int, cols: Int
+        let data: UnsafePointer<Float>
+        init(_ path: String) throws {
+            file = try MappedFile(path: path)
+            let b = file.bytes
+            guard b.count > 12, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw ValidationError("\(path): not a .npy file") }
+            let major = b[6]
+            let headerLen = major == 1 ? Int(b[8]) | Int(b[9]) << 8 : Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24
+            let start = major == 1 ? 10 : 12
+            let header = String(decoding: b[start..<(start + headerLen)], as: UTF8.self)
+            guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
+                  let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+                throw ValidationError("\(path): not a C-order float32 .npy file")
+            }
+            let dims = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard dims.count == 2, (start + headerLen) % 4 == 0, b.count == start + headerLen + dims[0] * dims[1] * 4 else {
+                throw ValidationError("\(path): expected a 2-d float32 array")
+            }
+            rows = dims[0]; cols = dims[1]
+            data = (file.base + start + headerLen).assumingMemoryBound(to: Float.self)
+        }
+        func row(_ i: Int) -> [Float] { Array(UnsafeBufferPointer(start: data + i * cols, count: cols)) }
+    }
+
+    /// Peak resident memory of this process (VmHWM in /proc/self/status), 0 where unknown.
+    static func peakRSS() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return (Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// Builds (or with --reuse, reopens) an f32 cosine store of the vectors, its graph at compaction, then
+    /// measures the exact scan and graph search at each beam: recall@k against the exact results, latency of
+    /// one query at a time, and throughput with one query per thread.
+    func graphBench(_ vectorsPath: String, _ queriesPath: String, _ pool: ThreadPool) throws {
+        let x = try NPY(vectorsPath), qs = try NPY(queriesPath)
+        guard x.cols == qs.cols else { throw ValidationError("vectors have \(x.cols) columns, queries \(qs.cols)") }
+        let root = dir ?? (NSTemporaryDirectory() + "lai-bench-vector-\(getpid())")
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: root) } }
+        let path = root + "/hnsw-m\(hnswM)-efc\(efConstruction)"
+        let params = GraphParameters(m: hnswM, efConstruction: efConstruction)
+        if !(reuse && (try? VectorStore(path: path))?.count == x.rows && (try? VectorStore(path: path))?.graphSegments == 1) {
+            try? FileManager.default.removeItem(atPath: path)
+            let w = try VectorStoreWriter(path: path, create: StoreOptions(model: "bench", dimension: x.cols), pool: pool)
+            w.graphParameters = nil
+            let t0 = Date()
+            var done = 0
+            while done < x.rows {
+                let n = min(100_000, x.rows - done)
+                try w.add(flat: Array(UnsafeBufferPointer(start: x.data + done * x.cols, count: n * x.cols)),
+                          (0..<n).map { VectorRecord(text: "", path: "row \(done + $0)") })
+                try w.commit()
+                done += n
+            }
+            let tSeg = Date().timeIntervalSince(t0)
+            let rss0 = Self.peakRSS()
+            w.graphParameters = params
+            let t1 = Date()
+            try w.compact()
+            let tGraph = Date().timeIntervalSince(t1)
+            let gb = w.store.manifest.segments.first?.graphBytes ?? 0
+            print(String(format: "lai: %d × %d, segments written in %.1f s; HNSW M=%d efConstruction=%d built in %.1f s on %d threads (%.0f rows/s), graph file %@, peak RSS %@ (%@ before the graph)",
+                         x.rows, x.cols, tSeg, hnswM, efConstruction, tGraph, pool.threadCount, Double(x.rows) / tGraph,
+                         Formatting.bytes(gb), Formatting.bytes(Self.peakRSS()), Formatting.bytes(rss0)))
+            w.close()
+        }
+        var opens: [Double] = []
+        var store: VectorStore?
+        for _ in 0..<5 { let t = Date(); store = try VectorStore(path: path, pool: pool); opens.append(Date().timeIntervalSince(t)) }
+        let s = store!
+        let nq = qs.rows
+        let t0 = Date()
+        var exact: [[VectorHit]] = []
+        for i in 0..<nq { exact.append(try s.search(qs.row(i), k: k, pool: pool)) }
+        let exactMs = Date().timeIntervalSince(t0) * 1000 / Double(nq)
+        print(String(format: "lai: open %.2f ms; exact scan %.2f ms per query (%d queries, %d threads)", (opens.min() ?? 0) * 1000, exactMs, nq, pool.threadCount))
+        let single = ThreadPool(threads: 1)
+        for e in ef.split(separator: ",").compactMap({ Int($0) }) {
+            var hit = 0
+            var lat: [Double] = []
+            for i in 0..<nq {
+                let q = qs.row(i)
+                let t = Date()
+                let got = try s.approximateSearch(q, k: k, efSearch: e, pool: single)
+                lat.append(Date().timeIntervalSince(t))
+                let g = Set(got.map(\.row))
+                hit += exact[i].filter { g.contains($0.row) }.count
+            }
+            // Throughput: one query per thread.
+            let tp = Date()
+            pool.parallelFor(nq) { i in _ = try? s.approximateSearch(qs.row(i), k: k, efSearch: e, pool: single) }
+            let qps = Double(nq) / Date().timeIntervalSince(tp)
+            lat.sort()
+            let mean = lat.reduce(0, +) / Double(lat.count)
+            print(String(format: "lai hnsw ef=%d: recall@%d %.4f, %.3f ms per query (p50 %.3f, p90 %.3f), %.0f QPS on %d threads",
+                         e, k, Double(hit) / Double(max(nq * k, 1)), mean * 1000, lat[lat.count / 2] * 1000, lat[lat.count * 9 / 10] * 1000, qps, pool.threadCount))
+        }
+        print("lai: peak RSS \(Formatting.bytes(Self.peakRSS()))")
     }
 }

@@ -59,6 +59,11 @@ package final class Indexer {
     /// Indexes `walk.files`; files the store holds under `walk.roots` that are no longer there are deleted.
     package func run(_ walk: FileWalker.Result, progress: (IndexProgress) -> Void = { _ in }) throws -> IndexSummary {
         let start = Date()
+        let segmentsBefore = writer.store.manifest.segments.count
+        let generationBefore = writer.manifest.generation
+        // Checkpoint segments get no graphs; the run's segments are merged into one with one graph at the end.
+        writer.deferGraphs = true
+        defer { writer.deferGraphs = false }
         var summary = IndexSummary()
         summary.skipped = walk.skipped
         summary.filesSeen = walk.files.count
@@ -169,10 +174,24 @@ package final class Indexer {
         if s.tombstones.count > 0 && s.tombstones.count * 3 >= s.storedCount {
             try writer.compact()
             summary.compacted = true
+        } else if needsMerge(since: segmentsBefore) {
+            // This run's commits (checkpoints) become one segment with one HNSW graph, and one generation.
+            var note = CommitNote(action: "index")
+            note.filesAdded = summary.added; note.filesChanged = summary.changed; note.filesRemoved = summary.removed
+            note.chunksAdded = summary.chunksAdded; note.chunksDeleted = summary.chunksDeleted
+            try writer.merge(from: segmentsBefore, note: note, replacingAfter: generationBefore)
         }
         summary.liveChunks = writer.store.count
         summary.seconds = Date().timeIntervalSince(start)
         return summary
+    }
+
+    /// Whether the segments this run wrote should become one: several of them, or one big enough for a graph.
+    private func needsMerge(since first: Int) -> Bool {
+        let new = writer.manifest.segments.dropFirst(first)
+        if new.count > 1 { return true }
+        guard let only = new.first, let gp = writer.graphParameters else { return false }
+        return !only.hasGraph && only.rows >= gp.minRows
     }
 
     private func skipReason(_ e: RAGError) -> String {

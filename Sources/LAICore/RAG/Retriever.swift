@@ -1,4 +1,4 @@
-// Retriever: hybrid retrieval — exact vector search plus BM25 keyword search, fused by reciprocal rank.
+// Retriever: hybrid retrieval — vector search (exact, or through HNSW graphs on large stores) plus BM25 keyword search, fused by reciprocal rank.
 
 /// One retrieved chunk with its fused score and the ranks that produced it.
 package struct RetrievedChunk: Sendable {
@@ -19,6 +19,8 @@ package struct Retriever {
     package var candidates = 50
     /// RRF's constant (Cormack et al. 2009 use 60).
     package var rrfK = 60.0
+    /// Exact scan or graph search (by default graphs above `SearchOptions.defaultThreshold` live rows).
+    package var search = SearchOptions()
 
     package init(store: VectorStore, embedder: TextEmbedder) throws {
         guard embedder.modelName == store.model else {
@@ -36,7 +38,7 @@ package struct Retriever {
         let n = max(candidates, k)
         // The prefix the store's documents were embedded for (nomic: "search_query: ").
         guard let q = try embedder.embed([store.manifest.queryPrefix + question]).first else { return [] }
-        let vec = try store.search(q, k: n)
+        let vec = try store.search(q, k: n, options: search)
         let kw = try store.keywordSearch(question, k: n)
         var fused: [Int: RetrievedChunk] = [:]
         for (i, h) in vec.enumerated() {

@@ -13,11 +13,16 @@ package struct SegmentEntry: Sendable, Equatable {
     package var textSHA256: String
     package var keywordsBytes: Int
     package var keywordsSHA256: String
+    /// The segment's HNSW graph (`seg-NNNNNN.hnsw`), when it has one: 0 bytes means none.
+    package var graphBytes = 0
+    package var graphSHA256 = ""
 
     package var vectorsFile: String { String(format: "seg-%06d.vec", id) }
     package var textFile: String { String(format: "seg-%06d.txt.zst", id) }
     package var keywordsFile: String { String(format: "seg-%06d.kw.zst", id) }
-    package var files: [String] { [vectorsFile, textFile, keywordsFile] }
+    package var graphFile: String { String(format: "seg-%06d.hnsw", id) }
+    package var hasGraph: Bool { graphBytes > 0 }
+    package var files: [String] { [vectorsFile, textFile, keywordsFile] + (hasGraph ? [graphFile] : []) }
 }
 
 /// What one commit changed, as `lai index --history` lists it.
@@ -82,7 +87,8 @@ package struct StoreManifest: Sendable, Equatable {
             .object([("id", .int(s.id)), ("first_row", .int(s.firstRow)), ("rows", .int(s.rows)),
                      ("vectors_bytes", .int(s.vectorsBytes)), ("vectors_sha256", .string(s.vectorsSHA256)),
                      ("text_bytes", .int(s.textBytes)), ("text_sha256", .string(s.textSHA256)),
-                     ("keywords_bytes", .int(s.keywordsBytes)), ("keywords_sha256", .string(s.keywordsSHA256))])
+                     ("keywords_bytes", .int(s.keywordsBytes)), ("keywords_sha256", .string(s.keywordsSHA256))]
+                    + (s.hasGraph ? [("graph_bytes", .int(s.graphBytes)), ("graph_sha256", .string(s.graphSHA256))] : []))
         }
         let body = JSON.object([
             ("format", .string("lai-vector-store")), ("version", .int(1)), ("generation", .int(generation)),
@@ -187,10 +193,12 @@ package struct StoreManifest: Sendable, Equatable {
         }
         var expectFirst = -1
         for s in segs {
-            let e = SegmentEntry(id: try int(s, "id"), firstRow: try int(s, "first_row"), rows: try int(s, "rows"),
+            var e = SegmentEntry(id: try int(s, "id"), firstRow: try int(s, "first_row"), rows: try int(s, "rows"),
                                  vectorsBytes: try int(s, "vectors_bytes"), vectorsSHA256: try str(s, "vectors_sha256"),
                                  textBytes: try int(s, "text_bytes"), textSHA256: try str(s, "text_sha256"),
                                  keywordsBytes: try int(s, "keywords_bytes"), keywordsSHA256: try str(s, "keywords_sha256"))
+            // Optional (stores written before graphs have none).
+            if s["graph_bytes"] != nil { e.graphBytes = try int(s, "graph_bytes"); e.graphSHA256 = try str(s, "graph_sha256") }
             guard e.firstRow >= expectFirst, e.firstRow + e.rows <= m.nextRow, e.id < m.nextSegment else {
                 throw VectorError.corrupt(path: path, reason: "segment \(e.id) rows overlap or exceed next_row")
             }

@@ -23,6 +23,11 @@ package final class VectorStore: @unchecked Sendable {
     private let keywordFiles: [MappedFile]
     /// Encrypted stores: opens the text and keyword files (segments are decrypted at open).
     private let cipher: StoreCipher?
+    /// Each segment's HNSW graph; nil where it has none or it could not be used (see `graphProblems`).
+    let graphs: [SegmentGraph?]
+    /// Graph files that are listed but unusable (missing, damaged): those segments are scanned exactly.
+    package let graphProblems: [String]
+    private var warnedAboutGraphs = false
     package let tombstones: Set<Int>
     /// The threads searches run on (give each concurrent user its own: a pool runs one loop at a time).
     package let pool: ThreadPool
@@ -56,7 +61,52 @@ package final class VectorStore: @unchecked Sendable {
         (manifest, segments, textFiles, keywordFiles) = try Self.load(path, verify: verify, generation: generation, key: key)
         cipher = manifest.encryptionSalt.flatMap { salt in key.map { StoreCipher(key: $0, salt: salt) } }
         tombstones = Set(manifest.tombstones)
-        if verify == .full { for i in segments.indices { _ = try records(segment: i); _ = try keywords(segment: i) } }
+        (graphs, graphProblems) = Self.openGraphs(path, segments, manifest.tombstones, cipher: cipher)
+        if verify == .full {
+            for i in segments.indices { _ = try records(segment: i); _ = try keywords(segment: i) }
+            try verifyGraphs()
+        }
+    }
+
+    /// Opens every listed graph. A graph is derived data (the vectors are the truth), so an unusable one
+    /// costs speed, not answers: its segment is scanned exactly and the problem is reported once, as a
+    /// warning, when a search would have used it.
+    private static func openGraphs(_ path: String, _ segments: [VectorSegment], _ tombstones: [Int], cipher: StoreCipher?) -> ([SegmentGraph?], [String]) {
+        var bySegment = [[Int]](repeating: [], count: segments.count)
+        var si = 0
+        for r in tombstones {  // ascending, as are the segments
+            while si < segments.count && segments[si].firstRow + segments[si].count <= r { si += 1 }
+            if si < segments.count && segments[si].firstRow <= r { bySegment[si].append(r) }
+        }
+        var graphs: [SegmentGraph?] = [], problems: [String] = []
+        for (i, s) in segments.enumerated() {
+            guard s.entry.hasGraph else { graphs.append(nil); continue }
+            do { graphs.append(try SegmentGraph(directory: path, segment: s, tombstones: bySegment[i], cipher: cipher)) } catch {
+                graphs.append(nil); problems.append("\(error)")
+            }
+        }
+        return (graphs, problems)
+    }
+
+    /// Prints the graph problems on stderr (once per opened store).
+    func warnAboutGraphs() {
+        lock.lock(); defer { lock.unlock() }
+        if warnedAboutGraphs || graphProblems.isEmpty { return }
+        warnedAboutGraphs = true
+        for p in graphProblems {
+            FileHandle.standardError.write(Data("lai: warning: \(p); searching that segment exactly (lai index --compact rebuilds the index)\n".utf8))
+        }
+    }
+
+    private func verifyGraphs() throws {
+        for s in segments where s.entry.hasGraph {
+            let p = path + "/" + s.entry.graphFile
+            guard FileManager.default.fileExists(atPath: p) else { throw VectorError.missingFile(path: p) }
+            let f = try MappedFile(path: p)
+            guard f.count == s.entry.graphBytes else { throw VectorError.corrupt(path: p, reason: "\(f.count) bytes, the manifest says \(s.entry.graphBytes)") }
+            if SHA256.hash(f.bytes).hex != s.entry.graphSHA256 { throw VectorError.checksumMismatch(path: p) }
+        }
+        if let p = graphProblems.first { throw VectorError.invalid(p) }
     }
 
     private static func load(_ path: String, verify: StoreVerification, generation: Int?, key: StoreKey?) throws -> (StoreManifest, [VectorSegment], [MappedFile], [MappedFile]) {
@@ -200,10 +250,11 @@ package final class VectorStore: @unchecked Sendable {
             lock.lock(); recordCache[i] = nil; keywordCache[i] = nil; lock.unlock()
             _ = try records(segment: i); _ = try keywords(segment: i)
         }
+        try verifyGraphs()
     }
 
     /// Bytes of all files the manifest lists (and the manifest).
     package var diskBytes: Int {
-        manifest.segments.reduce(manifest.encode().count) { $0 + $1.vectorsBytes + $1.textBytes + $1.keywordsBytes }
+        manifest.segments.reduce(manifest.encode().count) { $0 + $1.vectorsBytes + $1.textBytes + $1.keywordsBytes + $1.graphBytes }
     }
 }

@@ -42,6 +42,10 @@ package final class VectorStoreWriter {
     package var pendingNote = CommitNote()
     /// Retention to record with the next commit: compactions keep the newest `retention` generations.
     package var retention: Int?
+    /// HNSW graphs for segments written from now on (commits and compactions); nil: none.
+    package var graphParameters: GraphParameters? = GraphParameters()
+    /// While true, commits write no graphs (`lai index` builds one for the whole run when it merges).
+    package var deferGraphs = false
 
     package var manifest: StoreManifest { store.manifest }
     package var hasPendingChanges: Bool { !pendingRecords.isEmpty || !pendingDeletes.isEmpty }
@@ -185,11 +189,12 @@ package final class VectorStoreWriter {
         m.note?.chunksAdded = pendingRecords.count
         m.note?.chunksDeleted = pendingDeletes.count
         if !pendingRecords.isEmpty {
-            let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: pendingRecords.count, records: pendingRecords) { i, dst in
+            var entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: pendingRecords.count, records: pendingRecords) { i, dst in
                 pendingVectors.withUnsafeBufferPointer { p in
                     SegmentWriter.encode(p.baseAddress! + i * m.dimension, dimension: m.dimension, element: m.element, into: dst)
                 }
             }
+            try writeGraph(&entry, m)
             m.segments.append(entry)
             m.nextSegment += 1
             m.nextRow += pendingRecords.count
@@ -205,32 +210,52 @@ package final class VectorStoreWriter {
     /// segment files no kept generation lists are deleted after the new manifest is in place; readers that
     /// mapped them keep reading their (unlinked) copies.
     package func compact(keep: Int? = nil) throws {
+        if let k = keep { retention = k }
+        try merge(from: 0, note: CommitNote(action: "compact"))
+        try applyRetention()
+    }
+
+    /// Rewrites the live rows of the segments from index `start` on as one new segment (with one graph) at
+    /// the end; earlier segments, their row ids and tombstones stay. `lai index` merges the segments of one
+    /// run this way, so a large index gets one graph instead of one per checkpoint. With `replacingAfter`,
+    /// the generations after that one (the run's checkpoints) leave the history: the merged generation
+    /// stands for them. Segment files no kept generation lists are deleted.
+    package func merge(from start: Int, note: CommitNote = CommitNote(action: "merge"), replacingAfter: Int? = nil) throws {
         try commit()
         let old = store
         var m = old.manifest
-        if let k = keep { retention = k }
-        m.note = CommitNote(action: "compact")
-        let live = old.liveRows
+        guard start < m.segments.count else { return }
+        m.note = note
+        let merged = Array(m.segments[start...])
+        let firstMerged = merged[0].firstRow
+        let live = old.liveRows.filter { $0 >= firstMerged }
         var records: [VectorRecord] = []
         records.reserveCapacity(live.count)
         for r in live { records.append(try old.record(r)) }
-        m.segments = []
-        m.tombstones = []
+        m.segments.removeSubrange(start...)
+        m.tombstones = m.tombstones.filter { $0 < firstMerged }
         if !live.isEmpty {
             let stride = m.element.rowStride(dimension: m.dimension)
-            let entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: live.count, records: records) { i, dst in
+            var entry = try writeSegment(id: m.nextSegment, firstRow: m.nextRow, count: live.count, records: records) { i, dst in
                 let row = live[i]
                 guard let si = old.segmentIndex(ofRow: row) else { return 0 }
                 let s = old.segments[si], j = row - s.firstRow
                 dst.copyMemory(from: s.row(j), byteCount: stride)
                 return s.scales?[j] ?? 0
             }
-            m.segments = [entry]
+            try writeGraph(&entry, m, always: true)
+            m.segments.append(entry)
             m.nextSegment += 1
             m.nextRow += live.count
         }
         try publish(m)
-        try applyRetention()
+        if let g = replacingAfter {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                if let n = StoreManifest.generation(ofFileName: name), n > g, n < manifest.generation { unlink(path + "/" + name) }
+            }
+            syncDirectory(of: path + "/" + StoreManifest.fileName)
+        }
+        removeGarbage()
     }
 
     /// Drops generation files older than the newest `manifest.keep`, then the segment files no remaining
@@ -278,7 +303,15 @@ package final class VectorStoreWriter {
         return e
     }
 
-    /// The commit point: the generation's own MANIFEST-NNNNNN written, then MANIFEST replaced atomically
+    /// Builds the HNSW graph of the segment just written (when it has enough rows) and records it in `entry`.
+    private func writeGraph(_ entry: inout SegmentEntry, _ m: StoreManifest, always: Bool = false) throws {
+        guard always || !deferGraphs, let gp = graphParameters, entry.rows >= max(gp.minRows, 1) else { return }
+        let segment = try VectorSegment(directory: path, entry: entry, manifest: m, verify: false, cipher: cipher)
+        let g = try GraphWriter.write(segment: segment, parameters: gp, path: path + "/" + entry.graphFile, pool: pool, cipher: cipher)
+        entry.graphBytes = g.bytes; entry.graphSHA256 = g.sha256
+    }
+
+        /// The commit point: the generation's own MANIFEST-NNNNNN written, then MANIFEST replaced atomically
     /// (each temp, fsync, rename, fsync directory). A crash between the two leaves a generation file newer
     /// than MANIFEST, which the next writer removes.
     private func publish(_ m: StoreManifest) throws {

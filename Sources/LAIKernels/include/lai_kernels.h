@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lai_vector_kernels.h"
+#include "lai_hnsw.h"
 
 /// The spin-loop hint (`pause` on x86, `yield` on arm64).
 static inline void lai_cpu_relax(void) {

@@ -35,8 +35,10 @@ enum KBFixtures {
         ("How are the TLS certificates renewed?", "server-setup.md"),
     ]
 
-    static func index(_ root: URL, store: URL, embedder: TextEmbedder = HashingEmbedder()) throws -> (VectorStoreWriter, IndexSummary) {
+    static func index(_ root: URL, store: URL, embedder: TextEmbedder = HashingEmbedder(),
+                      graphs: GraphParameters? = GraphParameters()) throws -> (VectorStoreWriter, IndexSummary) {
         let w = try VectorStoreWriter(path: store.path, create: StoreOptions(model: embedder.modelName, dimension: embedder.dimension), pool: ThreadPool(threads: 2))
+        w.graphParameters = graphs
         let walk = try FileWalker().walk([root.path])
         let summary = try Indexer(writer: w, embedder: embedder).run(walk)
         return (w, summary)
@@ -156,14 +158,19 @@ enum KBFixtures {
 }
 
 @Suite struct RetrievalTests {
-    /// With the hashing test embedder (keywords only) and with the real all-MiniLM-L6-v2.
-    @Test(arguments: ["hash", "minilm"])
-    func rightFileInTopFive(embedderName: String) throws {
+    /// With the hashing test embedder (keywords only) and with the real all-MiniLM-L6-v2; the vector ranking
+    /// from the exact scan and, forced on with a graph for every segment and a threshold of one row, from
+    /// the HNSW graph.
+    @Test(arguments: ["hash", "minilm"], [false, true])
+    func rightFileInTopFive(embedderName: String, graph: Bool) throws {
         let tmp = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: tmp) }
         let embedder: TextEmbedder = embedderName == "hash" ? HashingEmbedder() : try Embedder(path: Fixtures.miniLM.path)
-        let (w, summary) = try KBFixtures.index(KBFixtures.corpus, store: tmp.appendingPathComponent("store"), embedder: embedder)
+        let (w, summary) = try KBFixtures.index(KBFixtures.corpus, store: tmp.appendingPathComponent("store"), embedder: embedder,
+                                                graphs: graph ? GraphParameters(minRows: 1) : nil)
         #expect(summary.added == 10 && summary.skipped.count == 1, "\(summary.skipped)")  // blob.dat
-        let r = try Retriever(store: w.store, embedder: embedder)
+        var r = try Retriever(store: w.store, embedder: embedder)
+        r.search = SearchOptions(mode: graph ? .automatic : .exact, threshold: 1)
+        #expect(w.store.usesGraphs(r.search) == graph)
         var found = 0, top1 = 0
         for (q, file) in KBFixtures.questions {
             let hits = try r.retrieve(q, k: 5)
@@ -171,7 +178,7 @@ enum KBFixtures {
             if paths.contains(file) { found += 1 } else { print("miss: \(q) → \(paths)") }
             if paths.first == file { top1 += 1 }
         }
-        print("OK, retrieval (\(embedderName)): right file in top 5 for \(found)/\(KBFixtures.questions.count), top 1 for \(top1)")
+        print("OK, retrieval (\(embedderName), \(graph ? "HNSW" : "exact")): right file in top 5 for \(found)/\(KBFixtures.questions.count), top 1 for \(top1)")
         #expect(found * 10 >= KBFixtures.questions.count * 8)
     }
 

@@ -34,6 +34,7 @@ enum VectorFixtures {
 
     static func makeStore(_ dir: URL, element: VectorElement, n: Int, d: Int, metric: VectorMetric = .cosine, seed: UInt64 = 1) throws -> (VectorStoreWriter, [[Float]]) {
         let w = try VectorStoreWriter(path: dir.path, create: StoreOptions(model: "test", dimension: d, element: element, metric: metric), pool: ThreadPool(threads: 2))
+        w.graphParameters = nil  // these tests are about the exact scan (HNSWTests cover graphs)
         let v = randomVectors(n, d, seed: seed)
         try w.add(v, records(n))
         try w.commit()
@@ -95,6 +96,7 @@ enum VectorFixtures {
         let dir = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
         let (wf, v) = try VectorFixtures.makeStore(dir.appendingPathComponent("f32"), element: .f32, n: 20000, d: 384, metric: .dot)
         let wq = try VectorStoreWriter(path: dir.appendingPathComponent("i8").path, create: StoreOptions(model: "test", dimension: 384, element: .int8, metric: .dot), pool: ThreadPool(threads: 2))
+        wq.graphParameters = nil
         try wq.add(v, VectorFixtures.records(v.count)); try wq.commit()
         let queries = VectorFixtures.randomVectors(50, 384, seed: 5)
         var hit = 0, batchHit = 0
