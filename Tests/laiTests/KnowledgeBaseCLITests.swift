@@ -353,15 +353,16 @@ enum KB {
         let home = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: home) }
         let keyHex = String(repeating: "3f1a", count: 16)
         var env = KB.env(home)
+        // A second copy of the corpus, indexed into both after the first (more encrypted files: edits, a compaction).
+        let corpus = home.appendingPathComponent("corpus")
+        try FileManager.default.copyItem(atPath: KB.corpus, toPath: corpus.path)
         #expect(try CLI.run(["index", KB.corpus, "--kb", "plain", "--quiet"], env: env).status == 0)
+        #expect(try CLI.run(["index", corpus.path, "--kb", "plain", "--quiet"], env: env).status == 0)
         var r = try CLI.run(["index", KB.corpus, "--kb", "secret", "--encrypt"], env: env)
         #expect(r.status == 1 && r.stderr.contains("--encrypt needs a key"), "\(r.stderr)")
         env["LAI_KB_KEY"] = keyHex
         r = try CLI.run(["index", KB.corpus, "--kb", "secret", "--encrypt", "--quiet"], env: env)
         #expect(r.status == 0, "\(r.stderr)")
-        // Edits and a compaction write more encrypted files.
-        let corpus = home.appendingPathComponent("corpus")
-        try FileManager.default.copyItem(atPath: KB.corpus, toPath: corpus.path)
         #expect(try CLI.run(["index", corpus.path, "--kb", "secret", "--quiet"], env: env).status == 0)
         #expect(try CLI.run(["index", "--kb", "secret", "--compact"], env: env).status == 0)
         #expect(try CLI.run(["index", "--kb", "secret", "--verify"], env: env).status == 0)

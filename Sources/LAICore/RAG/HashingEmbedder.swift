@@ -43,7 +43,8 @@ package final class HashingEmbedder: TextEmbedder {
                 }
             }
             var v = [Float](repeating: 0, count: dimension)
-            for (t, c) in counts {
+            // Sorted: a Dictionary's order changes per process, and float sums with it (in the last bits).
+            for (t, c) in counts.sorted(by: { $0.key < $1.key }) {
                 let h = Self.fnv(t, seed: 7)
                 v[Int(h % UInt64(dimension))] += (h >> 63 == 0 ? 1 : -1) * c.squareRoot()
             }
