@@ -150,7 +150,7 @@ SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
   pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1 rfc3339-validator==0.1.4
 
-.PHONY: help deps build test serve-venv grammars bench-serve fuzz models tiny-models bench-models embeddinggemma derived-models demo bench bench-batch ann-venv bench-vector check-quant-types ppl install clean
+.PHONY: help deps build test serve-venv milvus-venv grammars bench-serve fuzz models tiny-models bench-models embeddinggemma derived-models demo bench bench-batch ann-venv bench-vector check-quant-types ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -214,6 +214,18 @@ serve-venv:
 	  rm -rf $(SERVE_VENV) && python3 -m venv $(SERVE_VENV) && \
 	  $(SERVE_VENV)/bin/pip install --quiet $(SERVE_CLIENTS) && echo "$(SERVE_CLIENTS)" > $(SERVE_VENV)/pins || \
 	  { rm -rf $(SERVE_VENV); exit 1; }; fi
+
+# A real Milvus server for the --store milvus:// tests: the PyPI wheel `milvus` (embedded Milvus 2.3.5: its
+# milvus-server script starts the actual server binary), in a venv of the cache.
+MILVUS_VENV := $(LAI_CACHE)/milvus-venv
+MILVUS_PIN := milvus==2.3.5
+
+milvus-venv:
+	@if [ "$$(cat $(MILVUS_VENV)/pins 2>/dev/null)" != "$(MILVUS_PIN)" ]; then \
+	  echo "installing the Milvus server for the Milvus tests into $(MILVUS_VENV)"; \
+	  rm -rf $(MILVUS_VENV) && python3 -m venv $(MILVUS_VENV) && \
+	  $(MILVUS_VENV)/bin/pip install --quiet $(MILVUS_PIN) && echo "$(MILVUS_PIN)" > $(MILVUS_VENV)/pins || \
+	  { rm -rf $(MILVUS_VENV); exit 1; }; fi
 
 grammars: $(LLAMA_GRAMMARS)/json.gbnf
 
@@ -302,7 +314,7 @@ $(GEMMA3_F16): $(GEMMA3)
 
 derived-models: build models $(SMOLLM2_DERIVED) $(MINILM_GGUF) $(GEMMA3_F16)
 
-test: deps models serve-venv grammars
+test: deps models serve-venv milvus-venv grammars
 	swift build $(SWIFT_RELEASE) --build-tests
 	$(MAKE) --no-print-directory derived-models
 	swift test $(SWIFT_RELEASE) --skip-build

@@ -25,6 +25,7 @@ struct Ask: ParsableCommand {
     @Flag(help: "Scan every vector (exact search) even where the knowledge base's HNSW graph would be used.") var exact = false
     @Option(name: .customLong("ef-search"), help: "HNSW search beam (default \(SearchOptions.defaultEfSearch); larger finds more of the exact neighbours, slower).")
     var efSearch: Int?
+    @Option(help: "Ask a knowledge base kept in Milvus: milvus://HOST:19530/COLLECTION (what lai index --store made).") var store: String?
     @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false
     @OptionGroup var sampling: SamplingOptions
 
@@ -57,8 +58,10 @@ struct Ask: ParsableCommand {
         if !stdinText.isEmpty { sources.append(Source(label: "stdin", path: "stdin", lines: "", score: 0, text: stdinText)) }
         let name = kb ?? KnowledgeBase.defaultName
         let dir = try KnowledgeBase.directory(name)
-        if VectorStore.exists(at: dir) {
-            let store = try VectorStore(path: dir, generation: at, key: try knowledgeBaseKey(keyFile: keyFile, dir: dir))
+        if store != nil || VectorStore.exists(at: dir) {
+            if store != nil && (at != nil || kb != nil) { throw ValidationError("--store milvus:// takes neither --kb nor --at") }
+            let store: any ChunkReader = try self.store.map { try MilvusStore(try MilvusAddress($0)) }
+                ?? VectorStore(path: dir, generation: at, key: try knowledgeBaseKey(keyFile: keyFile, dir: dir))
             let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
             var retriever = try Retriever(store: store, embedder: embedder)
             retriever.search = SearchOptions(mode: exact ? .exact : .automatic, efSearch: efSearch ?? SearchOptions.defaultEfSearch)

@@ -33,6 +33,9 @@ struct Index: ParsableCommand {
     @Flag(help: "Encrypt a new knowledge base (AES-256-GCM; key from LAI_KB_KEY or --key-file, 32 bytes as hex or base64).")
     var encrypt = false
     @Option(name: .customLong("key-file"), help: "The key of an encrypted knowledge base (else LAI_KB_KEY).") var keyFile: String?
+    @Option(help: ArgumentHelp("Keep the knowledge base in Milvus instead of a directory: milvus://HOST:19530/COLLECTION.",
+                               discussion: "LAI_MILVUS_TOKEN is sent as the bearer token (user:password or an API key). lai ask takes the same --store."))
+    var store: String?
     @Flag(help: "No progress on stderr.") var quiet = false
     @Option(name: .customLong("commit-every"), help: .hidden) var commitEvery: Int?
     @Option(name: .customLong("commit-seconds"), help: .hidden) var commitSeconds: Double?
@@ -48,6 +51,12 @@ struct Index: ParsableCommand {
         let modes = [!paths.isEmpty, list, rm != nil, compact || verify, history, rollback != nil, dump].filter { $0 }.count
         if modes != 1 { throw ValidationError("give PATHs to index, or one of --list, --rm NAME, --compact/--verify, --history, --rollback GEN") }
         if let k = keep, k < 1 { throw ValidationError("--keep must be at least 1") }
+        if store != nil {
+            if list || compact || verify || history || rollback != nil || encrypt || keep != nil || storage != nil || noGraph || hnswM != nil || efConstruction != nil {
+                throw ValidationError("--store milvus:// takes PATHs to index (or --rm): --list, --compact, --verify, --history, --rollback, --keep, --encrypt, --storage and the HNSW options are for lai's own knowledge bases")
+            }
+            if rm != nil { throw ValidationError("remove a Milvus knowledge base with: lai index --rm milvus://HOST:PORT/COLLECTION") }
+        }
         if let s = storage, VectorElement(name: s) == nil { throw ValidationError("--storage must be f32, f16 or int8") }
         if let c = chunkTokens, c < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
         if let m = hnswM, !(2...256).contains(m) { throw ValidationError("--hnsw-m must be 2 … 256") }
@@ -61,6 +70,12 @@ struct Index: ParsableCommand {
 
     func run() throws {
         if list { return try listAll() }
+        if let name = rm, MilvusAddress.isMilvus(name) {
+            try MilvusStore.drop(try MilvusAddress(name))
+            print("removed knowledge base '\(name)'")
+            return
+        }
+        if let s = store { return try indexMilvus(try MilvusAddress(s)) }
         if let name = rm {
             try KnowledgeBase.remove(name)
             print("removed knowledge base '\(name)'")
@@ -156,6 +171,28 @@ struct Index: ParsableCommand {
             Stderr.line("lai: \(kb) stores \(writer.store.element) vectors; --storage \(s) applies to new knowledge bases only")
         }
         writer.graphParameters = graphParameters
+        try run(writer, embedder: embedder, walk: walk, name: kb, size: { Formatting.bytes(writer.store.diskBytes) }, close: writer.close)
+    }
+
+    /// `lai index PATH… --store milvus://…`: the same run into a Milvus collection.
+    private func indexMilvus(_ address: MilvusAddress) throws {
+        if dump {
+            let s = try MilvusStore(address)
+            print(try s.dump().map { "\($0.record.path)\t\($0.record.byteRange.lowerBound)-\($0.record.byteRange.upperBound)\t\(SHA256.hash(Array($0.record.text.utf8)).hex)" }
+                  .sorted().joined(separator: "\n"))
+            return
+        }
+        guard !paths.isEmpty else { throw ValidationError("give PATHs to index into \(address.text)") }
+        let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
+        let walk = try FileWalker(includes: include, excludes: exclude).walk(paths)
+        let writer = try MilvusStore(address, create: StoreOptions(model: embedder.modelName, dimension: embedder.dimension, metric: .cosine,
+                                                                   queryPrefix: embedder.queryPrefix, documentPrefix: embedder.documentPrefix))
+        try run(writer, embedder: embedder, walk: walk, name: address.text, size: { "Milvus" }, close: {})
+    }
+
+    /// Indexes `walk` into `writer` with progress, Ctrl-C handling and the summary.
+    private func run(_ writer: any ChunkWriter, embedder: TextEmbedder, walk: FileWalker.Result, name kb: String,
+                     size: () -> String, close: () -> Void) throws {
         let indexer = Indexer(writer: writer, embedder: embedder)
         if let c = chunkTokens { indexer.chunker.maxTokens = c; indexer.chunker.overlapTokens = c / 6 }
         if let c = commitEvery { indexer.commitEvery = max(1, c) }
@@ -168,8 +205,8 @@ struct Index: ParsableCommand {
         let summary = try indexer.run(walk) { p in progress.update(p) }
         progress.finish()
         if summary.interrupted {
-            writer.close()
-            Stderr.line("lai: interrupted; \(kb) keeps the \(summary.chunksAdded) chunks embedded so far (\(writer.store.count) in all); index again to continue")
+            close()
+            Stderr.line("lai: interrupted; \(kb) keeps the \(summary.chunksAdded) chunks embedded so far (\(writer.liveCount) in all); index again to continue")
             exitNow(130)
         }
         // The first skipped files by name, the rest counted by reason.
@@ -184,7 +221,7 @@ struct Index: ParsableCommand {
         \(summary.removed) removed, \(summary.skipped.count) skipped
         \(summary.chunksAdded) chunks embedded (\(String(format: "%.1f", summary.chunksPerSecond)) chunks/s), \
         \(summary.chunksDeleted) deleted\(summary.compacted ? ", compacted" : ""); \(summary.liveChunks) chunks in \
-        \(Formatting.bytes(writer.store.diskBytes)), \(String(format: "%.1f", summary.seconds)) s
+        \(size()), \(String(format: "%.1f", summary.seconds)) s
         """)
     }
 }

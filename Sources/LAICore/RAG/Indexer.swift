@@ -38,7 +38,7 @@ package struct IndexSummary: Sendable {
 }
 
 package final class Indexer {
-    package let writer: VectorStoreWriter
+    package let writer: any ChunkWriter
     package let embedder: TextEmbedder
     package var chunker: Chunker
     package var batchSize = 32
@@ -49,7 +49,7 @@ package final class Indexer {
     /// Asked between files; when true the run commits what it has and returns (Ctrl-C).
     package var shouldStop: () -> Bool = { false }
 
-    package init(writer: VectorStoreWriter, embedder: TextEmbedder, chunker: Chunker? = nil) {
+    package init(writer: any ChunkWriter, embedder: TextEmbedder, chunker: Chunker? = nil) {
         self.writer = writer
         self.embedder = embedder
         let budget = max(32, min(200, embedder.maxTokens - 24))
@@ -59,24 +59,17 @@ package final class Indexer {
     /// Indexes `walk.files`; files the store holds under `walk.roots` that are no longer there are deleted.
     package func run(_ walk: FileWalker.Result, progress: (IndexProgress) -> Void = { _ in }) throws -> IndexSummary {
         let start = Date()
-        let segmentsBefore = writer.store.manifest.segments.count
-        let generationBefore = writer.manifest.generation
-        // Checkpoint segments get no graphs; the run's segments are merged into one with one graph at the end.
-        writer.deferGraphs = true
-        defer { writer.deferGraphs = false }
+        writer.beginRun()
         var summary = IndexSummary()
         summary.skipped = walk.skipped
         summary.filesSeen = walk.files.count
-        var existing: [String: (hash: String, rows: [Int])] = [:]
-        for (row, r) in try writer.store.liveRecords() {
-            existing[r.path, default: (r.contentHash, [])].rows.append(row)
-        }
+        let existing = try writer.files()
         let sizes = walk.files.map { (try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0 }
         var p = IndexProgress(filesDone: 0, filesTotal: walk.files.count, chunksDone: 0, bytesDone: 0,
                               bytesTotal: sizes.reduce(0, +), seconds: 0, currentFile: "")
         var failed = Set<String>()
         // The store's prefix, not the embedder's: every document of a store is embedded the same way.
-        let prefix = writer.manifest.documentPrefix
+        let prefix = writer.documentPrefix
         var lastCommit = Date()
         func checkpoint() throws {
             if writer.hasPendingChanges { try writer.commit() }
@@ -156,7 +149,8 @@ package final class Indexer {
             if pendingChunks >= batchSize { try flush() }
         }
         if summary.interrupted {
-            summary.liveChunks = writer.store.count
+            _ = try writer.finishRun(summary, complete: false)
+            summary.liveChunks = writer.liveCount
             summary.seconds = Date().timeIntervalSince(start)
             return summary
         }
@@ -170,28 +164,10 @@ package final class Indexer {
             writer.pendingNote.filesRemoved += 1
         }
         try writer.commit()
-        let s = writer.store
-        if s.tombstones.count > 0 && s.tombstones.count * 3 >= s.storedCount {
-            try writer.compact()
-            summary.compacted = true
-        } else if needsMerge(since: segmentsBefore) {
-            // This run's commits (checkpoints) become one segment with one HNSW graph, and one generation.
-            var note = CommitNote(action: "index")
-            note.filesAdded = summary.added; note.filesChanged = summary.changed; note.filesRemoved = summary.removed
-            note.chunksAdded = summary.chunksAdded; note.chunksDeleted = summary.chunksDeleted
-            try writer.merge(from: segmentsBefore, note: note, replacingAfter: generationBefore)
-        }
-        summary.liveChunks = writer.store.count
+        summary.compacted = try writer.finishRun(summary, complete: true)
+        summary.liveChunks = writer.liveCount
         summary.seconds = Date().timeIntervalSince(start)
         return summary
-    }
-
-    /// Whether the segments this run wrote should become one: several of them, or one big enough for a graph.
-    private func needsMerge(since first: Int) -> Bool {
-        let new = writer.manifest.segments.dropFirst(first)
-        if new.count > 1 { return true }
-        guard let only = new.first, let gp = writer.graphParameters else { return false }
-        return !only.hasGraph && only.rows >= gp.minRows
     }
 
     private func skipReason(_ e: RAGError) -> String {

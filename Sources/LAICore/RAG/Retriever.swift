@@ -13,7 +13,7 @@ package struct RetrievedChunk: Sendable {
 }
 
 package struct Retriever {
-    package let store: VectorStore
+    package let store: any ChunkReader
     package let embedder: TextEmbedder
     /// How many hits each ranking contributes before fusion.
     package var candidates = 50
@@ -22,12 +22,12 @@ package struct Retriever {
     /// Exact scan or graph search (by default graphs above `SearchOptions.defaultThreshold` live rows).
     package var search = SearchOptions()
 
-    package init(store: VectorStore, embedder: TextEmbedder) throws {
+    package init(store: any ChunkReader, embedder: TextEmbedder) throws {
         guard embedder.modelName == store.model else {
-            throw VectorError.modelMismatch(path: store.path, store: store.model, requested: embedder.modelName)
+            throw VectorError.modelMismatch(path: store.location, store: store.model, requested: embedder.modelName)
         }
         guard embedder.dimension == store.dimension else {
-            throw VectorError.dimensionMismatch(path: store.path, expected: store.dimension, got: embedder.dimension)
+            throw VectorError.dimensionMismatch(path: store.location, expected: store.dimension, got: embedder.dimension)
         }
         self.store = store; self.embedder = embedder
     }
@@ -37,21 +37,21 @@ package struct Retriever {
         guard k > 0, store.count > 0 else { return [] }
         let n = max(candidates, k)
         // The prefix the store's documents were embedded for (nomic: "search_query: ").
-        guard let q = try embedder.embed([store.manifest.queryPrefix + question]).first else { return [] }
+        guard let q = try embedder.embed([store.queryPrefix + question]).first else { return [] }
         let vec = try store.search(q, k: n, options: search)
         let kw = try store.keywordSearch(question, k: n)
-        var fused: [Int: RetrievedChunk] = [:]
-        for (i, h) in vec.enumerated() {
-            fused[h.row] = RetrievedChunk(row: h.row, record: try store.record(h.row), score: 1 / (rrfK + Double(i + 1)),
-                                          vectorRank: i + 1, keywordRank: nil, similarity: h.score)
-        }
+        // Fuse by row, then fetch the text of the k that are returned (one request for a remote store).
+        var fused: [Int: (score: Double, vectorRank: Int?, keywordRank: Int?, similarity: Float?)] = [:]
+        for (i, h) in vec.enumerated() { fused[h.row] = (1 / (rrfK + Double(i + 1)), i + 1, nil, h.score) }
         for (i, h) in kw.enumerated() {
             let add = 1 / (rrfK + Double(i + 1))
-            if fused[h.row] != nil { fused[h.row]?.score += add; fused[h.row]?.keywordRank = i + 1 } else {
-                fused[h.row] = RetrievedChunk(row: h.row, record: try store.record(h.row), score: add,
-                                              vectorRank: nil, keywordRank: i + 1, similarity: nil)
-            }
+            if fused[h.row] != nil { fused[h.row]?.score += add; fused[h.row]?.keywordRank = i + 1 } else { fused[h.row] = (add, nil, i + 1, nil) }
         }
-        return Array(fused.values.sorted { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }.prefix(k))
+        let top = fused.sorted { $0.value.score > $1.value.score || ($0.value.score == $1.value.score && $0.key < $1.key) }.prefix(k)
+        let records = try store.records(top.map(\.key))
+        return try top.map { row, f in
+            guard let r = records[row] else { throw VectorError.invalid("\(store.location): chunk \(row) was found but has no record") }
+            return RetrievedChunk(row: row, record: r, score: f.score, vectorRank: f.vectorRank, keywordRank: f.keywordRank, similarity: f.similarity)
+        }
     }
 }

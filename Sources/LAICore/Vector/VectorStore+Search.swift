@@ -183,17 +183,17 @@ extension VectorStore {
                 for p in kw.postings[t] ?? [] where !tombstones.contains(s.firstRow + Int(p.row)) { df[ti] += 1 }
             }
         }
-        let n = Double(count), avgdl = max(totalLength / n, 1), k1 = 1.2, b = 0.75
+        let n = Double(count), avgdl = max(totalLength / n, 1)
         var acc: [Int: Double] = [:]
         for (i, s) in segments.enumerated() {
             let kw = indexes[i]
             for (ti, t) in terms.enumerated() where df[ti] > 0 {
-                let idf = log(1 + (n - Double(df[ti]) + 0.5) / (Double(df[ti]) + 0.5))
+                let idf = BM25.idf(n: n, df: Double(df[ti]))
                 for p in kw.postings[t] ?? [] {
                     let row = s.firstRow + Int(p.row)
                     if tombstones.contains(row) { continue }
                     let tf = Double(p.tf), dl = Double(kw.rowLengths[Int(p.row)])
-                    acc[row, default: 0] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+                    acc[row, default: 0] += BM25.term(idf: idf, tf: tf, dl: dl, avgdl: avgdl)
                 }
             }
         }

@@ -46,6 +46,8 @@ package final class VectorStoreWriter {
     package var graphParameters: GraphParameters? = GraphParameters()
     /// While true, commits write no graphs (`lai index` builds one for the whole run when it merges).
     package var deferGraphs = false
+    /// Segment count and generation when `lai index`'s run began (`beginRun`).
+    var runStart: (segments: Int, generation: Int)?
 
     package var manifest: StoreManifest { store.manifest }
     package var hasPendingChanges: Bool { !pendingRecords.isEmpty || !pendingDeletes.isEmpty }

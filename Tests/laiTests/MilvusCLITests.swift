@@ -1,0 +1,128 @@
+// lai index/ask --store milvus://: a real Milvus 2.3.5 server (the PyPI wheel `milvus`, `make milvus-venv`)
+// against lai's own knowledge base indexed the same way.
+import Foundation
+import Testing
+
+/// A Milvus server of its own (free port, temporary data directory) for one test suite.
+final class MilvusServer {
+    static var binary: String {
+        ProcessInfo.processInfo.environment["LAI_MILVUS_SERVER"] ?? CLI.cache.appendingPathComponent("milvus-venv/bin/milvus-server").path
+    }
+    let port: Int
+    let data: URL
+    private let process = Process()
+
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "no Milvus server at \(Self.binary): run `make milvus-venv`")
+        port = try Self.freePort()
+        data = try CLI.tempDir()
+        // Its own session, so stopping it stops the milvus binary the wrapper starts.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = [Self.binary, "--data", data.path, "--proxy-port", String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline {
+            if let r = try? CLI.run(["index", "--rm", "milvus://127.0.0.1:\(port)/lai_probe"]), r.stderr.contains("no such collection") { return }
+            usleep(500_000)
+        }
+        stop()
+        Issue.record("the Milvus server on port \(port) did not answer within 180 s")
+        throw CancellationError()
+    }
+
+    func address(_ collection: String) -> String { "milvus://127.0.0.1:\(port)/\(collection)" }
+
+    func stop() {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        kill(-pid, SIGINT)
+        for _ in 0..<100 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(-pid, SIGKILL) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: data)
+    }
+
+    deinit { stop() }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        a.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: a.sin_port))
+    }
+}
+
+@Suite(.serialized) struct MilvusCLITests {
+    /// Index, ask, edit and re-index, remove: the Milvus knowledge base holds what lai's own does and answers alike.
+    @Test func indexAskIncrementalAndRemove() throws {
+        let server = try MilvusServer()
+        defer { server.stop() }
+        let home = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: home) }
+        let corpus = home.appendingPathComponent("corpus")
+        try FileManager.default.copyItem(atPath: KB.corpus, toPath: corpus.path)
+        let env = KB.env(home)
+        let milvus = server.address("lai_test")
+
+        func both(_ args: [String]) throws -> (local: CommandResult, milvus: CommandResult) {
+            let l = try CLI.run(args, env: env), m = try CLI.run(args + ["--store", milvus], env: env)
+            #expect(l.status == 0, "\(l.stderr)")
+            #expect(m.status == 0, "\(m.stderr)")
+            return (l, m)
+        }
+        /// path, byte range and text hash of every chunk (the local dump also has a vector hash).
+        func dumps() throws -> (local: [String], milvus: [String]) {
+            let (l, m) = try both(["index", "--dump"])
+            return (l.stdout.split(separator: "\n").map { $0.split(separator: "\t").prefix(3).joined(separator: "\t") },
+                    m.stdout.split(separator: "\n").map(String.init))
+        }
+        func top(_ q: String) throws -> (local: [String], milvus: [String]) {
+            let (l, m) = try both(["ask", "--retrieve-only", "--json", "-k", "3", q])
+            func texts(_ s: String) throws -> [String] { ((try KB.json(s)["sources"] as? [[String: Any]]) ?? []).map { $0["text"] as? String ?? "" } }
+            return (try texts(l.stdout), try texts(m.stdout))
+        }
+
+        var (l, m) = try both(["index", corpus.path, "--quiet"])
+        #expect(m.stdout.contains("10 added") && m.stdout.contains(milvus), "\(m.stdout)")
+        var d = try dumps()
+        #expect(d.milvus.count > 10 && d.milvus == d.local, "\(d)")
+        for q in ["What are the moons of Mars called?", "Which firewall ports are open?", "green tea water temperature"] {
+            let t = try top(q)
+            #expect(t.milvus.first == t.local.first && Set(t.milvus) == Set(t.local), "\(q): \(t)")
+        }
+
+        // An edit and a removal: one changed, one removed, the rest unchanged — and the same chunks as lai's own.
+        try "# Tea\n\nThe kettle for green tea is set to 61 degrees in the new office.\n".write(to: corpus.appendingPathComponent("tea.md"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: corpus.appendingPathComponent("sourdough.md"))
+        (l, m) = try both(["index", corpus.path, "--quiet"])
+        #expect(m.stdout.contains("1 changed") && m.stdout.contains("1 removed") && m.stdout.contains("8 unchanged"), "\(m.stdout)")
+        d = try dumps()
+        #expect(d.milvus == d.local && !d.milvus.contains { $0.contains("sourdough") }, "\(d)")
+        #expect(try top("green tea water temperature").milvus.first?.contains("61 degrees") == true)
+        (l, m) = try both(["index", corpus.path, "--quiet"])
+        #expect(m.stdout.contains("9 unchanged"), "\(m.stdout)")
+        _ = l
+
+        // Errors are one line naming the address; nothing crashes.
+        for (args, message) in [(["ask", "--retrieve-only", "--store", server.address("missing"), "x"], "no such collection"),
+                                (["ask", "--retrieve-only", "--store", "milvus://127.0.0.1:\(server.port)/9bad", "x"], "collection name"),
+                                (["ask", "--retrieve-only", "--store", "milvus://127.0.0.1:1/kb", "x"], "milvus://127.0.0.1:1/kb"),
+                                (["index", "--history", "--store", milvus], "--store milvus:// takes PATHs")] {
+            let r = try CLI.run(args, env: env)
+            #expect(r.status != 0 && r.stderr.contains(message) && r.stderr.split(separator: "\n").count <= 2, "\(args): \(r.stderr)")
+        }
+
+        // --rm drops the collection.
+        let rm = try CLI.run(["index", "--rm", milvus], env: env)
+        #expect(rm.status == 0, "\(rm.stderr)")
+        let gone = try CLI.run(["ask", "--retrieve-only", "--store", milvus, "x"], env: env)
+        #expect(gone.status == 1 && gone.stderr.contains("no such collection"), "\(gone.stderr)")
+    }
+}
