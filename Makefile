@@ -163,6 +163,7 @@ help:
 	@echo "make bench-models  download Qwen2.5-Coder 1.5B (1.1 GB, for speed measurements) into $(LAI_CACHE)"
 	@echo "make embeddinggemma  download EmbeddingGemma-300M's Hugging Face folder (1.2 GB, conversion tests) into $(LAI_CACHE)"
 	@echo "make serve-venv  the pinned API clients (openai, ollama, langchain, llama-index, selenium) the serve tests use"
+	@echo "make milvus-venv a Milvus 2.3.5 server (PyPI wheel) for the --store milvus:// tests"
 	@echo "make grammars    llama.cpp's example grammars (from the llama-cpp-python sdist) the grammar tests parse"
 	@echo "make fuzz     the GGUF reader robustness test with 200,000 cases per file"
 	@echo "make bench    speed benchmarks: lai bench on every SmolLM2 type and Qwen2.5-Coder beside llama.cpp's"

@@ -35,8 +35,8 @@ package protocol ChunkWriter: AnyObject {
     func add(_ vectors: [[Float]], _ records: [VectorRecord]) throws
     func delete(rows: [Int])
     func commit() throws
-    /// Called before a run's first change.
-    func beginRun()
+    /// Called before a run reads `files()`.
+    func beginRun() throws
     /// Called after a run's last commit (`complete` false: it was interrupted, what was done is committed);
     /// returns whether the store was compacted.
     func finishRun(_ summary: IndexSummary, complete: Bool) throws -> Bool

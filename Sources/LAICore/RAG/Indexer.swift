@@ -59,7 +59,7 @@ package final class Indexer {
     /// Indexes `walk.files`; files the store holds under `walk.roots` that are no longer there are deleted.
     package func run(_ walk: FileWalker.Result, progress: (IndexProgress) -> Void = { _ in }) throws -> IndexSummary {
         let start = Date()
-        writer.beginRun()
+        try writer.beginRun()
         var summary = IndexSummary()
         summary.skipped = walk.skipped
         summary.filesSeen = walk.files.count

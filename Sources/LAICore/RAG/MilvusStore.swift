@@ -43,11 +43,13 @@ final class MilvusClient: @unchecked Sendable {
     init(_ address: MilvusAddress) { self.address = address }
 
     /// One call; a non-200 `code` throws `MilvusError.server` with Milvus' message.
-    func call(_ method: String, _ path: String, _ body: JSON? = nil) throws -> JSON {
+    func call(_ method: String, _ path: String, query: [URLQueryItem] = [], _ body: JSON? = nil) throws -> JSON {
         var headers = ["Accept": "application/json"]
         if body != nil { headers["Content-Type"] = "application/json" }
         if let t = token, !t.isEmpty { headers["Authorization"] = "Bearer " + t }
-        let url = address.base.appendingPathComponent(path)
+        var components = URLComponents(url: address.base.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        if !query.isEmpty { components.queryItems = query }
+        let url = components.url!
         let r: HTTPClient.Response
         do { r = try http.send(method, url, headers: headers, body: body.map { Array($0.serialized().utf8) }) } catch let StoreError.network(_, reason) {
             throw MilvusError.unreachable(address: address.text, reason: reason)
@@ -154,18 +156,14 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
     private static func describe(_ c: MilvusClient) throws -> JSON? {
         let list = try c.call("GET", "/v1/vector/collections").arrayValue ?? []
         guard list.contains(where: { $0.stringValue == c.address.collection }) else { return nil }
-        var u = URLComponents(string: "/v1/vector/collections/describe")!
-        u.queryItems = [URLQueryItem(name: "collectionName", value: c.address.collection)]
-        return try c.call("GET", u.string!)
+        return try c.call("GET", "/v1/vector/collections/describe", query: [URLQueryItem(name: "collectionName", value: c.address.collection)])
     }
 
     /// A new collection is loading for a moment; queries fail until it is loaded.
     private static func waitUntilLoaded(_ c: MilvusClient) throws {
         let deadline = Date().addingTimeInterval(120)
         while true {
-            var u = URLComponents(string: "/v1/vector/collections/describe")!
-            u.queryItems = [URLQueryItem(name: "collectionName", value: c.address.collection)]
-            let state = try c.call("GET", u.string!)["load"]?.stringValue ?? ""
+            let state = try c.call("GET", "/v1/vector/collections/describe", query: [URLQueryItem(name: "collectionName", value: c.address.collection)])["load"]?.stringValue ?? ""
             if state == "LoadStateLoaded" || state.isEmpty { return }
             if Date() > deadline { throw MilvusError.timeout(address: c.address.text, what: "load the collection") }
             usleep(200_000)
@@ -233,9 +231,10 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
     package func search(_ query: [Float], k: Int, options: SearchOptions) throws -> [VectorHit] {
         guard k > 0, count > 0 else { return [] }
         let r = try client.post("/v1/vector/search", [("vector", Self.vectorJSON(query)), ("limit", .int(min(k, Self.window))),
-                                                       ("outputFields", .array([.string("id")]))])
+                                                       ("outputFields", .array([.string("id"), .string("path")]))])
         return (r.arrayValue ?? []).compactMap { h in
-            guard let id = Self.id(h), let d = h["distance"]?.doubleValue else { return nil }
+            // An index run's marker (empty path) may be visible for a moment.
+            guard let id = Self.id(h), let d = h["distance"]?.doubleValue, h["path"]?.stringValue?.isEmpty == false else { return nil }
             return VectorHit(row: id, score: Float(d))
         }
     }
@@ -290,7 +289,7 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
     /// Every live chunk's (id, path, text SHA-256) — `lai index --dump` for tests.
     package func dump() throws -> [(row: Int, record: VectorRecord)] {
         let ids = try scanAll(fields: []).compactMap(Self.id)
-        return try records(ids).map { ($0.key, $0.value) }
+        return try records(ids).filter { !$0.value.path.isEmpty }.map { ($0.key, $0.value) }
     }
 
     // MARK: Writing
@@ -304,7 +303,7 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
         var expected: [String: Int] = [:]
         var triples: [(row: Int, path: String, hash: String)] = []
         for r in rows {
-            guard let id = Self.id(r), let p = r["path"]?.stringValue else { continue }
+            guard let id = Self.id(r), let p = r["path"]?.stringValue, !p.isEmpty else { continue }
             triples.append((id, p, r["content_hash"]?.stringValue ?? ""))
             expected[p] = r["file_chunks"]?.intValue ?? 0
         }
@@ -358,7 +357,26 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
         pendingVectors = []; pendingRecords = []; pendingDeletes = []; pendingNote = CommitNote()
     }
 
-    package func beginRun() {}
+    /// Milvus' reads lag its writes, and a run that was killed did not wait for its own: a run starts by
+    /// inserting a marker entity and waiting until it is visible, which makes every earlier write visible
+    /// (one shard, read in timestamp order), then deletes it. Without this, `files()` could miss a killed
+    /// run's last chunks, index their files again and leave duplicates once the missed chunks appear.
+    package func beginRun() throws {
+        var v = [Float](repeating: 0, count: dimension)
+        v[0] = 1
+        let r = try client.post("/v1/vector/insert", [("data", .array([.object([("vector", Self.vectorJSON(v)), ("path", .string("")),
+                                                                                ("lai_marker", .bool(true))])]))])
+        guard let id = (r["insertIds"]?.arrayValue ?? []).first.flatMap({ $0.stringValue.flatMap { Int($0) } ?? $0.intValue }) else {
+            throw MilvusError.server(address: location, status: 200, message: "the marker insert returned no id")
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while try rows([id], fields: []).isEmpty {
+            if Date() > deadline { throw MilvusError.timeout(address: location, what: "show earlier writes") }
+            usleep(100_000)
+        }
+        _ = try client.post("/v1/vector/delete", [("id", .array([.string(String(id))]))])
+        lastDeleted = [id]
+    }
 
     /// Waits until Milvus' reads show the last inserts and deletes (bounded staleness: a few seconds), so
     /// the next `lai index` or `lai ask` sees this run.
