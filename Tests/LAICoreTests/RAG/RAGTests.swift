@@ -15,25 +15,14 @@ enum KBFixtures {
         return dst
     }
 
-    /// Questions whose answers sit in one known file of the corpus.
-    static let questions: [(String, String)] = [
-        ("How often should I feed the sourdough starter?", "sourdough.md"),
-        ("At what temperature do I bake the loaf in the Dutch oven?", "sourdough.md"),
-        ("How do I find the puncture in an inner tube?", "bicycle-repair.md"),
-        ("How long should the glue dry before pressing the patch?", "bicycle-repair.md"),
-        ("Who owns the migration from Jenkins to GitHub Actions?", "notes/meeting-2024-03.txt"),
-        ("How many days of paid holiday do employees get?", "notes/holiday-policy.txt"),
-        ("Can unused holiday days be carried over?", "notes/holiday-policy.txt"),
-        ("What are the moons of Mars called?", "astronomy.html"),
-        ("What are Saturn's rings made of?", "astronomy.html"),
-        ("What HTTP status does the rate limiter reject requests with?", "src/RateLimiter.swift"),
-        ("How many backup archives are kept on the NAS?", "src/backup.sh"),
-        ("What water temperature is right for green tea?", "tea.md"),
-        ("How often should I water the monstera?", "houseplants.md"),
-        ("What do yellow leaves on a houseplant mean?", "houseplants.md"),
-        ("Which firewall ports are open on the web server?", "server-setup.md"),
-        ("How are the TLS certificates renewed?", "server-setup.md"),
-    ]
+    /// Questions whose answers sit in one known file of the corpus (question TAB file; `MilvusCLITests` asks them too).
+    static let questions: [(String, String)] = {
+        let text = (try? String(contentsOf: Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/kb-questions.tsv"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            let parts = line.split(separator: "\t")
+            return (String(parts[0]), String(parts[1]))
+        }
+    }()
 
     static func index(_ root: URL, store: URL, embedder: TextEmbedder = HashingEmbedder(),
                       graphs: GraphParameters? = GraphParameters()) throws -> (VectorStoreWriter, IndexSummary) {
@@ -172,6 +161,7 @@ enum KBFixtures {
         r.search = SearchOptions(mode: graph ? .automatic : .exact, threshold: 1)
         #expect(w.store.usesGraphs(r.search) == graph)
         var found = 0, top1 = 0
+        try #require(KBFixtures.questions.count == 16, "Tests/Fixtures/kb-questions.tsv")
         for (q, file) in KBFixtures.questions {
             let hits = try r.retrieve(q, k: 5)
             let paths = hits.map { String($0.record.path.dropFirst(KBFixtures.corpus.path.count + 1)) }
