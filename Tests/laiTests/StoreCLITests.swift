@@ -224,7 +224,7 @@ func json(_ s: String) throws -> [String: Any] {
         let want = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
         sum.waitUntilExit()
         #expect(s.blobs.contains("sha256-\(want)"), "the stored model is not lai quantize's Q4_K_M file")
-        #expect(try s.lai(["show", "smol:q4"]).stdout.contains("Q4_K - Medium"))
+        #expect(try s.lai(["show", "smol:q4"]).stdout.contains("Q4_K_M"))
         #expect(s.blobs.filter { $0.hasPrefix(".") }.isEmpty, "a temporary file was left in blobs/")
         let bad = try s.lai(["create", "x", "-f", s.smolModelfile().path, "-q", "q4_K_M"])
         // Progress lines, then one error line.

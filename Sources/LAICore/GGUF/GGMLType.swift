@@ -92,4 +92,14 @@ package enum LlamaFileType {
         default: nil
         }
     }
+
+    /// Ollama's name of a `general.file_type` value (`Q4_K_M`, `F32`): `details.quantization_level`,
+    /// `ollama show`'s "quantization", the config blob's `file_type`; llama-quantize's type names.
+    package static func ollamaName(_ v: Int) -> String? {
+        switch v {
+        case 0: "F32"; case 10: "Q2_K"; case 11: "Q3_K_S"; case 12: "Q3_K_M"; case 13: "Q3_K_L"
+        case 14: "Q4_K_S"; case 15: "Q4_K_M"; case 16: "Q5_K_S"; case 17: "Q5_K_M"; case 21: "Q2_K_S"
+        default: name(v)
+        }
+    }
 }

@@ -10,7 +10,10 @@ package struct ModelSummary: Sendable {
     package let name: String?
     package let architecture: String?
     package let parameters: Int
+    /// llama.cpp's name of `general.file_type` (`Q4_K - Medium`; llama-bench's "type" column).
     package let fileType: String?
+    /// Ollama's name of it (`Q4_K_M`; `lai show`, the API's `quantization_level`).
+    package let quantization: String?
     package let types: [TypeUsage]
     package let contextLength: Int?
     package let embeddingLength: Int?
@@ -36,6 +39,7 @@ package struct ModelSummary: Sendable {
         architecture = m.architecture
         parameters = f.tensors.reduce(0) { $0 + $1.elementCount }
         fileType = m.int("general.file_type").map { LlamaFileType.name($0) ?? "unknown (\($0))" }
+        quantization = m.int("general.file_type").map { LlamaFileType.ollamaName($0) ?? "unknown (\($0))" }
         var usage: [GGMLType: (Int, Int)] = [:]
         for t in f.tensors { usage[t.type, default: (0, 0)].0 += 1; usage[t.type, default: (0, 0)].1 += t.byteCount }
         types = usage.sorted { $0.value.1 > $1.value.1 }.map { TypeUsage(type: $0.key.name, tensors: $0.value.0, bytes: $0.value.1) }

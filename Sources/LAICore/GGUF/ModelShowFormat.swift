@@ -8,7 +8,7 @@ package enum ModelShowFormat {
         add("name", s.name)
         add("architecture", s.architecture ?? "(none)")
         add("parameters", Formatting.count(s.parameters))
-        add("quantization", s.fileType)
+        add("quantization", s.quantization)
         add("context length", s.contextLength.map(String.init))
         add("embedding length", s.embeddingLength.map(String.init))
         add("layers", s.blockCount.map(String.init))
@@ -40,6 +40,7 @@ package enum ModelShowFormat {
             ("architecture", JSON(s.architecture)),
             ("parameters", .int(s.parameters)),
             ("file_type", JSON(s.fileType)),
+            ("quantization", JSON(s.quantization)),
             ("tensor_types", .array(s.types.map { .object([("type", .string($0.type)), ("tensors", .int($0.tensors)), ("bytes", .int($0.bytes))]) })),
             ("context_length", JSON(s.contextLength)),
             ("embedding_length", JSON(s.embeddingLength)),

@@ -57,7 +57,7 @@ extension LAIServer {
         let family = s.architecture ?? ""
         return .object([("parent_model", .string("")), ("format", .string("gguf")), ("family", .string(family)),
                         ("families", .array([.string(family)])), ("parameter_size", .string(parameterSize(s.parameters))),
-                        ("quantization_level", .string(s.fileType ?? ""))])
+                        ("quantization_level", .string(s.quantization ?? ""))])
     }
 
     /// "135M", "1.5B", as Ollama prints parameter counts.

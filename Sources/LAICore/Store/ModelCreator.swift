@@ -139,7 +139,7 @@ package struct ModelCreator {
         if let q = file.tensors.first(where: { $0.type.isQuantized }) {
             throw StoreError.unsupported("quantize: the base model is already quantized (tensor '\(q.name)' is \(q.type.name)); lai quantizes F32, F16 and BF16 models (lai quantize --allow-requantize converts others)")
         }
-        let from = ModelSummary(file).fileType ?? "F16"
+        let from = ModelSummary(file).quantization ?? "F16"
         status("quantizing \(from) model to \(target.name)")
         return try quantizeIntoStore(input: path, target: target, threads: threads)
     }
@@ -175,7 +175,7 @@ package struct ModelCreator {
         let obj = JSON.object([
             ("model_format", .string("gguf")), ("model_family", .string(family)),
             ("model_families", .array([.string(family)])), ("model_type", .string(Formatting.count(s.parameters))),
-            ("file_type", .string(s.fileType ?? "unknown")), ("architecture", .string("amd64")), ("os", .string("linux")),
+            ("file_type", .string(s.quantization ?? "unknown")), ("architecture", .string("amd64")), ("os", .string("linux")),
             ("rootfs", .object([("type", .string("layers")), ("diff_ids", .array(layers.map { .string($0.digest) }))])),
         ])
         return Array(obj.serialized().utf8)
