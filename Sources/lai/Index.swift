@@ -187,6 +187,7 @@ struct Index: ParsableCommand {
         let walk = try FileWalker(includes: include, excludes: exclude).walk(paths)
         let writer = try MilvusStore(address, create: StoreOptions(model: embedder.modelName, dimension: embedder.dimension, metric: .cosine,
                                                                    queryPrefix: embedder.queryPrefix, documentPrefix: embedder.documentPrefix))
+        try writer.lockWriter()
         try run(writer, embedder: embedder, walk: walk, name: address.text, size: { "Milvus" }, close: {})
     }
 

@@ -99,6 +99,17 @@ final class MilvusServer {
             #expect(t.milvus.first == t.local.first && Set(t.milvus) == Set(t.local), "\(q): \(t)")
         }
 
+        // A second writer on this machine gets the lock message; readers are not blocked.
+        let locks = home.appendingPathComponent("locks")
+        let lockDir = try #require(try FileManager.default.contentsOfDirectory(atPath: locks.path).first { $0.hasPrefix("milvus-") })
+        let fd = open(locks.appendingPathComponent(lockDir + "/LOCK").path, O_RDWR)
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        _ = ftruncate(fd, 0); _ = pwrite(fd, "pid 4242\n", 9, 0)
+        let second = try CLI.run(["index", corpus.path, "--store", milvus], env: env)
+        #expect(second.status == 1 && second.stderr.contains("\(milvus): another lai process (pid 4242) is writing"), "\(second.stderr)")
+        #expect(try CLI.run(["ask", "--retrieve-only", "--store", milvus, "tea"], env: env).status == 0)
+        close(fd)
+
         // An edit and a removal: one changed, one removed, the rest unchanged — and the same chunks as lai's own.
         try "# Tea\n\nThe kettle for green tea is set to 61 degrees in the new office.\n".write(to: corpus.appendingPathComponent("tea.md"), atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(at: corpus.appendingPathComponent("sourdough.md"))

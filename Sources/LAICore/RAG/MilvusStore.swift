@@ -118,6 +118,7 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
     /// The last commit's ids, to wait until Milvus shows them (its reads are eventually consistent).
     private var lastInserted: [Int] = []
     private var lastDeleted: [Int] = []
+    private var lockFD: Int32 = -1
 
     /// Opens the collection of `address`; with `create`, creates it when absent (and checks that an existing
     /// one was made for the same model).
@@ -185,21 +186,6 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
 
     private static func id(_ row: JSON) -> Int? { row["id"]?.stringValue.flatMap { Int($0) } ?? row["id"]?.intValue }
 
-    /// A Milvus expression string literal.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
-    }
-
     /// Every entity's `fields`: windows of ids, each split at its median until it fits Milvus' result window.
     private func scanAll(fields: [String]) throws -> [JSON] {
         var out: [JSON] = []
@@ -246,7 +232,8 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
     package func keywordSearch(_ text: String, k: Int) throws -> [VectorHit] {
         let terms = Array(Set(KeywordTokenizer.terms(text))).sorted()
         guard !terms.isEmpty, k > 0, count > 0 else { return [] }
-        let rows = try client.query("json_contains_any(terms, [\(terms.map(Self.quoted).joined(separator: ","))])",
+        // Terms are words (KeywordTokenizer); a JSON string literal is a Milvus one for them.
+        let rows = try client.query("json_contains_any(terms, [\(terms.map { JSON.string($0).serialized() }.joined(separator: ","))])",
                                     fields: ["id", "terms", "tf", "dl"])
         if averageLength == nil {
             let sample = try client.query("id >= 0", fields: ["dl"])
@@ -356,6 +343,22 @@ package final class MilvusStore: ChunkReader, ChunkWriter, @unchecked Sendable {
         if !deletes.isEmpty { lastDeleted = Array(deletes.suffix(64)) }
         pendingVectors = []; pendingRecords = []; pendingDeletes = []; pendingNote = CommitNote()
     }
+
+    /// One writer per collection on this machine: a lock file under `LAI_HOME/locks` (Milvus has no
+    /// compare-and-set to lock the collection itself). Writers on other machines are not excluded; a file
+    /// that two of them indexed at once has more chunks than it should, which the next run repairs.
+    package func lockWriter() throws {
+        let key = SHA256.hash(Array((client.address.base.absoluteString + "/" + client.address.collection).utf8)).hex.prefix(16)
+        let dir = KnowledgeBase.home + "/locks/milvus-" + key
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw FileError.cannotWrite(path: dir, reason: error.localizedDescription)
+        }
+        do { lockFD = try VectorStoreWriter.lock(dir) } catch let VectorError.locked(_, holder) {
+            throw VectorError.locked(path: location, holder: holder)
+        }
+    }
+
+    deinit { if lockFD >= 0 { Glibc.close(lockFD) } }
 
     /// Milvus' reads lag its writes, and a run that was killed did not wait for its own: a run starts by
     /// inserting a marker entity and waiting until it is visible, which makes every earlier write visible
