@@ -234,9 +234,7 @@ $(LLAMA_GRAMMARS)/json.gbnf:
 	@mkdir -p $(LAI_CACHE)/wheels && \
 	  if ! echo "$(LLAMA_SDIST_SHA)  $(LAI_CACHE)/wheels/$(LLAMA_SDIST)" | sha256sum -c --status 2>/dev/null; then \
 	    echo "downloading llama-cpp-python==0.3.36 (sdist) from PyPI for llama.cpp's grammars"; rm -f $(LAI_CACHE)/wheels/$(LLAMA_SDIST); \
-	    python3 -m pip download --quiet --no-deps --no-binary :all: --dest $(LAI_CACHE)/wheels llama-cpp-python==0.3.36 || exit 1; \
-	    echo "$(LLAMA_SDIST_SHA)  $(LAI_CACHE)/wheels/$(LLAMA_SDIST)" | sha256sum -c --status || \
-	      { echo "lai: $(LLAMA_SDIST): sha256 mismatch"; rm -f $(LAI_CACHE)/wheels/$(LLAMA_SDIST); exit 1; }; \
+	    python3 scripts/fetch-sdist.py llama-cpp-python $(LLAMA_SDIST) $(LLAMA_SDIST_SHA) $(LAI_CACHE)/wheels || exit 1; \
 	  fi; \
 	  rm -rf $(LLAMA_GRAMMARS).tmp && mkdir -p $(LLAMA_GRAMMARS).tmp && \
 	  tar -xzf $(LAI_CACHE)/wheels/$(LLAMA_SDIST) -C $(LLAMA_GRAMMARS).tmp --strip-components=4 --wildcards '*/vendor/llama.cpp/grammars/*.gbnf' && \
