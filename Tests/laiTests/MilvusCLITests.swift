@@ -170,29 +170,35 @@ final class MilvusServer {
         #expect(again.stdout.contains("300 unchanged"), "\(again.stdout)")
 
         // Retrieval quality with the real all-MiniLM-L6-v2: the right file in the top 5 as often through Milvus
-        // as through lai's own store (Tests/Fixtures/kb-questions.tsv, the questions RetrievalTests asks).
+        // as through lai's own store, on the small corpus (Tests/Fixtures/kb-questions.tsv, the questions
+        // RetrievalTests asks) and on the real Swift diagnostics docs with their 35 held-out questions.
         try #require(FileManager.default.fileExists(atPath: CLI.cache.appendingPathComponent("minilm/model.safetensors").path),
                      "missing the MiniLM folder (make models)")
         var real = ProcessInfo.processInfo.environment
         real["LAI_HOME"] = home.path
         real["LAI_TEST_EMBEDDER"] = nil
-        let minilm = server.address("lai_minilm")
-        #expect(try CLI.run(["index", KB.corpus, "--kb", "minilm", "--quiet"], env: real).status == 0)
-        #expect(try CLI.run(["index", KB.corpus, "--store", minilm, "--quiet"], env: real).status == 0)
-        let questions = try String(contentsOfFile: CLI.repoRoot.appendingPathComponent("Tests/Fixtures/kb-questions.tsv").path, encoding: .utf8)
-            .split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
-        try #require(questions.count == 16)
-        var found = (local: 0, milvus: 0)
-        for q in questions {
-            func paths(_ args: [String]) throws -> [String] {
-                let r = try CLI.run(["ask", "--retrieve-only", "--json", "-k", "5", q[0]] + args, env: real)
-                #expect(r.status == 0, "\(r.stderr)")
-                return ((try KB.json(r.stdout)["sources"] as? [[String: Any]]) ?? []).map { $0["path"] as? String ?? "" }
+        let sets = [("kb", KB.corpus, "Tests/Fixtures/kb-questions.tsv", 16, 13),
+                    ("swiftdocs", CLI.repoRoot.appendingPathComponent("Tests/Fixtures/swift-diagnostics/docs").path,
+                     "Tests/Fixtures/swift-diagnostics/questions.tsv", 35, 34)]
+        for (name, corpus, questionFile, count, bar) in sets {
+            let address = server.address("lai_minilm_\(name)")
+            #expect(try CLI.run(["index", corpus, "--kb", "minilm-\(name)", "--quiet"], env: real).status == 0)
+            #expect(try CLI.run(["index", corpus, "--store", address, "--quiet"], env: real).status == 0)
+            let questions = try String(contentsOfFile: CLI.repoRoot.appendingPathComponent(questionFile).path, encoding: .utf8)
+                .split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+            try #require(questions.count == count, "\(questionFile)")
+            var found = (local: 0, milvus: 0)
+            for q in questions {
+                func paths(_ args: [String]) throws -> [String] {
+                    let r = try CLI.run(["ask", "--retrieve-only", "--json", "-k", "5", q[0]] + args, env: real)
+                    #expect(r.status == 0, "\(r.stderr)")
+                    return ((try KB.json(r.stdout)["sources"] as? [[String: Any]]) ?? []).map { $0["path"] as? String ?? "" }
+                }
+                if try paths(["--kb", "minilm-\(name)"]).contains(where: { $0.hasSuffix("/" + q[1]) }) { found.local += 1 }
+                if try paths(["--store", address]).contains(where: { $0.hasSuffix("/" + q[1]) }) { found.milvus += 1 }
             }
-            if try paths(["--kb", "minilm"]).contains(where: { $0.hasSuffix("/" + q[1]) }) { found.local += 1 }
-            if try paths(["--store", minilm]).contains(where: { $0.hasSuffix("/" + q[1]) }) { found.milvus += 1 }
+            print("OK, retrieval (minilm, \(name)): right file in top 5 for \(found.local)/\(count) locally, \(found.milvus)/\(count) through Milvus")
+            #expect(found.milvus == found.local && found.milvus >= bar)
         }
-        print("OK, retrieval (minilm): right file in top 5 for \(found.local)/16 locally, \(found.milvus)/16 through Milvus")
-        #expect(found.milvus == found.local && found.milvus >= 13)
     }
 }

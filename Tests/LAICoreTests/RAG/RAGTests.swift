@@ -16,13 +16,19 @@ enum KBFixtures {
     }
 
     /// Questions whose answers sit in one known file of the corpus (question TAB file; `MilvusCLITests` asks them too).
-    static let questions: [(String, String)] = {
-        let text = (try? String(contentsOf: Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/kb-questions.tsv"), encoding: .utf8)) ?? ""
+    static let questions = questions("Tests/Fixtures/kb-questions.tsv")
+
+    /// A real documentation corpus (Swift's 46 diagnostic explanations) and 35 held-out questions, one per file.
+    static let swiftDocs = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/swift-diagnostics/docs")
+    static let swiftDocsQuestions = questions("Tests/Fixtures/swift-diagnostics/questions.tsv")
+
+    static func questions(_ path: String) -> [(String, String)] {
+        let text = (try? String(contentsOf: Fixtures.repoRoot.appendingPathComponent(path), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { line in
             let parts = line.split(separator: "\t")
             return (String(parts[0]), String(parts[1]))
         }
-    }()
+    }
 
     static func index(_ root: URL, store: URL, embedder: TextEmbedder = HashingEmbedder(),
                       graphs: GraphParameters? = GraphParameters()) throws -> (VectorStoreWriter, IndexSummary) {
@@ -170,6 +176,30 @@ enum KBFixtures {
         }
         print("OK, retrieval (\(embedderName), \(graph ? "HNSW" : "exact")): right file in top 5 for \(found)/\(KBFixtures.questions.count), top 1 for \(top1)")
         #expect(found * 10 >= KBFixtures.questions.count * 8)
+    }
+
+    /// A real documentation corpus with neighbouring topics (Swift's diagnostic explanations: a dozen files on
+    /// concurrency alone) and 35 held-out questions, with the real all-MiniLM-L6-v2 through the exact scan and the
+    /// HNSW graph. The issue's bar for such a set is 34/35 in the top 5.
+    @Test(arguments: [false, true])
+    func realDocsRightFileInTopFive(graph: Bool) throws {
+        let tmp = try Fixtures.tempDir(); defer { try? FileManager.default.removeItem(at: tmp) }
+        let embedder = try Embedder(path: Fixtures.miniLM.path)
+        let (w, summary) = try KBFixtures.index(KBFixtures.swiftDocs, store: tmp.appendingPathComponent("store"), embedder: embedder,
+                                                graphs: graph ? GraphParameters(minRows: 1) : nil)
+        #expect(summary.added == 46, "\(summary)")
+        var r = try Retriever(store: w.store, embedder: embedder)
+        r.search = SearchOptions(mode: graph ? .automatic : .exact, threshold: 1)
+        #expect(w.store.usesGraphs(r.search) == graph)
+        try #require(KBFixtures.swiftDocsQuestions.count == 35, "Tests/Fixtures/swift-diagnostics/questions.tsv")
+        var found = 0, top1 = 0
+        for (q, file) in KBFixtures.swiftDocsQuestions {
+            let paths = try r.retrieve(q, k: 5).map { String($0.record.path.dropFirst(KBFixtures.swiftDocs.path.count + 1)) }
+            if paths.contains(file) { found += 1 } else { print("miss: \(q) → \(paths)") }
+            if paths.first == file { top1 += 1 }
+        }
+        print("OK, retrieval (minilm, Swift diagnostics, \(graph ? "HNSW" : "exact")): right file in top 5 for \(found)/35, top 1 for \(top1)")
+        #expect(found >= 34)
     }
 
     @Test func groundedPromptNumbersSources() {
