@@ -20,7 +20,7 @@ extension VectorStore {
     /// The `k` best live rows for `query`: through the graphs when `usesGraphs(options)`, else exactly.
     package func search(_ query: [Float], k: Int, options: SearchOptions, pool: ThreadPool? = nil) throws -> [VectorHit] {
         guard usesGraphs(options) else { return try search(query, k: k, pool: pool) }
-        return try approximateSearch(query, k: k, efSearch: options.efSearch, pool: pool)
+        return try approximateSearch(query, k: k, efSearch: options.efSearch ?? SearchOptions.defaultEfSearch(rows: count), pool: pool)
     }
 
     /// Graph search of every segment that has a graph (a beam of max(efSearch, k)) and an exact scan of the

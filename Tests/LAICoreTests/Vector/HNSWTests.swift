@@ -55,6 +55,9 @@ enum GraphFixtures {
         #expect(s.usesGraphs(SearchOptions(mode: .automatic, threshold: 3000)))
         #expect(!s.usesGraphs(SearchOptions(mode: .automatic, threshold: 3001)))
         #expect(!s.usesGraphs(SearchOptions(mode: .exact, threshold: 0)))
+        // Without a beam, the store's size picks it: 128 up to 200,000 rows, wider for larger stores.
+        #expect(SearchOptions().efSearch == nil)
+        #expect([1, 119_000, 200_000, 500_000, 1_000_000, 100_000_000].map(SearchOptions.defaultEfSearch(rows:)) == [128, 128, 128, 224, 352, 1024])
     }
 
     @Test func persistsAndReopens() throws {
