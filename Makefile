@@ -170,8 +170,8 @@ help:
 	@echo "              figures from ../shared/ref, embedding and tokenizer speed"
 	@echo "make bench-batch  batched generation speed (1/2/4/8 sequences) on Qwen2.5-Coder 1.5B"
 	@echo "make bench-serve   lai serve with 1 and 4 concurrent streams on Qwen2.5-Coder-0.5B (and llama-server -np 4 if LLAMA_SERVER)"
-	@echo "make bench-vector  vector search speed: exact (100k and 1M × 384 random), HNSW on 119k real MiniLM vectors and a 1M set derived from them, beside hnswlib and faiss (~1 h)"
-	@echo "              (120k and 1M derived) beside hnswlib and faiss"
+	@echo "make bench-vector  vector search speed: exact (100k and 1M × 384 random), HNSW on real MiniLM vectors"
+	@echo "              (119k, and 1M derived from them) beside hnswlib and faiss (~1 h)"
 	@echo "make check-quant-types  every lai quantize file type beside llama-quantize (LLAMA_QUANTIZE) on Qwen2.5-Coder-0.5B F16"
 	@echo "make ppl      perplexity of every SmolLM2 type on ../shared/ref/ppl-text.txt"
 	@echo "make install  install lai into $(PREFIX)/bin"
@@ -387,8 +387,6 @@ bench-vector: build $(MINILM) ann-venv
 	$(ANN_VENV)/bin/python scripts/bench-vector-peers.py $(BENCH_VECTOR)/minilm-base.npy $(BENCH_VECTOR)/minilm-queries.npy --threads 2
 	LAI_THREADS=2 $(LAI) bench-vector --vectors $(BENCH_VECTOR)/minilm-1m.npy --queries $(BENCH_VECTOR)/minilm-queries.npy -t 2 --ef 64,128,192,256,384,512
 	$(ANN_VENV)/bin/python scripts/bench-vector-peers.py $(BENCH_VECTOR)/minilm-1m.npy $(BENCH_VECTOR)/minilm-queries.npy --threads 2 --ef 64,128,192,256,384,512
-	LAI_THREADS=2 $(LAI) bench-vector --vectors $(BENCH_VECTOR)/minilm-1m.npy --queries $(BENCH_VECTOR)/minilm-queries.npy -t 2
-	$(ANN_VENV)/bin/python scripts/bench-vector-peers.py $(BENCH_VECTOR)/minilm-1m.npy $(BENCH_VECTOR)/minilm-queries.npy --threads 2
 
 # Perplexity on ../shared/ref/ppl-text.txt for every model llama.cpp measured (LLAMACPP.md "Quality").
 ppl: derived-models
