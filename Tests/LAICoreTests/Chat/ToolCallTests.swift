@@ -108,9 +108,9 @@ private func call(_ name: String, _ arguments: String, id: String? = nil) -> Too
         // Templates test `'tool_calls' in message` (Llama) and `message.tool_calls is defined` (Mistral).
         guard case let .dict(d) = ChatMessage(role: "assistant", content: "Hi").templateValue else { Issue.record("not a dict"); return }
         #expect(d.keys == ["role", "content"])
-        guard case let .dict(t) = ChatMessage(role: "tool", content: "1", toolCallID: "c1", toolName: "f").templateValue else { return }
+        guard case let .dict(t) = ChatMessage(role: "tool", content: "1", toolCallID: "c1", toolName: "f").templateValue else { Issue.record("tool message: not a dict"); return }
         #expect(t.keys == ["role", "content", "tool_call_id", "name"])
-        guard case let .dict(c) = ToolFixtures.roundTrip[2].templateValue else { return }
+        guard case let .dict(c) = ToolFixtures.roundTrip[2].templateValue else { Issue.record("assistant call message: not a dict"); return }
         #expect(c.keys == ["role", "content", "tool_calls"])
     }
 }
