@@ -23,7 +23,7 @@ struct Ask: ParsableCommand {
     @Option(name: .customLong("key-file"), help: "The key of an encrypted knowledge base (else LAI_KB_KEY).") var keyFile: String?
     @Flag(help: "Print one JSON object {answer, sources:[{path, lines, score, text}]}.") var json = false
     @Flag(help: "Scan every vector (exact search) even where the knowledge base's HNSW graph would be used.") var exact = false
-    @Option(name: .customLong("ef-search"), help: "HNSW search beam (default 128, growing beyond 200,000 chunks to 352 at 1M; larger finds more of the exact neighbours, slower).")
+    @Option(name: .customLong("ef-search"), help: "HNSW search beam (default \(SearchOptions.defaultEfSearch(rows: 0)), growing beyond 200,000 chunks to \(SearchOptions.defaultEfSearch(rows: 1_000_000)) at 1M; larger finds more of the exact neighbours, slower).")
     var efSearch: Int?
     @Option(help: "Ask a knowledge base kept in Milvus: milvus://HOST:19530/COLLECTION (what lai index --store made).") var store: String?
     @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false

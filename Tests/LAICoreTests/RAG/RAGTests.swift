@@ -163,19 +163,26 @@ enum KBFixtures {
         let (w, summary) = try KBFixtures.index(KBFixtures.corpus, store: tmp.appendingPathComponent("store"), embedder: embedder,
                                                 graphs: graph ? GraphParameters(minRows: 1) : nil)
         #expect(summary.added == 10 && summary.skipped.count == 1, "\(summary.skipped)")  // blob.dat
-        var r = try Retriever(store: w.store, embedder: embedder)
-        r.search = SearchOptions(mode: graph ? .automatic : .exact, threshold: 1)
-        #expect(w.store.usesGraphs(r.search) == graph)
-        var found = 0, top1 = 0
         try #require(KBFixtures.questions.count == 16, "Tests/Fixtures/kb-questions.tsv")
-        for (q, file) in KBFixtures.questions {
-            let hits = try r.retrieve(q, k: 5)
-            let paths = hits.map { String($0.record.path.dropFirst(KBFixtures.corpus.path.count + 1)) }
+        let (found, top1) = try Self.score(w.store, embedder, graph: graph, corpus: KBFixtures.corpus, questions: KBFixtures.questions)
+        print("OK, retrieval (\(embedderName), \(graph ? "HNSW" : "exact")): right file in top 5 for \(found)/\(KBFixtures.questions.count), top 1 for \(top1)")
+        #expect(found * 10 >= KBFixtures.questions.count * 8)
+    }
+
+    /// How many `questions` have their file in the top 5 and at rank 1, searching `store` exactly or (forced
+    /// on with a threshold of one row) through its HNSW graph; misses are printed.
+    static func score(_ store: VectorStore, _ embedder: TextEmbedder, graph: Bool, corpus: URL,
+                      questions: [(String, String)]) throws -> (found: Int, top1: Int) {
+        var r = try Retriever(store: store, embedder: embedder)
+        r.search = SearchOptions(mode: graph ? .automatic : .exact, threshold: 1)
+        #expect(store.usesGraphs(r.search) == graph)
+        var found = 0, top1 = 0
+        for (q, file) in questions {
+            let paths = try r.retrieve(q, k: 5).map { String($0.record.path.dropFirst(corpus.path.count + 1)) }
             if paths.contains(file) { found += 1 } else { print("miss: \(q) → \(paths)") }
             if paths.first == file { top1 += 1 }
         }
-        print("OK, retrieval (\(embedderName), \(graph ? "HNSW" : "exact")): right file in top 5 for \(found)/\(KBFixtures.questions.count), top 1 for \(top1)")
-        #expect(found * 10 >= KBFixtures.questions.count * 8)
+        return (found, top1)
     }
 
     /// A real documentation corpus with neighbouring topics (Swift's diagnostic explanations: a dozen files on
@@ -188,16 +195,8 @@ enum KBFixtures {
         let (w, summary) = try KBFixtures.index(KBFixtures.swiftDocs, store: tmp.appendingPathComponent("store"), embedder: embedder,
                                                 graphs: graph ? GraphParameters(minRows: 1) : nil)
         #expect(summary.added == 46, "\(summary)")
-        var r = try Retriever(store: w.store, embedder: embedder)
-        r.search = SearchOptions(mode: graph ? .automatic : .exact, threshold: 1)
-        #expect(w.store.usesGraphs(r.search) == graph)
         try #require(KBFixtures.swiftDocsQuestions.count == 35, "Tests/Fixtures/swift-diagnostics/questions.tsv")
-        var found = 0, top1 = 0
-        for (q, file) in KBFixtures.swiftDocsQuestions {
-            let paths = try r.retrieve(q, k: 5).map { String($0.record.path.dropFirst(KBFixtures.swiftDocs.path.count + 1)) }
-            if paths.contains(file) { found += 1 } else { print("miss: \(q) → \(paths)") }
-            if paths.first == file { top1 += 1 }
-        }
+        let (found, top1) = try Self.score(w.store, embedder, graph: graph, corpus: KBFixtures.swiftDocs, questions: KBFixtures.swiftDocsQuestions)
         print("OK, retrieval (minilm, Swift diagnostics, \(graph ? "HNSW" : "exact")): right file in top 5 for \(found)/35, top 1 for \(top1)")
         #expect(found >= 34)
     }
