@@ -211,14 +211,15 @@ GEMM_DRIVER(q8_0_q8_0)
 
 #undef EXTRA_SUM
 #define EXTRA_SUM(r, c) summs[r][c]
-// q4_1: unsigned nibbles × signed activations, plus m * s per block.
+// q4_1 and q5_1 against one column: ggml's vec_dot_q4_1_q8_1 / q5_1 (unsigned weights × signed activations,
+// acc += (d·da) · Σ pairs per lane, plus Σ m·s by FMA). The tiles of several columns below keep exactly
+// this arithmetic per output.
 GEMM_TILE(q4_1_q8_1, block_q4_1, block_q8_1,
           { qw = nibbles32(x->qs); dw = h2f(x->d); mw = h2f(x->m); },
           dot_us8,
           float summs[4][4] = {{0}};,
           sa[c] = h2f(y->s);,
           summs[r][c] += mw * sa[c];)
-GEMM_DRIVER(q4_1_q8_1)
 
 // q5_1: nibble | (high bit ? 0x10 : 0), unsigned.
 GEMM_TILE(q5_1_q8_1, block_q5_1, block_q8_1,
@@ -228,7 +229,67 @@ GEMM_TILE(q5_1_q8_1, block_q5_1, block_q8_1,
           float summs[4][4] = {{0}};,
           sa[c] = h2f(y->s);,
           summs[r][c] += mw * sa[c];)
-GEMM_DRIVER(q5_1_q8_1)
+
+// Prompt processing: one row × 4 columns, the 4 accumulators in registers. The columns' scales (d, s) are
+// converted once per column group into ds[b] = {d0..d3, s0..s3}; per block the four products d·da come
+// from one 4-wide multiply and the four m·s sums from one 4-wide FMA: the same IEEE operations ggml does
+// one at a time, so every output is bit-identical to the one-column kernel. (Two or three rows per tile
+// measured slower here: the per-pair maddubs/madd/cvt/fma are the limit, and more rows only spill.)
+#define X1_TILE4(NAME, WB, UNPACK)                                                                         \
+ALWAYS_INLINE void NAME##_tile4(int nb, const WB *x, const char *a, size_t as, const float *ds, float *out, size_t os) { \
+    __m256 acc[4];                                                                                           \
+    __m128 summ = _mm_setzero_ps();                                                                          \
+    const __m256i ones = _mm256_set1_epi16(1);                                                               \
+    for (int c = 0; c < 4; c++) acc[c] = _mm256_setzero_ps();                                                \
+    for (int b = 0; b < nb; b++, x++, ds += 8) {                                                             \
+        __m256i qw;                                                                                          \
+        UNPACK                                                                                               \
+        float dd[4];                                                                                         \
+        _mm_storeu_ps(dd, _mm_mul_ps(_mm_set1_ps(h2f(x->d)), _mm_loadu_ps(ds)));                             \
+        summ = _mm_fmadd_ps(_mm_set1_ps(h2f(x->m)), _mm_loadu_ps(ds + 4), summ);                             \
+        for (int c = 0; c < 4; c++) {                                                                        \
+            const block_q8_1 *y = (const block_q8_1 *)(a + c * as) + b;                                      \
+            const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qw, _mm256_loadu_si256((const __m256i *)y->qs)), ones); \
+            acc[c] = _mm256_fmadd_ps(_mm256_broadcast_ss(dd + c), _mm256_cvtepi32_ps(p), acc[c]);            \
+        }                                                                                                    \
+    }                                                                                                        \
+    float sm[4];                                                                                             \
+    _mm_storeu_ps(sm, summ);                                                                                 \
+    for (int c = 0; c < 4; c++) out[c * os] = hsum_f8(acc[c]) + sm[c];                                       \
+}                                                                                                            \
+void lai_gemm_##NAME(int nb, const void *vw, size_t ws, int nr, const void *va, size_t as, int nc, float *out, size_t os) { \
+    const char *w = vw, *a = va;                                                                             \
+    enum { MAXB = 512 };                                                                                     \
+    int c = 0;                                                                                               \
+    if (nc >= 4 && nb <= MAXB) {                                                                             \
+        float ds[8 * MAXB];                                                                                  \
+        for (; c + 4 <= nc; c += 4) {                                                                        \
+            for (int b = 0; b < nb; b++)                                                                     \
+                for (int k = 0; k < 4; k++) {                                                                \
+                    const block_q8_1 *y = (const block_q8_1 *)(a + (c + k) * as) + b;                       \
+                    ds[8 * b + k] = h2f(y->d); ds[8 * b + 4 + k] = h2f(y->s);                               \
+                }                                                                                            \
+            for (int r = 0; r < nr; r++) NAME##_tile4(nb, (const WB *)(w + r * ws), a + c * as, as, ds, out + c * os + r, os); \
+        }                                                                                                    \
+    }                                                                                                        \
+    if (nc == 1) {                                                                                           \
+        for (int r = 0; r < nr; r++) {                                                                       \
+            _mm_prefetch(w + (r + 2) * ws, _MM_HINT_T0);                                                     \
+            _mm_prefetch(w + (r + 2) * ws + 256, _MM_HINT_T0);                                               \
+            _mm_prefetch(w + (r + 2) * ws + 512, _MM_HINT_T0);                                               \
+            NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);                                       \
+        }                                                                                                    \
+        return;                                                                                              \
+    }                                                                                                        \
+    for (; c < nc; c++) {                                                                                    \
+        int r = 0;                                                                                           \
+        for (; r + 4 <= nr; r += 4) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 4, 1); \
+        for (; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 1, 1);    \
+    }                                                                                                        \
+}
+
+X1_TILE4(q4_1_q8_1, block_q4_1, { qw = nibbles32(x->qs); })
+X1_TILE4(q5_1_q8_1, block_q5_1, { qw = _mm256_or_si256(nibbles32(x->qs), _mm256_and_si256(bits32(x->qh), _mm256_set1_epi8(0x10))); })
 
 
 // ---- K-quants ---------------------------------------------------------------------------------------

@@ -49,6 +49,29 @@ import LAICore
         }
     }
 
+    /// The row-major kernels keep ggml's one-column vec_dot arithmetic in their multi-column tiles (q4_1 and q5_1
+    /// take one row × 4 columns with 4-wide scale products), so a product of many tokens equals the same tokens
+    /// multiplied one at a time, bit for bit; the one-column path is what the llama.cpp logit references check.
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
+          arguments: [GGMLType.q4_1, .q5_1, .q6_K, .iq4_nl], [4, 9, 70])
+    func multiColumnTilesEqualOneColumnAtATime(type: GGMLType, tokens: Int) throws {
+        let rows = 37, cols = 512
+        let (keep, w) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: 91 + UInt64(tokens))
+        defer { withExtendedLifetime(keep) {} }
+        #expect(w.packedForKernels().packed == nil)
+        var rng = SplitMix64(seed: 13)
+        let x = (0..<(tokens * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+        var batched = [Float](repeating: 0, count: tokens * rows), single = batched
+        let mm = MatMul(pool: ThreadPool(threads: 2), useKernels: true)
+        mm.apply(w, x, n: tokens, &batched)
+        for t in 0..<tokens {
+            x.withUnsafeBufferPointer { xp in
+                single.withUnsafeMutableBufferPointer { o in mm.apply(w, xp.baseAddress! + t * cols, n: 1, o.baseAddress! + t * rows) }
+            }
+        }
+        #expect(batched.map(\.bitPattern) == single.map(\.bitPattern))
+    }
+
     /// The packed q4_0/q4_K/q5_0/q8_0 kernels (AVX2 and, where the CPU has it, AVX-512 VNNI) equal their twin bit for
     /// bit; the twin reads the original rows, so this also checks the packing.
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the packed kernels need AVX2/FMA/F16C"),
