@@ -384,7 +384,7 @@ ALWAYS_INLINE void q6_K_tile(int nb, const block_q6_K *x, const char *a, size_t 
     __m256 acc[4];
     for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
     for (int i = 0; i < nb; ++i) {
-        for (int l = 0; l < (int)sizeof(block_q6_K); l += 64) _mm_prefetch((const char *)(x + i + 1) + l, _MM_HINT_T0);
+        for (int l = 0; l < (int)sizeof(block_q6_K); l += 64) _mm_prefetch((const char *)(x + i + 8) + l, _MM_HINT_T0);
         const uint8_t *q4 = x[i].ql, *qh = x[i].qh;
         const __m128i scales = _mm_loadu_si128((const __m128i *)x[i].scales);
         const __m256i scales_16 = _mm256_cvtepi8_epi16(scales);

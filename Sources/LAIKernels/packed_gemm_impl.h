@@ -76,13 +76,13 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
     for (int c = 0; c < CT; c++) { acc[c] = _mm256_setzero_ps(); accm[c] = _mm256_setzero_ps(); }
     for (int b = 0; b < nb; b++, w++) {
         // the next block's 1184 bytes, ahead of use (memory-bound when few columns share the weights)
-        for (int i = 0; i < (int)sizeof(*w); i += 64) _mm_prefetch((const char *)(w + 1) + i, _MM_HINT_T0);
+        for (int i = 0; i < (int)sizeof(*w); i += 64) _mm_prefetch((const char *)(w + 2) + i, _MM_HINT_T0);
         __m256i isum[4], imin[4];
         for (int c = 0; c < CT; c++) { isum[c] = _mm256_setzero_si256(); imin[c] = _mm256_setzero_si256(); }
+#ifdef DPBUSD
         for (int j = 0; j < 8; j++) {
-            // sub-block j's 8 scales (lane r), duplicated into both 16-bit halves for madd
-            __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->scales[j]));
-            sc = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
+            // sub-block j's 8 scales (lane r)
+            const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->scales[j]));
             const uint8_t *q = w->qs + 256 * (j >> 1);
             const int shift = (j & 1) * 4;
             __m256i u[8];
@@ -90,17 +90,36 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
                 u[p] = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)(q + 32 * p)), shift), m4);
             for (int c = 0; c < CT; c++) {
                 const int8_t *y = ((const pk_block_q8_K *)(a + c * as) + b)->qs + 32 * j;
-#ifdef DPBUSD
                 __m256i s32 = _mm256_setzero_si256();
                 for (int p = 0; p < 8; p++) s32 = DPBUSD(s32, u[p], _mm256_set1_epi32(load_i32(y + 4 * p)));
-                isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(s32, _mm256_srli_epi32(sc, 16)));
-#else
-                __m256i s16 = _mm256_setzero_si256();
-                for (int p = 0; p < 8; p++) s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(u[p], _mm256_set1_epi32(load_i32(y + 4 * p))));
-                isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s16, sc));
-#endif
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(s32, sc));
             }
         }
+#else
+        // Sub-blocks in pairs (2 j2, 2 j2 + 1): each 32-byte chunk is loaded once for its low and high nibbles,
+        // and the columns' int16 sums of both sub-blocks stay in registers (8 maddubs of ≤ 2·15·127 per sum).
+        for (int j2 = 0; j2 < 4; j2++) {
+            const uint8_t *q = w->qs + 256 * j2;
+            __m256i sl[4], sh[4];
+            for (int c = 0; c < CT; c++) { sl[c] = _mm256_setzero_si256(); sh[c] = _mm256_setzero_si256(); }
+            for (int p = 0; p < 8; p++) {
+                const __m256i raw = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
+                const __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+                for (int c = 0; c < CT; c++) {
+                    const int8_t *y = ((const pk_block_q8_K *)(a + c * as) + b)->qs + 64 * j2 + 4 * p;
+                    sl[c] = _mm256_add_epi16(sl[c], _mm256_maddubs_epi16(lo, _mm256_set1_epi32(load_i32(y))));
+                    sh[c] = _mm256_add_epi16(sh[c], _mm256_maddubs_epi16(hi, _mm256_set1_epi32(load_i32(y + 32))));
+                }
+            }
+            // the two sub-blocks' 8 scales (lane r), duplicated into both 16-bit halves for madd
+            __m256i scl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->scales[2 * j2]));
+            __m256i sch = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->scales[2 * j2 + 1]));
+            scl = _mm256_or_si256(scl, _mm256_slli_epi32(scl, 16));
+            sch = _mm256_or_si256(sch, _mm256_slli_epi32(sch, 16));
+            for (int c = 0; c < CT; c++)
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(sl[c], scl), _mm256_madd_epi16(sh[c], sch)));
+        }
+#endif
         // mins: lane r gets Σ_j min_{r,j} · (bsum_{2j} + bsum_{2j+1}), two sub-blocks per madd
         for (int j = 0; j < 8; j += 2) {
             const __m256i m0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->mins[j]));
