@@ -150,7 +150,7 @@ SERVE_VENV := $(LAI_CACHE)/serve-venv
 SERVE_CLIENTS := openai==3.60.0 ollama==0.6.3 langchain-ollama==1.1.0 llama-index-llms-ollama==0.11.0 selenium==4.45.0 \
   pyjwt==2.10.1 cryptography==50.0.2 jsonschema==4.25.1 rfc3339-validator==0.1.4
 
-.PHONY: help deps build test serve-venv milvus-venv grammars bench-serve fuzz models tiny-models bench-models embeddinggemma derived-models demo bench bench-batch ann-venv bench-vector check-quant-types ppl install clean
+.PHONY: help deps build test serve-venv milvus-venv grammars bench-serve fuzz models tiny-models hf-bpe bench-models embeddinggemma derived-models demo bench bench-batch ann-venv bench-vector check-quant-types ppl install clean
 
 help:
 	@echo "make demo     install what is missing, build, fetch the demo model, chat with it"
@@ -188,7 +188,18 @@ deps:
 build: deps
 	swift build $(SWIFT_RELEASE)
 
-models: $(SMOLLM2) $(MINILM) $(GEMMA3) $(NOMIC) $(QWEN05) tiny-models
+models: $(SMOLLM2) $(MINILM) $(GEMMA3) $(NOMIC) $(QWEN05) tiny-models hf-bpe
+
+# Hugging Face folders with real byte-level BPE tokenizer.json files (Qwen2.5's and SmolLM2's, rebuilt from the
+# GGUFs above) on the tiny committed checkpoints, for the converter's tokenizer tests (HFConvertTests).
+HF_BPE := $(LAI_CACHE)/hf-bpe
+hf-bpe: $(HF_BPE)/llama-bpe/tokenizer.json
+$(HF_BPE)/llama-bpe/tokenizer.json: $(SMOLLM2) $(QWEN05) scripts/bpe-tokenizer-from-gguf.py Tests/Fixtures/hfconvert/make_bpe_folders.py | $(TOOLS_VENV)/bin/python
+	@rm -rf $(HF_BPE).tmp && mkdir -p $(HF_BPE).tmp && \
+	  $(TOOLS_VENV)/bin/python scripts/bpe-tokenizer-from-gguf.py $(QWEN05) $(HF_BPE).tmp/qwen2 && \
+	  $(TOOLS_VENV)/bin/python scripts/bpe-tokenizer-from-gguf.py $(SMOLLM2) $(HF_BPE).tmp/smollm && \
+	  $(TOOLS_VENV)/bin/python Tests/Fixtures/hfconvert/make_bpe_folders.py folders $(HF_BPE).tmp/qwen2 $(HF_BPE).tmp/smollm $(HF_BPE).tmp && \
+	  rm -rf $(HF_BPE) && mv $(HF_BPE).tmp $(HF_BPE) || { rm -rf $(HF_BPE).tmp; exit 1; }
 
 tiny-models: $(TINY_MODELS)
 

@@ -74,9 +74,14 @@ package final class Tokenizer: @unchecked Sendable {
     /// Control, user-defined and unknown tokens, longest text first: the strings split out before tokenizing.
     var specialTokens: [Int32] = []
 
-    package init(gguf file: GGUFFile) throws {
-        let md = file.metadata
-        path = file.path
+    package convenience init(gguf file: GGUFFile) throws {
+        try self.init(metadata: file.metadata, path: file.path)
+    }
+
+    /// A vocabulary from GGUF metadata in memory (`path` names its source in errors): the HF converter
+    /// tokenizes with the vocabulary it is about to write.
+    package init(metadata md: GGUFMetadata, path: String) throws {
+        self.path = path
         guard let model = md.string("tokenizer.ggml.model") else { throw TokenizerError.missingKey(path: path, key: "tokenizer.ggml.model") }
         guard let tokens = md.array("tokenizer.ggml.tokens"), tokens.elementType == .string, tokens.count > 0 else {
             throw TokenizerError.missingKey(path: path, key: "tokenizer.ggml.tokens")
@@ -93,7 +98,7 @@ package final class Tokenizer: @unchecked Sendable {
             kind = .bpe
             bos = 11; eos = 11
             let preName = md.string("tokenizer.ggml.pre") ?? ""
-            guard let p = PreTokenizer(pre: preName) else { throw TokenizerError.unsupportedPreTokenizer(path: file.path, pre: preName) }
+            guard let p = PreTokenizer(pre: preName) else { throw TokenizerError.unsupportedPreTokenizer(path: path, pre: preName) }
             pre = p
             clean = p.cleanSpaces
             addBOS = p.addBOS; addEOS = false; addSep = false; addSpacePrefix = false
@@ -117,7 +122,7 @@ package final class Tokenizer: @unchecked Sendable {
             addBOS = true; addEOS = false; addSep = true; addSpacePrefix = false
             clean = true
         default:
-            throw TokenizerError.unsupportedModel(path: file.path, model: model)
+            throw TokenizerError.unsupportedModel(path: path, model: model)
         }
         preTokenizer = pre
         cleanSpaces = clean

@@ -26,6 +26,47 @@ import Testing
         }
     }
 
+    static var bpeFolders: URL { Fixtures.cache.appendingPathComponent("hf-bpe") }
+
+    /// Byte-level BPE tokenizer.json vocabularies (Qwen2.5's, pre-tokenizer `qwen2`, and SmolLM2's, `smollm`, rebuilt
+    /// as Hugging Face files from the GGUFs `make models` fetches) on the tiny qwen2 and llama checkpoints: the whole
+    /// file equals the converter's, so the pre-tokenizer was named from the check-text hash as the converter names it.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen2-bpe/tokenizer.json").path),
+                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"),
+          arguments: ["qwen2-bpe", "llama-bpe"])
+    func bpeTokenizerEqualsConverter(name: String) throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("\(name).gguf").path
+        _ = try ModelQuantizer.run(input: Self.bpeFolders.appendingPathComponent(name).path, output: out, target: .f32, threads: 2)
+        try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("\(name).f32.json"), label: name)
+        let g = try GGUFFile(path: out)
+        #expect(g.metadata.string("tokenizer.ggml.pre") == (name == "qwen2-bpe" ? "qwen2" : "smollm"))
+    }
+
+    /// A BPE vocabulary whose check-text hash is in no table entry is refused with one line, as the converter
+    /// refuses it (here: Qwen2.5's tokenizer.json cut to its first 1,000 merges, which no model publishes).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen2-bpe/tokenizer.json").path),
+                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"))
+    func unknownBPETokenizerIsRefused() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = Self.bpeFolders.appendingPathComponent("qwen2-bpe")
+        let folder = dir.appendingPathComponent("odd")
+        try FileManager.default.copyItem(at: src, to: folder)
+        let tjURL = folder.appendingPathComponent("tokenizer.json")
+        var tj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: tjURL)) as? [String: Any])
+        var model = try #require(tj["model"] as? [String: Any])
+        let merges = try #require(model["merges"] as? [Any])
+        model["merges"] = Array(merges.prefix(1000))
+        tj["model"] = model
+        try JSONSerialization.data(withJSONObject: tj).write(to: tjURL)
+        #expect {
+            _ = try ModelQuantizer.run(input: folder.path, output: dir.appendingPathComponent("odd.gguf").path, target: .f32, threads: 2)
+        } throws: { "\($0)".contains("BPE pre-tokenizer not recognized") }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("odd.gguf").path))
+    }
+
     static var embeddingGemma: URL { Fixtures.cache.appendingPathComponent("embeddinggemma-300m") }
 
     /// EmbeddingGemma-300M (a real checkpoint, F32 safetensors, SentencePiece tokenizer, model card) → F16:

@@ -1,7 +1,6 @@
 // HFVocab: tokenizer metadata as convert_hf_to_gguf.py's set_vocab writes it: SentencePiece `tokenizer.model`
 // (the protobuf read here: pieces, scores, types) with added tokens, and gguf-py's SpecialVocab (special token
-// ids, add_bos/add_eos/add_sep, chat template). tokenizer.json BPE vocabularies are refused: the converter names
-// their pre-tokenizer by hashing HF tokenizers' output for a check text, which lai does not reproduce yet.
+// ids, add_bos/add_eos/add_sep, chat template); byte-level BPE tokenizer.json vocabularies are HFBPEVocab's.
 import Foundation
 
 enum HFVocab {
@@ -10,15 +9,23 @@ enum HFVocab {
         if let tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json"), let v = tc["add_prefix_space"] as? Bool {
             w.bool("tokenizer.ggml.add_space_prefix", v)
         }
-        try sentencePieceOrGPT2(c, &w)
+        try sentencePieceOrGPT2(c, &w, llamaHF: true)
         // The converter's CodeLlama (vocab 32016) FIM ids and Granite-small (49152) add_bos = false.
         if c.int("vocab_size") == 32016 { throw unsupported(c, "CodeLlama's 32016-token vocabulary") }
         if c.int("vocab_size") == 49152 { w.bool("tokenizer.ggml.add_bos_token", false) }
     }
 
-    static func sentencePieceOrGPT2(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+    static func sentencePieceOrGPT2(_ c: HFContext, _ w: inout HFMetadataWriter, llamaHF: Bool = false) throws {
         if exists(c, "tokenizer.model") { return try sentencePiece(c, &w) }
-        if exists(c, "tokenizer.json") { throw unsupported(c, "tokenizer.json BPE vocabularies (the converter's pre-tokenizer hash)") }
+        if exists(c, "tokenizer.json") {
+            // LlamaModel tries LlamaHfVocab first: a byte-fallback BPE with a Sequence decoder is a SentencePiece model in HF form.
+            if llamaHF, let tj = try HFCheckpoint.json(c.folder, "tokenizer.json"), let m = tj["model"] as? [String: Any],
+               m["byte_fallback"] as? Bool == true, (tj["decoder"] as? [String: Any])?["type"] as? String == "Sequence",
+               !(m["ignore_merges"] as? Bool ?? false) {
+                throw unsupported(c, "SentencePiece-style tokenizer.json vocabularies (byte_fallback BPE, the converter's LlamaHfVocab)")
+            }
+            return try HFBPEVocab.write(c, &w)
+        }
         // No tokenizer files: the model is written without a vocabulary (llama.cpp then needs one from elsewhere).
     }
 
@@ -29,7 +36,7 @@ enum HFVocab {
             w.bool("tokenizer.ggml.add_space_prefix", false)
             return
         }
-        if exists(c, "tokenizer.json") { throw unsupported(c, "tokenizer.json BPE vocabularies (the converter's pre-tokenizer hash)") }
+        if exists(c, "tokenizer.json") { try HFBPEVocab.write(c, &w) }
     }
 
     /// Gemma3Model.modify_tensors' n_vocab_real: the SentencePiece vocabulary padded to config vocab_size,
