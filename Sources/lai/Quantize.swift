@@ -28,7 +28,7 @@ struct Quantize: ParsableCommand {
         output is <folder name>-<TYPE>.gguf beside the folder.
         """)
 
-    @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face folders (config.json, *.safetensors, tokenizer.model or BERT's vocab.txt/tokenizer.json). '-' reads paths from stdin.")
+    @Argument(help: "GGUF files (F32/F16/BF16; quantized ones need --allow-requantize) or Hugging Face folders (config.json, *.safetensors, tokenizer.model, tokenizer.json or vocab.txt). '-' reads paths from stdin.")
     var inputs: [String]
 
     @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M,iq4_xs.")
@@ -48,6 +48,9 @@ struct Quantize: ParsableCommand {
 
     @Option(help: "An importance matrix (llama-imatrix's GGUF or legacy .dat, or lai imatrix's) to quantize with, as llama-quantize --imatrix.")
     var imatrix: String?
+
+    @Flag(help: "Hugging Face folders: also convert the sentence-transformers Dense modules (EmbeddingGemma's projections), as convert_hf_to_gguf.py --sentence-transformers-dense-modules.")
+    var sentenceTransformersDenseModules = false
 
     @Flag(help: "Print the results as JSON instead of a table.")
     var json = false
@@ -129,7 +132,7 @@ struct Quantize: ParsableCommand {
             do {
                 let r = try ModelQuantizer.run(input: jobs[i].input, output: jobs[i].output, target: jobs[i].target,
                                                pure: pure, allowRequantize: allowRequantize, threads: threads,
-                                               imatrix: weights) { done, total in
+                                               imatrix: weights, denseModules: sentenceTransformersDenseModules) { done, total in
                     meter.update(done, total)
                 }
                 meter.finish()

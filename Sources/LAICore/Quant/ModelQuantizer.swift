@@ -106,10 +106,10 @@ package enum ModelQuantizer {
     /// weights (per expert for 3-D tensors), and the imatrix's `quantize.imatrix.*` keys are written, as
     /// llama-quantize --imatrix does.
     package static func run(input: String, output: String, target: QuantTarget, pure: Bool = false,
-                            allowRequantize: Bool = false, threads: Int, imatrix: QuantImatrix? = nil,
+                            allowRequantize: Bool = false, threads: Int, imatrix: QuantImatrix? = nil, denseModules: Bool = false,
                             progress: @escaping (Int, Int) -> Void = { _, _ in }) throws -> QuantizeReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        let file: ModelSource = SafetensorsModel.isModelFolder(input) ? try SafetensorsModel(folder: input) : try GGUFFile(path: input)
+        let file: ModelSource = SafetensorsModel.isModelFolder(input) ? try SafetensorsModel(folder: input, denseModules: denseModules) : try GGUFFile(path: input)
         let hf = file as? SafetensorsModel
         let (entries, fallbacks) = try plan(file, target: target, pure: pure, allowRequantize: allowRequantize, hasImatrix: imatrix != nil)
         // Importance weights per quantized tensor, checked before anything is written.

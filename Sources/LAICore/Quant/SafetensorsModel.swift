@@ -31,7 +31,9 @@ package final class SafetensorsModel: ModelSource {
         return FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json"))
     }
 
-    package init(folder: String) throws {
+    /// `denseModules`: also the sentence-transformers Dense modules, as convert_hf_to_gguf.py
+    /// --sentence-transformers-dense-modules (families without them ignore it, as the converter does).
+    package init(folder: String, denseModules: Bool = false) throws {
         path = folder
         func fail(_ m: String) -> HFModelError { .invalid(path: folder, message: m) }
         let url = URL(fileURLWithPath: folder)
@@ -55,7 +57,7 @@ package final class SafetensorsModel: ModelSource {
             guard let v = h[k] as? Int, v >= 0 else { throw fail("config.json '\(k)' is not a non-negative integer") }
             blocks = v; break
         }
-        context = HFContext(folder: url, hparams: h, rawConfig: raw, hfArch: hfArch, blockCount: blocks)
+        context = HFContext(folder: url, hparams: h, rawConfig: raw, hfArch: hfArch, blockCount: blocks, denseModules: denseModules)
 
         for e in try family.extraTensors(context) {
             add(GGUFTensorInfo(name: e.name, type: .f32, shape: e.shape, offset: 0, byteCount: e.values.count * 4), .generated(e.values))
@@ -92,6 +94,7 @@ package final class SafetensorsModel: ModelSource {
         // (ending with general.file_type), quantization version, then the tokenizer.
         var w = HFMetadataWriter(arch: family.arch)
         w.string("general.architecture", family.arch)
+        try family.early(context, &w)
         w.string("general.type", "model")
         // gguf-py's Metadata: sampling defaults, name parts, model card (HFModelCard).
         try HFModelCard.write(folder: url, config: raw, parameterCount: tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }, to: &w)

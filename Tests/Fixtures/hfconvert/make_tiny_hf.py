@@ -39,6 +39,40 @@ FAMILIES = {
         vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=1, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-6, sliding_window=128,
         rope_theta=1000000.0, rope_local_base_freq=10000.0, query_pre_attn_scalar=32), torch.float32, None),
+    "mixtral": ("MixtralConfig", "MixtralForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=1000000.0,
+        num_local_experts=4, num_experts_per_tok=2, tie_word_embeddings=False), torch.bfloat16, None),
+    "qwen2moe": ("Qwen2MoeConfig", "Qwen2MoeForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
+        num_experts=4, num_experts_per_tok=2, decoder_sparse_step=1, moe_intermediate_size=32,
+        shared_expert_intermediate_size=48, norm_topk_prob=False, tie_word_embeddings=False), torch.float32, "100KB"),
+    "qwen3moe": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=32, max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
+        num_experts=4, num_experts_per_tok=2, decoder_sparse_step=1, moe_intermediate_size=32, norm_topk_prob=True,
+        tie_word_embeddings=False), torch.float16, None),
+    "phi3": ("Phi3Config", "Phi3ForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=256, original_max_position_embeddings=256, rms_norm_eps=1e-5,
+        rope_theta=10000.0, bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False),
+        torch.bfloat16, None),
+    "phi3-longrope": ("Phi3Config", "Phi3ForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=4, max_position_embeddings=1024, original_max_position_embeddings=128, rms_norm_eps=1e-5,
+        rope_theta=10000.0, bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False,
+        rope_scaling={"type": "longrope", "short_factor": [1.0, 1.0, 1.05, 1.1, 1.25, 1.5, 1.75, 2.0],
+                      "long_factor": [1.0, 1.5, 2.25, 3.5, 5.0, 7.5, 10.0, 16.0]}), torch.float32, None),
+    "olmo2": ("Olmo2Config", "Olmo2ForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=500000.0,
+        pad_token_id=0, bos_token_id=None, eos_token_id=2, tie_word_embeddings=False), torch.float16, None),
+    "granite": ("GraniteConfig", "GraniteForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=10000000.0,
+        embedding_multiplier=12.0, residual_multiplier=0.22, attention_multiplier=0.015625, logits_scaling=8.0,
+        tie_word_embeddings=True), torch.bfloat16, None),
 }
 
 

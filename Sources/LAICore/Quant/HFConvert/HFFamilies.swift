@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding]
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3]
 
     // MARK: llama
 
@@ -142,19 +142,202 @@ extension HFFamily {
         vocabulary: { c, w in try HFVocab.gemma(c, &w) })
 
     /// EmbeddingGemma (Gemma3TextModel, bidirectional): gemma3 with the sliding window of config.json as written
-    /// and sentence-transformers pooling. Its Dense layers are converted only with the converter's
-    /// --sentence-transformers-dense-modules, which lai does not reproduce (the default leaves them out).
+    /// and sentence-transformers pooling; with `denseModules` (the converter's --sentence-transformers-dense-modules,
+    /// off by default there too) also its Dense projections: `dense_2.weight`, `dense_3.weight` and their sizes.
     static let gemmaEmbedding = HFFamily(
         arch: "gemma-embedding", architectures: ["Gemma3TextModel"],
         defaults: gemma3Defaults,
-        rename: gemma3.rename, transforms: gemma3.transforms, extraTensors: { _ in [] },
+        rename: gemma3.rename, transforms: gemma3.transforms,
+        extraTensors: { c in try denseModules(c).flatMap(\.tensors) },
         parameters: { c, w in
             try gemma3Parameters(c, &w)
             guard let sw = c.rawConfig["sliding_window"] as? Int else {
                 throw HFModelError.invalid(path: c.folder.appendingPathComponent("config.json").path, message: "no integer 'sliding_window' (EmbeddingGemma needs it)")
             }
             w.u32("{arch}.attention.sliding_window", sw)
+            for m in try denseModules(c) where m.features != nil {
+                w.u32("{arch}.\(m.prefix)_feat_in", m.features!.in); w.u32("{arch}.\(m.prefix)_feat_out", m.features!.out)
+            }
             if let p = try poolingType(c.folder) { w.u32("{arch}.pooling_type", p) }
         },
         vocabulary: gemma3.vocabulary)
+
+    /// EmbeddingGemma's sentence-transformers Dense modules (modules.json order, those with a model.safetensors):
+    /// the converter names `2_Dense` dense_2 and any other dense_3, renames `linear.*` to that prefix and keeps
+    /// the `.weight` tensors; in/out features from the module's config.json.
+    static func denseModules(_ c: HFContext) throws -> [(prefix: String, tensors: [HFExtraTensor], features: (in: Int, out: Int)?)] {
+        guard c.denseModules, let d = try? Data(contentsOf: c.folder.appendingPathComponent("modules.json")) else { return [] }
+        guard let mods = try? JSONSerialization.jsonObject(with: d) as? [[String: Any]] else {
+            throw HFModelError.invalid(path: c.folder.appendingPathComponent("modules.json").path, message: "not a JSON array of modules")
+        }
+        var out: [(prefix: String, tensors: [HFExtraTensor], features: (in: Int, out: Int)?)] = []
+        for m in mods where (m["type"] as? String)?.hasSuffix("Dense") == true {
+            guard let path = m["path"] as? String else { continue }
+            let dir = c.folder.appendingPathComponent(path)
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.safetensors").path) else { continue }
+            let prefix = path == "2_Dense" ? "dense_2" : "dense_3"
+            let ck = try HFCheckpoint(folder: dir.path)
+            var tensors: [HFExtraTensor] = []
+            for t in ck.tensors where t.name.hasSuffix(".weight") {
+                guard t.dtype == .f32 else {
+                    throw HFModelError.invalid(path: dir.path, message: "tensor '\(t.name)' is \(t.rawDType) (Dense modules are read as F32)")
+                }
+                let b = ck.bytes(t)
+                let values = (0..<(b.count / 4)).map { b.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+                tensors.append(HFExtraTensor(name: t.name.replacingOccurrences(of: "linear", with: prefix), shape: Array(t.shape.reversed()), values: values))
+            }
+            var features: (in: Int, out: Int)? = nil
+            if let cfg = try HFCheckpoint.json(dir, "config.json"), let i = cfg["in_features"] as? Int, let o = cfg["out_features"] as? Int { features = (i, o) }
+            out.append((prefix, tensors, features))
+        }
+        return out
+    }
+
+    // MARK: granite, olmo2, phi3
+
+    /// GraniteModel (a LlamaModel): head_dim dropped from hparams, then llama's keys and its four scales.
+    static let granite = HFFamily(
+        arch: "granite", architectures: ["GraniteForCausalLM"],
+        defaults: { c in
+            var d = llamaDefaults(c)
+            d["head_dim"] = nil
+            for k in ["embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling"] { d[k] = 1.0 }
+            return d
+        },
+        rename: tableRenamer(top: decoderTop, block: decoderBlock, skip: { hf in
+            hf.hasPrefix("encoder.") || hf.contains("image_") || hf.contains("layerwise_projectors") || hf.contains("spatial_projectors")
+        }),
+        transforms: { hf, _, c in try ropePermutation(hf, c.withoutHeadDim) },
+        extraTensors: { c in try llama3RopeFactors(c.withoutHeadDim).map { [$0] } ?? [] },
+        parameters: { c0, w in
+            let c = c0.withoutHeadDim
+            try textParameters(c, &w)
+            w.u32("{arch}.vocab_size", try c.require("vocab_size"))
+            w.u32("{arch}.rope.dimension_count", try c.headDim())
+            // written when truthy, as GraniteModel does
+            for (key, hf) in [("attention.scale", "attention_multiplier"), ("embedding_scale", "embedding_multiplier"),
+                              ("residual_scale", "residual_multiplier"), ("logit_scale", "logits_scaling")] {
+                if let v = c.double(hf), v != 0 { w.f32("{arch}.\(key)", v) }
+            }
+        },
+        vocabulary: { c, w in try HFVocab.llama(c, &w) })
+
+    /// Olmo2Model: whole-projection QK-norm, norms after attention and FFN only (post_attention_layernorm is
+    /// post_attention_norm here), no permutation; TextModel's keys.
+    static let olmo2 = HFFamily(
+        arch: "olmo2", architectures: ["Olmo2ForCausalLM"],
+        defaults: { c in
+            let heads = (c["num_attention_heads"] as? Int) ?? 32
+            return ["vocab_size": 50304, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                    "num_attention_heads": 32, "num_key_value_heads": heads, "max_position_embeddings": 2048,
+                    "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": false]
+        },
+        rename: tableRenamer(top: decoderTop, block: decoderBlock.merging([
+            "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
+            "post_attention_layernorm": "post_attention_norm", "post_feedforward_layernorm": "post_ffw_norm",
+        ]) { $1 }, skip: { _ in false }),
+        transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
+        parameters: { c, w in
+            if c.hparams["sliding_window"] != nil && !(c.hparams["sliding_window"] is NSNull) {
+                throw HFModelError.invalid(path: c.folder.appendingPathComponent("config.json").path, message: "OLMo 3's sliding-window layers are not converted by lai yet")
+            }
+            try textParameters(c, &w)
+        },
+        vocabulary: { c, w in try HFVocab.sentencePieceOrGPT2(c, &w) })
+
+    /// Phi3MiniModel: fused qkv_proj and gate_up_proj kept fused (attn_qkv, ffn_up), no permutation (NeoX RoPE),
+    /// its own key order; LongRoPE as rope_factors_long/short tensors plus rope.scaling.attn_factor.
+    static let phi3 = HFFamily(
+        arch: "phi3", architectures: ["Phi3ForCausalLM"],
+        defaults: { c in
+            let heads = (c["num_attention_heads"] as? Int) ?? 32
+            return ["vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192, "num_hidden_layers": 32,
+                    "num_attention_heads": 32, "num_key_value_heads": heads, "max_position_embeddings": 4096,
+                    "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+                    "partial_rotary_factor": 1.0, "tie_word_embeddings": false]
+        },
+        rename: tableRenamer(top: decoderTop, block: decoderBlock.merging([
+            "self_attn.qkv_proj": "attn_qkv", "mlp.gate_up_proj": "ffn_up",
+        ]) { $1 }, skip: { _ in false }),
+        transforms: { _, _, _ in [] },
+        extraTensors: { c in
+            guard let r = try phi3LongRope(c) else { return [] }
+            return [HFExtraTensor(name: "rope_factors_long.weight", shape: [r.long.count], values: r.long),
+                    HFExtraTensor(name: "rope_factors_short.weight", shape: [r.short.count], values: r.short)]
+        },
+        parameters: { c, w in
+            let cfg = c.folder.appendingPathComponent("config.json").path
+            let hidden = try c.require("hidden_size"), heads = try c.require("num_attention_heads")
+            guard let orig = c.int("original_max_position_embeddings") else {
+                throw HFModelError.invalid(path: cfg, message: "no integer 'original_max_position_embeddings'")
+            }
+            w.u32("{arch}.context_length", try c.require("max_position_embeddings"))
+            w.u32("{arch}.rope.scaling.original_context_length", orig)
+            w.u32("{arch}.embedding_length", hidden)
+            w.u32("{arch}.feed_forward_length", try c.require("intermediate_size"))
+            w.u32("{arch}.block_count", c.blockCount)
+            w.u32("{arch}.attention.head_count", heads)
+            w.u32("{arch}.attention.head_count_kv", try c.require("num_key_value_heads"))
+            guard let eps = c.double("rms_norm_eps") else { throw HFModelError.invalid(path: cfg, message: "no 'rms_norm_eps'") }
+            w.f32("{arch}.attention.layer_norm_rms_epsilon", eps)
+            w.u32("{arch}.rope.dimension_count", phi3RopeDims(c, hidden: hidden, heads: heads))
+            w.f32("{arch}.rope.freq_base", c.double("rope_theta") ?? 10000)
+            w.set("general.file_type", .uint32(UInt32(w.fileType ?? 0)))
+            w.u32("{arch}.attention.sliding_window", c.int("sliding_window") ?? 0)
+        },
+        vocabulary: { c, w in
+            // Phi-4 ships a GPT2Tokenizer; Phi-3's SentencePiece model has the converter's own Phi-3 reader.
+            if let tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json"), tc["tokenizer_class"] as? String == "GPT2Tokenizer" {
+                return try HFBPEVocab.write(c, &w)
+            }
+            if FileManager.default.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) {
+                throw HFModelError.invalid(path: c.folder.path, message: "lai does not convert Phi-3's SentencePiece vocabulary yet (Phi-4's GPT2Tokenizer it does)")
+            }
+        },
+        early: { c, w in
+            if let r = try phi3LongRope(c) { w.f32("{arch}.rope.scaling.attn_factor", r.attnFactor) }
+        })
+
+    static func phi3RopeDims(_ c: HFContext, hidden: Int, heads: Int) -> Int {
+        let pct = c.double("partial_rotary_factor") ?? 1.0
+        return Int(pct * Double(hidden)) / max(heads, 1)
+    }
+
+    /// Phi3MiniModel.generate_extra_tensors: LongRoPE factors (when rope_scaling has a long_factor) and the
+    /// attention factor sqrt(1 + ln(scale)/ln(original context)) for scale = context / original context > 1.
+    static func phi3LongRope(_ c: HFContext) throws -> (long: [Float], short: [Float], attnFactor: Double)? {
+        let cfg = c.folder.appendingPathComponent("config.json").path
+        let p = c.ropeParameters
+        guard let long = (p["long_factor"] as? [NSNumber])?.map({ $0.floatValue }), !long.isEmpty else { return nil }
+        guard let short = (p["short_factor"] as? [NSNumber])?.map({ $0.floatValue }) else {
+            throw HFModelError.invalid(path: cfg, message: "rope_scaling has long_factor but no short_factor")
+        }
+        let hidden = try c.require("hidden_size"), heads = try c.require("num_attention_heads")
+        let dims = phi3RopeDims(c, hidden: hidden, heads: heads)
+        guard long.count == short.count, long.count * 2 == dims else {
+            throw HFModelError.invalid(path: cfg, message: "rope long and short factors must have \(dims / 2) entries (have \(long.count) and \(short.count))")
+        }
+        guard let ctx = c.int("max_position_embeddings"), let orig = c.int("original_max_position_embeddings"), orig > 0 else {
+            throw HFModelError.invalid(path: cfg, message: "LongRoPE needs max_position_embeddings and original_max_position_embeddings")
+        }
+        let type = ((p["rope_type"] as? String) ?? "").lowercased()
+        let scale = Double(ctx) / Double(orig)
+        let factor: Double
+        switch type {
+        case "su", "longrope", "yarn": factor = scale > 1 ? (1 + log(scale) / log(Double(orig))).squareRoot() : 1
+        default: throw HFModelError.invalid(path: cfg, message: "rope scaling type '\(type)' is not supported for Phi-3")
+        }
+        return (long, short, factor)
+    }
+}
+
+extension HFContext {
+    /// These hparams without head_dim (GraniteModel pops it before anything reads it).
+    var withoutHeadDim: HFContext {
+        var h = hparams
+        h["head_dim"] = nil
+        var c = HFContext(folder: folder, hparams: h, rawConfig: rawConfig, hfArch: hfArch, blockCount: blockCount)
+        c.denseModules = denseModules
+        return c
+    }
 }

@@ -32,6 +32,8 @@ package struct HFContext {
     package let rawConfig: [String: Any]
     package let hfArch: String
     package let blockCount: Int
+    /// The converter's --sentence-transformers-dense-modules: write the Dense modules of modules.json (EmbeddingGemma).
+    package var denseModules = false
 
     func value(_ keys: [String]) -> Any? {
         for k in keys { if let v = hparams[k], !(v is NSNull) { return v } }
@@ -81,6 +83,8 @@ package struct HFFamily: Sendable {
     let parameters: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void
     /// Tokenizer metadata (set_vocab).
     let vocabulary: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void
+    /// Keys the converter writes while generating extra tensors, before `general.type` (Phi-3's attn_factor).
+    var early: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void = { _, _ in }
 
     /// The family whose `architectures` holds config.json's first architecture.
     package static func find(_ config: [String: Any]) -> HFFamily? {
