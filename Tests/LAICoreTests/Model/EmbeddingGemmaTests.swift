@@ -12,10 +12,20 @@ struct EmbeddingGemmaReference {
     let embeddings: [[Float]]
 
     static let url = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/embed/embeddinggemma-300m.json")
-    /// A GGUF of EmbeddingGemma with its Dense layers (convert_hf_to_gguf.py --sentence-transformers-dense-modules),
-    /// named by LAI_EMBEDDINGGEMMA. lai's own conversion of the folder (make embeddinggemma) leaves the Dense layers
-    /// out, as the converter's default does, so its vectors are not sentence-transformers' and it is not used here.
-    static var model: String { ProcessInfo.processInfo.environment["LAI_EMBEDDINGGEMMA"] ?? "" }
+    /// EmbeddingGemma with its Dense layers: LAI_EMBEDDINGGEMMA names a GGUF (e.g. from convert_hf_to_gguf.py
+    /// --sentence-transformers-dense-modules), else lai converts the folder `make embeddinggemma` fetches with
+    /// `--sentence-transformers-dense-modules` once per test run (into the model cache, beside the folder).
+    /// The path, or why lai's conversion failed (a failure, not a skip).
+    static let conversion: Result<String, Error> = Result {
+        if let m = ProcessInfo.processInfo.environment["LAI_EMBEDDINGGEMMA"], !m.isEmpty { return m }
+        let folder = Fixtures.cache.appendingPathComponent("embeddinggemma-300m")
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) else { return "" }
+        let out = Fixtures.cache.appendingPathComponent("converted/embeddinggemma-300m-dense-F32.gguf").path
+        try? FileManager.default.createDirectory(at: Fixtures.cache.appendingPathComponent("converted"), withIntermediateDirectories: true)
+        _ = try ModelQuantizer.run(input: folder.path, output: out, target: .f32, threads: 2, denseModules: true)
+        return out
+    }
+    static var model: String { (try? conversion.get()) ?? "" }
 
     static let shared: EmbeddingGemmaReference? = {
         guard let d = try? Data(contentsOf: url), let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any],
@@ -23,14 +33,18 @@ struct EmbeddingGemmaReference {
         return EmbeddingGemmaReference(tool: o["tool"] as? String ?? "", sentences: s, embeddings: e.map { $0.map(Float.init) })
     }()
 
-    static var available: Bool { !model.isEmpty && FileManager.default.fileExists(atPath: model) }
+    /// A GGUF is named, or the folder is there to convert (a failed conversion then fails the tests).
+    static var available: Bool {
+        if case .failure = conversion { return true }
+        return !model.isEmpty && FileManager.default.fileExists(atPath: model)
+    }
 }
 
 @Suite(.serialized) struct EmbeddingGemmaTests {
-    @Test(.enabled(if: EmbeddingGemmaReference.available, "needs LAI_EMBEDDINGGEMMA=<EmbeddingGemma GGUF converted with its Dense layers> (scripts/embeddinggemma-reference.py says how; lai's converter does not write them yet)"))
+    @Test(.enabled(if: EmbeddingGemmaReference.available, "needs EmbeddingGemma-300M (make embeddinggemma) or LAI_EMBEDDINGGEMMA=<a GGUF of it with its Dense layers>"))
     func matchesLlamaEmbedding() throws {
         let ref = try #require(EmbeddingGemmaReference.shared, "Tests/Fixtures/embed/embeddinggemma-300m.json is missing or malformed")
-        let e = try Embedder(path: EmbeddingGemmaReference.model)
+        let e = try Embedder(path: try EmbeddingGemmaReference.conversion.get())
         #expect(e.dimension == 768 && e.pooling == .mean)
         let vectors = try e.embed(ref.sentences)
         var worst = 1.0
@@ -43,8 +57,9 @@ struct EmbeddingGemmaReference {
     }
 
     /// A bidirectional model cannot generate: lai run's loader says so instead of producing noise.
-    @Test(.enabled(if: EmbeddingGemmaReference.available, "needs LAI_EMBEDDINGGEMMA (see matchesLlamaEmbedding)"))
+    @Test(.enabled(if: EmbeddingGemmaReference.available, "needs EmbeddingGemma-300M (see matchesLlamaEmbedding)"))
     func refusesGeneration() throws {
-        #expect { try LanguageModel(path: EmbeddingGemmaReference.model) } throws: { "\($0)".contains("is an embedding model (bidirectional attention): use lai embed") }
+        let path = try EmbeddingGemmaReference.conversion.get()
+        #expect { try LanguageModel(path: path) } throws: { "\($0)".contains("is an embedding model (bidirectional attention): use lai embed") }
     }
 }

@@ -81,6 +81,18 @@ import Testing
         try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("embeddinggemma-300m.f16.json"), label: "embeddinggemma")
     }
 
+    /// With --sentence-transformers-dense-modules: also dense_2/dense_3 (first, as generated tensors) and their
+    /// feat_in/feat_out keys, equal to convert_hf_to_gguf.py --sentence-transformers-dense-modules --outtype f16.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: embeddingGemma.appendingPathComponent("model.safetensors").path),
+                   "needs EmbeddingGemma-300M's folder (make embeddinggemma)"))
+    func embeddingGemmaDenseModulesEqualConverter() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("embeddinggemma-300m-dense-F16.gguf").path
+        _ = try ModelQuantizer.run(input: Self.embeddingGemma.path, output: out, target: .f16, threads: 2, denseModules: true)
+        try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("embeddinggemma-300m.f16.dense.json"), label: "embeddinggemma dense")
+    }
+
     static func expectEqual(_ path: String, reference refURL: URL, label: String) throws {
         let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: refURL)) as? [String: Any])
         let g = try GGUFFile(path: path)
