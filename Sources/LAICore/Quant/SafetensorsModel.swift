@@ -15,7 +15,7 @@ package final class SafetensorsModel: ModelSource {
     package private(set) var tensors: [GGUFTensorInfo] = []
     private let checkpoint: HFCheckpoint
     private let context: HFContext
-    private enum Origin { case stored(HFTensor, [HFTransform]), generated([Float]) }
+    private enum Origin { case stored(HFTensor, [HFTransform]), generated([Float]), stacked([HFTensor]) }
     private var origins: [String: Origin] = [:]
     /// The last computed tensor (name, bytes); freed when another is computed.
     private var computed: (String, UnsafeMutableRawBufferPointer)?
@@ -62,7 +62,30 @@ package final class SafetensorsModel: ModelSource {
         for e in try family.extraTensors(context) {
             add(GGUFTensorInfo(name: e.name, type: .f32, shape: e.shape, offset: 0, byteCount: e.values.count * 4), .generated(e.values))
         }
+        // Experts are buffered per layer and stacked when the layer's last one is read (the converter's order).
+        let nExperts = context.int("num_local_experts", "num_experts", "n_routed_experts") ?? 0
+        var experts: [Int: [String: [Int: HFTensor]]] = [:]
         for t in checkpoint.tensors {
+            if let slot = family.expert?(t.name) {
+                guard nExperts > 0, slot.expert >= 0, slot.expert < nExperts, slot.layer >= 0, slot.layer < blocks,
+                      family.expertOutputs.contains(where: { $0.projection == slot.projection }) else {
+                    throw fail("tensor '\(t.name)' is not an expert of a \(nExperts)-expert, \(blocks)-layer model")
+                }
+                experts[slot.layer, default: [:]][slot.projection, default: [:]][slot.expert] = t
+                let have = experts[slot.layer]!.values.reduce(0) { $0 + $1.count }
+                guard have == nExperts * family.expertOutputs.count else { continue }
+                for (projection, gguf) in family.expertOutputs {
+                    let list = (0..<nExperts).map { experts[slot.layer]![projection]![$0]! }
+                    guard let dtype = list[0].dtype, list.allSatisfy({ $0.dtype == dtype && $0.shape == list[0].shape }), list[0].shape.count == 2 else {
+                        throw fail("the experts of '\(t.name)' differ in dtype or shape")
+                    }
+                    let shape = Array(list[0].shape.reversed()) + [nExperts]
+                    add(GGUFTensorInfo(name: "blk.\(slot.layer).\(gguf).weight", type: dtype.ggml, shape: shape, offset: 0,
+                                       byteCount: list.reduce(0) { $0 + $1.byteCount }), .stacked(list))
+                }
+                experts[slot.layer] = nil
+                continue
+            }
             guard let name = try family.rename(t.name, context) else { continue }
             guard let dtype = t.dtype else {
                 throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
@@ -88,6 +111,7 @@ package final class SafetensorsModel: ModelSource {
             let elements = shape.reduce(1, *)
             add(GGUFTensorInfo(name: name, type: type, shape: shape, offset: 0, byteCount: elements * (type == .f32 ? 4 : 2)), .stored(t, transforms))
         }
+        if let layer = experts.keys.min() { throw fail("layer \(layer) has only some of its \(nExperts) experts' tensors") }
         guard !tensors.isEmpty else { throw fail("no tensors to convert") }
 
         // Metadata in convert_hf_to_gguf.py's order: architecture, type, name, the family's parameters
@@ -97,7 +121,8 @@ package final class SafetensorsModel: ModelSource {
         try family.early(context, &w)
         w.string("general.type", "model")
         // gguf-py's Metadata: sampling defaults, name parts, model card (HFModelCard).
-        try HFModelCard.write(folder: url, config: raw, parameterCount: tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }, to: &w)
+        try HFModelCard.write(folder: url, config: raw, parameterCount: tensors.reduce(0) { $0 + $1.shape.reduce(1, *) },
+                              sizeLabel: Self.expertSizeLabel(tensors), to: &w)
         try family.parameters(context, &w)
         w.u32("general.quantization_version", 2)
         try family.vocabulary(context, &w)
@@ -128,7 +153,7 @@ package final class SafetensorsModel: ModelSource {
     package func converterType(_ t: GGUFTensorInfo, target: QuantTarget) -> GGMLType? {
         guard Self.converterTargets.contains(target) else { return nil }
         if t.shape.count <= 1 || t.name.hasSuffix("_norm.weight") || !t.name.hasSuffix(".weight") { return .f32 }
-        if ["position_embd.weight", "token_types.weight"].contains(t.name) || t.name.hasSuffix(".ffn_gate_inp.weight") { return .f32 }
+        if ["position_embd.weight", "token_types.weight"].contains(t.name) || t.name.hasSuffix(".ffn_gate_inp.weight") || t.name.hasSuffix(".ffn_gate_inp_shexp.weight") { return .f32 }
         if target == .q8_0 && t.shape[0] % 32 != 0 { return .f16 }
         return target.defaultType
     }
@@ -141,6 +166,7 @@ package final class SafetensorsModel: ModelSource {
             if let last = lastSource, last.baseAddress != src.baseAddress { Self.dropPages(last) }
             lastSource = src
         }
+        if case .stacked = origin, let last = lastSource { Self.dropPages(last); lastSource = nil }
         if case .stored(let h, let transforms) = origin, transforms.allSatisfy({ if case .keepRows = $0 { return true }; return false }) {
             return UnsafeRawBufferPointer(start: checkpoint.bytes(h).baseAddress, count: t.byteCount)
         }
@@ -152,6 +178,14 @@ package final class SafetensorsModel: ModelSource {
             values.withUnsafeBytes { buf.copyMemory(from: $0) }
         case .stored(let h, let transforms):
             HFTensorTransforms.apply(transforms, source: checkpoint.bytes(h), dtype: h.dtype ?? .f32, hfShape: h.shape, to: buf, as: t.type)
+        case .stacked(let list):
+            var at = 0
+            for h in list {
+                let b = checkpoint.bytes(h)
+                (buf.baseAddress! + at).copyMemory(from: b.baseAddress!, byteCount: b.count)
+                at += b.count
+                Self.dropPages(b)
+            }
         }
         computed = (t.name, buf)
         return UnsafeRawBufferPointer(start: buf.baseAddress, count: t.byteCount)
@@ -167,6 +201,23 @@ package final class SafetensorsModel: ModelSource {
         let start = (Int(bitPattern: base) + page - 1) / page * page
         let end = (Int(bitPattern: base) + b.count) / page * page
         if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
+
+    /// GGUFWriter.get_total_parameter_count + size_label for mixture-of-experts models: "{E}x{N}" with N the
+    /// shared parameters plus one expert's share of every `_exps` tensor; nil without experts.
+    static func expertSizeLabel(_ tensors: [GGUFTensorInfo]) -> String? {
+        var shared = 0, expert = 0, expertSum = 0, n = 0
+        for t in tensors {
+            let size = t.shape.reduce(1, *)
+            if t.name.contains("_exps."), t.shape.count >= 3 {
+                let count = t.shape[t.name.contains(".bias") ? 1 : 2]   // numpy shape[-2] / shape[-3] in ggml order
+                expert += size / count; expertSum += count; n += 1
+            } else {
+                shared += size
+            }
+        }
+        guard n > 0 else { return nil }
+        return "\(expertSum / n)x\(sizeLabel(shared + expert))"
     }
 
     /// gguf-py's Metadata.id_to_title: '-' → ' ', and each all-lowercase word that is not a version

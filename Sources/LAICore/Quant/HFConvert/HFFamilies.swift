@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3]
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe]
 
     // MARK: llama
 
@@ -329,6 +329,92 @@ extension HFFamily {
         }
         return (long, short, factor)
     }
+}
+
+extension HFFamily {
+    // MARK: mixtures of experts
+
+    /// `model.layers.N.<stem>.X.<projection>.weight` → (N, projection, X).
+    static func expertMatcher(stem: String) -> @Sendable (String) -> (layer: Int, projection: String, expert: Int)? {
+        return { hf in
+            var n = Substring(hf)
+            if n.hasPrefix("model.") { n = n.dropFirst(6) }
+            guard n.hasPrefix("layers."), n.hasSuffix(".weight") else { return nil }
+            let parts = n.dropLast(7).split(separator: ".", omittingEmptySubsequences: false)
+            let stemParts = stem.split(separator: ".")
+            // layers . N . <stem...> . X . projection
+            guard parts.count == 2 + stemParts.count + 2, let layer = Int(parts[1]),
+                  Array(parts[2..<(2 + stemParts.count)]) == stemParts, let x = Int(parts[2 + stemParts.count]) else { return nil }
+            return (layer, String(parts[parts.count - 1]), x)
+        }
+    }
+
+    /// Mixtral (LlamaModel): llama's keys and Q/K permutation; w1, w2, w3 of the experts stacked in that order.
+    static let mixtral: HFFamily = {
+        var f = HFFamily(
+            arch: "llama", architectures: ["MixtralForCausalLM"],
+            defaults: { c in
+                var d = llamaDefaults(c)
+                d["head_dim"] = nil
+                for (k, v) in ["vocab_size": 32000, "intermediate_size": 14336, "num_key_value_heads": 8, "max_position_embeddings": 131072,
+                               "num_experts_per_tok": 2, "num_local_experts": 8] as [String: Any] { d[k] = v }
+                d["rms_norm_eps"] = 1e-5; d["rope_theta"] = 1_000_000.0
+                return d
+            },
+            rename: tableRenamer(top: decoderTop, block: decoderBlock.merging(["block_sparse_moe.gate": "ffn_gate_inp"]) { $1 }, skip: { _ in false }),
+            transforms: { hf, _, c in try ropePermutation(hf, c) },
+            extraTensors: llama.extraTensors, parameters: llama.parameters, vocabulary: llama.vocabulary)
+        f.expert = expertMatcher(stem: "block_sparse_moe.experts")
+        f.expertOutputs = [("w1", "ffn_gate_exps"), ("w2", "ffn_down_exps"), ("w3", "ffn_up_exps")]
+        return f
+    }()
+
+    static let qwenMoEBlock = decoderBlock.merging([
+        "mlp.gate": "ffn_gate_inp", "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",
+        "mlp.shared_expert.down_proj": "ffn_down_shexp", "mlp.shared_expert_gate": "ffn_gate_inp_shexp",
+    ]) { $1 }
+
+    /// Qwen2MoeModel: TextModel's keys then the expert (and shared expert) widths; experts stacked down, gate, up.
+    static let qwen2moe: HFFamily = {
+        var f = HFFamily(
+            arch: "qwen2moe", architectures: ["Qwen2MoeForCausalLM"],
+            defaults: { c in
+                ["vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 24,
+                 "num_attention_heads": 16, "num_key_value_heads": 16, "max_position_embeddings": 32768, "rms_norm_eps": 1e-6,
+                 "rope_theta": 10000.0, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+                 "num_experts": 60, "num_experts_per_tok": 4, "tie_word_embeddings": false]
+            },
+            rename: tableRenamer(top: decoderTop, block: qwenMoEBlock, skip: { _ in false }),
+            transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
+            parameters: { c, w in
+                try textParameters(c, &w)
+                if let v = c.int("moe_intermediate_size") { w.u32("{arch}.expert_feed_forward_length", v) }
+                if let v = c.int("shared_expert_intermediate_size") { w.u32("{arch}.expert_shared_feed_forward_length", v) }
+            },
+            vocabulary: { c, w in try HFVocab.sentencePieceOrGPT2(c, &w) })
+        f.expert = expertMatcher(stem: "mlp.experts")
+        f.expertOutputs = [("down_proj", "ffn_down_exps"), ("gate_proj", "ffn_gate_exps"), ("up_proj", "ffn_up_exps")]
+        return f
+    }()
+
+    /// Qwen3MoeModel: as Qwen2-MoE with per-head QK-norm, no shared expert.
+    static let qwen3moe: HFFamily = {
+        var f = HFFamily(
+            arch: "qwen3moe", architectures: ["Qwen3MoeForCausalLM"],
+            defaults: { c in
+                ["vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144, "num_hidden_layers": 24,
+                 "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "max_position_embeddings": 32768,
+                 "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "moe_intermediate_size": 768, "num_experts": 128,
+                 "num_experts_per_tok": 8, "tie_word_embeddings": false]
+            },
+            rename: tableRenamer(top: decoderTop, block: qwenMoEBlock.merging(["self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"]) { $1 },
+                                 skip: { _ in false }),
+            transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
+            parameters: qwen2moe.parameters, vocabulary: qwen2moe.vocabulary)
+        f.expert = expertMatcher(stem: "mlp.experts")
+        f.expertOutputs = qwen2moe.expertOutputs
+        return f
+    }()
 }
 
 extension HFContext {

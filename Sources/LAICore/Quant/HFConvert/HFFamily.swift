@@ -83,6 +83,10 @@ package struct HFFamily: Sendable {
     let parameters: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void
     /// Tokenizer metadata (set_vocab).
     let vocabulary: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void
+    /// Mixture-of-experts weights the converter stacks per layer: an HF name's (layer, projection, expert), and
+    /// the projections in the order it emits them with their GGUF names (`ffn_gate_exps` …).
+    var expert: (@Sendable (String) -> (layer: Int, projection: String, expert: Int)?)? = nil
+    var expertOutputs: [(projection: String, gguf: String)] = []
     /// Keys the converter writes while generating extra tensors, before `general.type` (Phi-3's attn_factor).
     var early: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void = { _, _ in }
 

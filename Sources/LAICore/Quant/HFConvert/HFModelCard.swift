@@ -5,7 +5,7 @@ import Foundation
 
 enum HFModelCard {
     /// Writes, in set_gguf_meta_model's order, the keys between general.type and the family's parameters.
-    static func write(folder: URL, config: [String: Any], parameterCount: Int, to w: inout HFMetadataWriter) throws {
+    static func write(folder: URL, config: [String: Any], parameterCount: Int, sizeLabel fallbackLabel: String? = nil, to w: inout HFMetadataWriter) throws {
         let card = frontMatter(folder.appendingPathComponent("README.md"))
         if let g = try HFCheckpoint.json(folder, "generation_config.json") {
             func num(_ k: String) -> NSNumber? { g[k] as? NSNumber }
@@ -48,6 +48,7 @@ enum HFModelCard {
             if version == nil { version = parts.version }
             if sizeLabel == nil { sizeLabel = parts.sizeLabel }
         }
+        if sizeLabel == nil, let fallbackLabel { sizeLabel = fallbackLabel }
         if sizeLabel == nil && parameterCount > 0 { sizeLabel = SafetensorsModel.sizeLabel(parameterCount) }
 
         w.string("general.name", name ?? id)
