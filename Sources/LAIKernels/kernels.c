@@ -272,22 +272,14 @@ void lai_gemm_##NAME(int nb, const void *vw, size_t ws, int nr, const void *va, 
             for (int r = 0; r < nr; r++) NAME##_tile4(nb, (const WB *)(w + r * ws), a + c * as, as, ds, out + c * os + r, os); \
         }                                                                                                    \
     }                                                                                                        \
-    if (nc == 1) {                                                                                           \
-        for (int r = 0; r < nr; r++) {                                                                       \
-            _mm_prefetch(w + (r + 2) * ws, _MM_HINT_T0);                                                     \
-            _mm_prefetch(w + (r + 2) * ws + 256, _MM_HINT_T0);                                               \
-            _mm_prefetch(w + (r + 2) * ws + 512, _MM_HINT_T0);                                               \
-            NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);                                       \
-        }                                                                                                    \
-        return;                                                                                              \
-    }                                                                                                        \
-    for (; c < nc; c++) {                                                                                    \
-        int r = 0;                                                                                           \
-        for (; r + 4 <= nr; r += 4) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 4, 1); \
-        for (; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a + c * as, as, out + c * os + r, os, 1, 1);    \
-    }                                                                                                        \
+    /* the rest (generation's one column, the 1-3 left, all of them past MAXB blocks): the row-major driver */ \
+    if (c < nc) lai_gemm_##NAME##_rows(nb, vw, ws, nr, a + c * as, as, nc - c, out + c * os, os);           \
 }
 
+#define q4_1_q8_1_rows_tile q4_1_q8_1_tile
+GEMM_DRIVER(q4_1_q8_1_rows)
+#define q5_1_q8_1_rows_tile q5_1_q8_1_tile
+GEMM_DRIVER(q5_1_q8_1_rows)
 X1_TILE4(q4_1_q8_1, block_q4_1, { qw = nibbles32(x->qs); })
 X1_TILE4(q5_1_q8_1, block_q5_1, { qw = _mm256_or_si256(nibbles32(x->qs), _mm256_and_si256(bits32(x->qh), _mm256_set1_epi8(0x10))); })
 
