@@ -66,6 +66,7 @@ package enum ModelQuantizer {
                              hasImatrix: Bool = false) throws -> (entries: [QuantPlanEntry], fallbacks: [String]) {
         let names = file.tensors.map(\.name)
         var policy = QuantPolicy(target: target, pure: pure, metadata: file.metadata, tensorNames: names)
+        policy.hasImatrix = hasImatrix
         var entries: [QuantPlanEntry] = []
         // llama-quantize's tensor order and types, except that a Hugging Face folder converted to one of
         // convert_hf_to_gguf.py's types (F32/F16/BF16/Q8_0) gets the converter's order and types.

@@ -27,6 +27,8 @@ package struct QuantPolicy {
     package let nExpert: Int
     /// Whether llama.cpp would call the model `LLM_TYPE_70B` (attn_v gets Q5_K instead of Q3_K/Q4_K).
     package let is70B: Bool
+    /// An importance matrix is given (llama.cpp's `qs.has_imatrix`: some mixes keep their own type then).
+    package var hasImatrix = false
     private var hasTiedEmbeddings = true
     private var nAttentionWV = 0
     private var iAttentionWV = 0
@@ -185,8 +187,8 @@ package struct QuantPolicy {
                 if falcon {
                     t = iLayer < n / 16 ? .q6_K : useMoreBits(iLayer, n) ? .q5_K : .q4_K
                 } else if useMoreBits(iLayer, n) { t = .q6_K }
-            // (without an importance matrix; with one llama.cpp keeps IQ4_NL/IQ4_XS here)
-            case .iq4_nl where iLayer < n / 8, .iq4_xs where iLayer < n / 8: t = .q5_K
+            // without an importance matrix only; with one llama.cpp keeps IQ4_NL/IQ4_XS here
+            case .iq4_nl where iLayer < n / 8 && !hasImatrix, .iq4_xs where iLayer < n / 8 && !hasImatrix: t = .q5_K
             case .q5_K_M where useMoreBits(iLayer, n): t = .q6_K
             case .q4_K_S where !falcon && iLayer < n / 8: t = .q5_K
             default: break

@@ -74,6 +74,24 @@ enum ImatrixRef {
         #expect(f.tensor(named: "blk.2.ffn_down.weight")?.type == .q4_1 && f.tensor(named: "blk.3.ffn_down.weight")?.type == .q4_0)
     }
 
+    /// llama.cpp gives the ffn_down of the first eighth of the layers Q5_K in IQ4_NL/IQ4_XS files only without an
+    /// importance matrix; with one they keep the file's type (found by comparing whole files with llama-quantize
+    /// --imatrix: these 3 of 272 tensors were the only difference).
+    @Test(arguments: [QuantTarget.iq4_xs, .iq4_nl])
+    func iq4KeepsItsTypeInEarlyFfnDownWithAnImatrix(target: QuantTarget) throws {
+        let f16 = try GGUFFile(path: Fixtures.smolLM2F16)
+        func types(_ imatrix: Bool) throws -> [String: GGMLType] {
+            let plan = try ModelQuantizer.plan(f16, target: target, pure: false, allowRequantize: false, hasImatrix: imatrix).entries
+            return Dictionary(uniqueKeysWithValues: plan.map { ($0.tensor.name, $0.newType) })
+        }
+        let with = try types(true), without = try types(false)
+        for i in 0..<3 {
+            #expect(without["blk.\(i).ffn_down.weight"] == .q5_K)
+            #expect(with["blk.\(i).ffn_down.weight"] == target.defaultType)
+        }
+        #expect(with["blk.3.ffn_down.weight"] == without["blk.3.ffn_down.weight"])
+    }
+
     /// An entry whose length does not fit the tensor stops the conversion before anything is written.
     @Test func mismatchedEntryIsAnError() throws {
         let dir = try Fixtures.tempDir()
