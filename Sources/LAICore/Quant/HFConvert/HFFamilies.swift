@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe]
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2]
 
     // MARK: llama
 
@@ -415,6 +415,47 @@ extension HFFamily {
         f.expertOutputs = qwen2moe.expertOutputs
         return f
     }()
+}
+
+extension HFFamily {
+    /// Gemma2Model: gemma3's tensor names without QK-norm, every `*norm.weight` + 1, lm_head skipped; its own key
+    /// order with both softcaps and the sliding window.
+    static let gemma2 = HFFamily(
+        arch: "gemma2", architectures: ["Gemma2ForCausalLM"],
+        defaults: { _ in
+            ["vocab_size": 256000, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+             "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 8192,
+             "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0,
+             "query_pre_attn_scalar": 256, "sliding_window": 4096, "tie_word_embeddings": true]
+        },
+        rename: tableRenamer(top: decoderTop, block: gemmaBlock, skip: { $0 == "lm_head.weight" }),
+        transforms: { hf, _, _ in hf.hasSuffix("norm.weight") ? [.addOne] : [] },
+        extraTensors: { _ in [] },
+        parameters: { c, w in
+            let cfg = c.folder.appendingPathComponent("config.json").path
+            func need(_ k: String) throws -> Double {
+                guard let v = c.double(k) else { throw HFModelError.invalid(path: cfg, message: "no number '\(k)'") }
+                return v
+            }
+            w.u32("{arch}.context_length", try c.require("max_position_embeddings"))
+            w.u32("{arch}.embedding_length", try c.require("hidden_size"))
+            w.u32("{arch}.block_count", c.blockCount)
+            w.u32("{arch}.feed_forward_length", try c.require("intermediate_size"))
+            w.u32("{arch}.attention.head_count", try c.require("num_attention_heads"))
+            w.u32("{arch}.attention.head_count_kv", try c.int("num_key_value_heads") ?? c.require("num_attention_heads"))
+            w.f32("{arch}.attention.layer_norm_rms_epsilon", try need("rms_norm_eps"))
+            w.u32("{arch}.attention.key_length", try c.require("head_dim"))
+            w.u32("{arch}.attention.value_length", try c.require("head_dim"))
+            w.set("general.file_type", .uint32(UInt32(w.fileType ?? 0)))
+            w.f32("{arch}.attn_logit_softcapping", try need("attn_logit_softcapping"))
+            w.f32("{arch}.final_logit_softcapping", try need("final_logit_softcapping"))
+            w.u32("{arch}.attention.sliding_window", try c.require("sliding_window"))
+        },
+        vocabulary: { c, w in
+            guard FileManager.default.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) else { return }
+            try HFVocab.sentencePiece(c, &w)
+            w.bool("tokenizer.ggml.add_space_prefix", false)
+        })
 }
 
 extension HFContext {
