@@ -44,6 +44,9 @@ FAMILIES = {
         num_key_value_heads=2, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-6, sliding_window=128,
         rope_theta=10000.0, attn_logit_softcapping=50.0, final_logit_softcapping=30.0, query_pre_attn_scalar=32),
         torch.float32, None),
+    "gemma": ("GemmaConfig", "GemmaForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-6), torch.float16, None),
     "mixtral": ("MixtralConfig", "MixtralForCausalLM", dict(
         vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=1000000.0,

@@ -13,7 +13,7 @@ import Testing
     /// Every tensor (order, type, shape, sha256 of the bytes) and every metadata key (order, type, value)
     /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
     /// numbers as little-endian 4-byte values).
-    @Test(arguments: ["llama", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "gemma2"])
+    @Test(arguments: ["llama", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "gemma2", "gemma"])
     func equalsConverter(family: String) throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2]
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma]
 
     // MARK: llama
 
@@ -418,6 +418,41 @@ extension HFFamily {
 }
 
 extension HFFamily {
+    /// GemmaModel (Gemma 1): llama's tensor names, every `*norm.weight` + 1, lm_head skipped; gemma2's keys without
+    /// the softcaps and window. Its tokenizer (SentencePiece plus CodeGemma's fixed FIM ids) is not reproduced yet.
+    static let gemma = HFFamily(
+        arch: "gemma", architectures: ["GemmaForCausalLM"],
+        defaults: { _ in
+            ["vocab_size": 256000, "hidden_size": 3072, "intermediate_size": 24576, "num_hidden_layers": 28,
+             "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 256, "max_position_embeddings": 8192,
+             "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": true]
+        },
+        rename: tableRenamer(top: decoderTop, block: decoderBlock, skip: { $0 == "lm_head.weight" }),
+        transforms: { hf, _, _ in hf.hasSuffix("norm.weight") ? [.addOne] : [] },
+        extraTensors: { _ in [] },
+        parameters: { c, w in try gemmaCommonParameters(c, &w) },
+        vocabulary: { c, w in
+            if FileManager.default.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) {
+                throw HFModelError.invalid(path: c.folder.path, message: "lai does not convert Gemma 1's vocabulary yet (its CodeGemma FIM ids)")
+            }
+        })
+
+    /// GemmaModel/Gemma2Model.set_gguf_parameters' common part, through general.file_type.
+    static func gemmaCommonParameters(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        let cfg = c.folder.appendingPathComponent("config.json").path
+        w.u32("{arch}.context_length", try c.require("max_position_embeddings"))
+        w.u32("{arch}.embedding_length", try c.require("hidden_size"))
+        w.u32("{arch}.block_count", c.blockCount)
+        w.u32("{arch}.feed_forward_length", try c.require("intermediate_size"))
+        w.u32("{arch}.attention.head_count", try c.require("num_attention_heads"))
+        w.u32("{arch}.attention.head_count_kv", try c.int("num_key_value_heads") ?? c.require("num_attention_heads"))
+        guard let eps = c.double("rms_norm_eps") else { throw HFModelError.invalid(path: cfg, message: "no number 'rms_norm_eps'") }
+        w.f32("{arch}.attention.layer_norm_rms_epsilon", eps)
+        w.u32("{arch}.attention.key_length", try c.require("head_dim"))
+        w.u32("{arch}.attention.value_length", try c.require("head_dim"))
+        w.set("general.file_type", .uint32(UInt32(w.fileType ?? 0)))
+    }
+
     /// Gemma2Model: gemma3's tensor names without QK-norm, every `*norm.weight` + 1, lm_head skipped; its own key
     /// order with both softcaps and the sliding window.
     static let gemma2 = HFFamily(
@@ -437,16 +472,7 @@ extension HFFamily {
                 guard let v = c.double(k) else { throw HFModelError.invalid(path: cfg, message: "no number '\(k)'") }
                 return v
             }
-            w.u32("{arch}.context_length", try c.require("max_position_embeddings"))
-            w.u32("{arch}.embedding_length", try c.require("hidden_size"))
-            w.u32("{arch}.block_count", c.blockCount)
-            w.u32("{arch}.feed_forward_length", try c.require("intermediate_size"))
-            w.u32("{arch}.attention.head_count", try c.require("num_attention_heads"))
-            w.u32("{arch}.attention.head_count_kv", try c.int("num_key_value_heads") ?? c.require("num_attention_heads"))
-            w.f32("{arch}.attention.layer_norm_rms_epsilon", try need("rms_norm_eps"))
-            w.u32("{arch}.attention.key_length", try c.require("head_dim"))
-            w.u32("{arch}.attention.value_length", try c.require("head_dim"))
-            w.set("general.file_type", .uint32(UInt32(w.fileType ?? 0)))
+            try gemmaCommonParameters(c, &w)
             w.f32("{arch}.attn_logit_softcapping", try need("attn_logit_softcapping"))
             w.f32("{arch}.final_logit_softcapping", try need("final_logit_softcapping"))
             w.u32("{arch}.attention.sliding_window", try c.require("sliding_window"))
