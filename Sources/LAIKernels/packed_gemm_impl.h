@@ -75,7 +75,7 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
     __m256 acc[4], accm[4];
     for (int c = 0; c < CT; c++) { acc[c] = _mm256_setzero_ps(); accm[c] = _mm256_setzero_ps(); }
     for (int b = 0; b < nb; b++, w++) {
-        // the next block's 1184 bytes, ahead of use (memory-bound when few columns share the weights)
+        // the block after next (1184 bytes), two ahead of use: memory-bound when few columns share the weights
         for (int i = 0; i < (int)sizeof(*w); i += 64) _mm_prefetch((const char *)(w + 2) + i, _MM_HINT_T0);
         __m256i isum[4], imin[4];
         for (int c = 0; c < CT; c++) { isum[c] = _mm256_setzero_si256(); imin[c] = _mm256_setzero_si256(); }

@@ -15,8 +15,8 @@ enum HFBPEVocab {
     /// get_vocab_base_pre's check text.
     static let checkText = "\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u{200d}🌫️ (multiple emojis concatenated) ✅ 🦙🦙 3 33 333 3333 33333 333333 3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на Български ''''''```````\"\"\"\"......!!!!!!?????? I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you like some tea? We'Ve a'lL"
 
-    /// `_set_vocab_gpt2`, with `pre` forcing a pre-tokenizer name instead of the hash lookup.
-    static func write(_ c: HFContext, _ w: inout HFMetadataWriter, pre forced: String? = nil) throws {
+    /// `_set_vocab_gpt2`.
+    static func write(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
         let url = c.folder.appendingPathComponent("tokenizer.json")
         guard let tj = try HFCheckpoint.json(c.folder, "tokenizer.json") else {
             throw HFModelError.invalid(path: url.path, message: "missing")
@@ -35,7 +35,7 @@ enum HFBPEVocab {
         if !merges.isEmpty { rest.set("tokenizer.ggml.merges", .array(GGUFArray(strings: merges))) }
         try HFVocab.specialVocab(c, &rest, vocabularySize: nil)
 
-        let pre = try forced ?? preTokenizerName(rest.md, tokenizerJSON: tj, path: url.path)
+        let pre = try preTokenizerName(rest.md, tokenizerJSON: tj, path: url.path)
         w.string("tokenizer.ggml.model", "gpt2")
         w.string("tokenizer.ggml.pre", pre)
         for (key, value) in rest.md.entries { w.set(key, value) }

@@ -148,7 +148,7 @@ extension HFFamily {
         arch: "gemma-embedding", architectures: ["Gemma3TextModel"],
         defaults: gemma3Defaults,
         rename: gemma3.rename, transforms: gemma3.transforms,
-        extraTensors: { c in try denseModules(c).flatMap(\.tensors) },
+        extraTensors: { c in try denseModules(c).flatMap { try denseTensors(prefix: $0.prefix, folder: $0.folder) } },
         parameters: { c, w in
             try gemma3Parameters(c, &w)
             guard let sw = c.rawConfig["sliding_window"] as? Int else {
@@ -163,34 +163,35 @@ extension HFFamily {
         vocabulary: gemma3.vocabulary)
 
     /// EmbeddingGemma's sentence-transformers Dense modules (modules.json order, those with a model.safetensors):
-    /// the converter names `2_Dense` dense_2 and any other dense_3, renames `linear.*` to that prefix and keeps
-    /// the `.weight` tensors; in/out features from the module's config.json.
-    static func denseModules(_ c: HFContext) throws -> [(prefix: String, tensors: [HFExtraTensor], features: (in: Int, out: Int)?)] {
+    /// the converter names `2_Dense` dense_2 and any other dense_3; in/out features from the module's config.json.
+    static func denseModules(_ c: HFContext) throws -> [(prefix: String, folder: URL, features: (in: Int, out: Int)?)] {
         guard c.denseModules, let d = try? Data(contentsOf: c.folder.appendingPathComponent("modules.json")) else { return [] }
         guard let mods = try? JSONSerialization.jsonObject(with: d) as? [[String: Any]] else {
             throw HFModelError.invalid(path: c.folder.appendingPathComponent("modules.json").path, message: "not a JSON array of modules")
         }
-        var out: [(prefix: String, tensors: [HFExtraTensor], features: (in: Int, out: Int)?)] = []
+        var out: [(prefix: String, folder: URL, features: (in: Int, out: Int)?)] = []
         for m in mods where (m["type"] as? String)?.hasSuffix("Dense") == true {
             guard let path = m["path"] as? String else { continue }
             let dir = c.folder.appendingPathComponent(path)
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.safetensors").path) else { continue }
-            let prefix = path == "2_Dense" ? "dense_2" : "dense_3"
-            let ck = try HFCheckpoint(folder: dir.path)
-            var tensors: [HFExtraTensor] = []
-            for t in ck.tensors where t.name.hasSuffix(".weight") {
-                guard t.dtype == .f32 else {
-                    throw HFModelError.invalid(path: dir.path, message: "tensor '\(t.name)' is \(t.rawDType) (Dense modules are read as F32)")
-                }
-                let b = ck.bytes(t)
-                let values = (0..<(b.count / 4)).map { b.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
-                tensors.append(HFExtraTensor(name: t.name.replacingOccurrences(of: "linear", with: prefix), shape: Array(t.shape.reversed()), values: values))
-            }
             var features: (in: Int, out: Int)? = nil
             if let cfg = try HFCheckpoint.json(dir, "config.json"), let i = cfg["in_features"] as? Int, let o = cfg["out_features"] as? Int { features = (i, o) }
-            out.append((prefix, tensors, features))
+            out.append((path == "2_Dense" ? "dense_2" : "dense_3", dir, features))
         }
         return out
+    }
+
+    /// A Dense module's `.weight` tensors, `linear` renamed to its prefix (F32 sources only).
+    static func denseTensors(prefix: String, folder dir: URL) throws -> [HFExtraTensor] {
+        let ck = try HFCheckpoint(folder: dir.path)
+        return try ck.tensors.filter { $0.name.hasSuffix(".weight") }.map { t in
+            guard t.dtype == .f32 else {
+                throw HFModelError.invalid(path: dir.path, message: "tensor '\(t.name)' is \(t.rawDType) (Dense modules are read as F32)")
+            }
+            let b = ck.bytes(t)
+            let values = (0..<(b.count / 4)).map { b.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+            return HFExtraTensor(name: t.name.replacingOccurrences(of: "linear", with: prefix), shape: Array(t.shape.reversed()), values: values)
+        }
     }
 
     // MARK: granite, olmo2, phi3
@@ -200,7 +201,6 @@ extension HFFamily {
         arch: "granite", architectures: ["GraniteForCausalLM"],
         defaults: { c in
             var d = llamaDefaults(c)
-            d["head_dim"] = nil
             for k in ["embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling"] { d[k] = 1.0 }
             return d
         },
