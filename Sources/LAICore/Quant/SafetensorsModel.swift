@@ -66,8 +66,9 @@ package final class SafetensorsModel: ModelSource {
         let nExperts = context.int("num_local_experts", "num_experts", "n_routed_experts") ?? 0
         var experts: [Int: [String: [Int: HFTensor]]] = [:]
         for t in checkpoint.tensors {
-            if let slot = family.expert?(t.name) {
-                guard nExperts > 0, slot.expert >= 0, slot.expert < nExperts, slot.layer >= 0, slot.layer < blocks,
+            // An expert past the last layer (DeepSeek's multi-token prediction) goes to rename, which drops or refuses it.
+            if let slot = family.expert?(t.name), slot.layer < blocks {
+                guard nExperts > 0, slot.expert >= 0, slot.expert < nExperts, slot.layer >= 0,
                       family.expertOutputs.contains(where: { $0.projection == slot.projection }) else {
                     throw fail("tensor '\(t.name)' is not an expert of a \(nExperts)-expert, \(blocks)-layer model")
                 }
@@ -86,6 +87,23 @@ package final class SafetensorsModel: ModelSource {
                 experts[slot.layer] = nil
                 continue
             }
+            if let outputs = try family.split?(t.name, context) {
+                guard let dtype = t.dtype else {
+                    throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
+                }
+                for o in outputs {
+                    guard case .headSlice(let heads, let per, let start, let count, let transpose) = o.transform,
+                          t.shape.count == 2, heads > 0, t.shape[0] == heads * per, start >= 0, start + count <= per else {
+                        throw fail("tensor '\(t.name)' of shape \(t.shape) does not split into its heads")
+                    }
+                    guard origins[o.name] == nil else { throw fail("two tensors map to '\(o.name)'") }
+                    let columns = t.shape[1]
+                    let type: GGMLType = dtype == .f16 ? .f16 : .f32
+                    add(GGUFTensorInfo(name: o.name, type: type, shape: transpose ? [count, columns, heads] : [columns, count, heads], offset: 0,
+                                       byteCount: heads * count * columns * (type == .f32 ? 4 : 2)), .stored(t, [o.transform]))
+                }
+                continue
+            }
             guard let name = try family.rename(t.name, context) else { continue }
             guard let dtype = t.dtype else {
                 throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
@@ -99,6 +117,12 @@ package final class SafetensorsModel: ModelSource {
                 switch tr {
                 case .keepRows(let n): if shape.count > 1 { shape[shape.count - 1] = min(shape[shape.count - 1], n) }
                 case .addOne: if type == .bf16 { type = .f32 }
+                case .falconQKV(let heads, let kv, let dim):
+                    guard kv > 0, heads % kv == 0, t.shape.count == 2, t.shape[0] == kv * (heads / kv + 2) * dim else {
+                        throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)': \(t.shape.first ?? 0) rows are not \(kv) groups of \(heads / max(kv, 1)) queries, a key and a value of \(dim)")
+                    }
+                case .headSlice:
+                    throw fail("tensor '\(t.name)': a head slice is a split output")
                 case .permuteRows(let heads):
                     let rows = t.shape.first ?? 1
                     guard heads > 0, rows % (2 * heads) == 0 else {

@@ -5,19 +5,50 @@ llama.cpp's convert_hf_to_gguf.py makes of them: per-tensor sha256 digests and t
   make_tiny_hf.py OUT_DIR CONVERTER_DIR [NAME...]
       writes OUT_DIR/<name>/ (the checkpoint, unless it exists) and OUT_DIR/<name>.<outtype>.json for outtype
       f32 and f16 (and bf16, q8_0 for the families with a tokenizer). The committed fixtures were made with OUT_DIR = Tests/Fixtures/hfconvert, torch 2.15 CPU,
-      transformers 4.57.6 and the converter of llama-cpp-python 0.3.36's vendored llama.cpp.
+      transformers 4.57.6 and the converter of llama-cpp-python 0.3.36's vendored llama.cpp; falcon, falcon40b,
+      glm4, deepseek2, deepseek2-qlora and nomic-bert with torch 2.13.0 CPU, safetensors 0.8.0, numpy 2.2.6,
+      tokenizers 0.22.2.
+
+Families: llama, qwen2, qwen3, gemma3, gemma2, gemma, mixtral, qwen2moe, qwen3moe, phi3, phi3-longrope, olmo2,
+granite; falcon (Falcon-7B layout: multi-query, parallel attention), falcon40b (Falcon-40B layout: grouped
+query_key_value, which the converter regroups, ln_attn + ln_mlp), glm4 (GLM-4-0414 dense), deepseek2 (DeepSeek-V2-Lite
+layout: MLA without q_lora, a dense first layer, routed + shared experts, YaRN; sharded so the experts span shards),
+deepseek2-qlora (the same with q_lora_rank, the V2/V3 q_a_proj/q_a_layernorm/q_b_proj layout) and nomic-bert
+(nomic-embed-text-v1.5's NomicBertModel: remote code, so written by hand with numpy + safetensors under the real
+checkpoint's tensor names and config.json keys, plus its sentence-transformers modules.json / 1_Pooling).
+Ministral 3 is missing: transformers 4.57.6 has no Ministral3 text model (Ministral3ForCausalLM came later;
+Mistral3ForConditionalGeneration is the vision-language model).
 
 llama and gemma3 carry a tiny SentencePiece tokenizer.model (trained here on this file's text, 300 pieces for
 320 embedding rows, so the converter pads) with a tokenizer_config.json (added token, chat template, add_bos);
 the JSON then holds the tokenizer keys too (arrays as sha256 of their elements: strings joined by NUL, numbers as
-little-endian 4-byte values). The others have no tokenizer; for them the converter's set_vocab is a no-op.
-Needs torch, transformers==4.57.6 (the converter's pin), safetensors, numpy.
+little-endian 4-byte values). nomic-bert carries a tiny lower-case WordPiece vocabulary (vocab.txt, tokenizer.json,
+tokenizer_config.json, special_tokens_map.json; 314 tokens for 320 rows), converted with its tokenizer keys too;
+as the converter cannot recognize a tiny vocabulary's pre-tokenizer hash, it is told the name it gives the real
+model's (see WPM_FAMILIES). The others have no tokenizer; for them the converter's set_vocab is a no-op.
+Needs torch, transformers==4.57.6 (the converter's pin), safetensors, numpy (sentencepiece, tokenizers for the
+tokenizers).
 """
-import hashlib, json, os, subprocess, sys
+import copy, hashlib, json, os, subprocess, sys
 from pathlib import Path
 
 import torch
 import transformers
+
+# DeepSeek-V2-Lite's config.json values where they matter (n_group/topk_group 1, greedy top-k, softmax scoring,
+# beta_fast/beta_slow written as integers, which transformers warns about and the converter writes as floats).
+# DeepseekV2Config saves head_dim = qk_rope_head_dim, so the converter writes attention.key_length/value_length twice
+# (8, then kv_lora_rank + qk_rope_head_dim and kv_lora_rank: "Duplicated key name ... overwriting"); the keys keep the
+# place of the first write.
+DEEPSEEK2 = dict(
+    vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+    num_key_value_heads=4, q_lora_rank=None, kv_lora_rank=32, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=12,
+    n_routed_experts=4, num_experts_per_tok=2, moe_intermediate_size=32, n_shared_experts=2, first_k_dense_replace=1,
+    topk_method="greedy", n_group=1, topk_group=1, norm_topk_prob=False, routed_scaling_factor=1.0,
+    scoring_func="softmax", max_position_embeddings=2560, rms_norm_eps=1e-6, rope_theta=10000.0,
+    rope_scaling={"type": "yarn", "factor": 40.0, "original_max_position_embeddings": 64, "mscale": 0.707,
+                  "mscale_all_dim": 0.707, "beta_fast": 32, "beta_slow": 1},
+    tie_word_embeddings=False)
 
 FAMILIES = {
     # name: (config class, model class, config kwargs, save dtype, shard size)
@@ -81,13 +112,43 @@ FAMILIES = {
         num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=10000000.0,
         embedding_multiplier=12.0, residual_multiplier=0.22, attention_multiplier=0.015625, logits_scaling=8.0,
         tie_word_embeddings=True), torch.bfloat16, None),
+    # Falcon-7B layout: multi-query, one input_layernorm, parallel attention + MLP. num_kv_heads=1 although the
+    # multi-query model ignores it: FalconConfig fills num_kv_heads = num_attention_heads when it is not given (into
+    # the saved config.json, and also when the converter reads a config.json without it through AutoConfig), and
+    # the converter then views query_key_value as 4 kv groups and refuses ("shape '[4, 3, 16, 64]' is invalid").
+    "falcon": ("FalconConfig", "FalconForCausalLM", dict(
+        vocab_size=320, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_kv_heads=1,
+        new_decoder_architecture=False, multi_query=True, parallel_attn=True, bias=False, alibi=False,
+        layer_norm_epsilon=1e-5, max_position_embeddings=2048), torch.bfloat16, None),
+    # Falcon-40B layout: grouped query_key_value (per kv group: n_head/n_kv query heads, one k, one v), ln_attn
+    # and ln_mlp; the converter regroups it to q|k|v ("jploski" tensor_data_layout).
+    "falcon40b": ("FalconConfig", "FalconForCausalLM", dict(
+        vocab_size=320, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_kv_heads=2,
+        new_decoder_architecture=True, parallel_attn=True, bias=False, alibi=False, layer_norm_epsilon=1e-5,
+        max_position_embeddings=2048), torch.float32, None),
+    # GLM-4-0414 dense: fused gate_up_proj, post-attention/post-MLP norms, q/k/v biases, partial RoPE.
+    # pad/eos ids inside the tiny vocabulary (Glm4Config's defaults are GLM's 151329...).
+    "glm4": ("Glm4Config", "Glm4ForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
+        max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=10000.0, pad_token_id=0, eos_token_id=[1, 2],
+        tie_word_embeddings=False), torch.float16, None),
+    # DeepSeek-V2-Lite-like: MLA without q compression (q_proj), kv_a_proj_with_mqa/kv_a_layernorm/kv_b_proj, one
+    # dense leading layer, then routed + shared experts (per-expert tensors, spread over the shards), YaRN.
+    "deepseek2": ("DeepseekV2Config", "DeepseekV2ForCausalLM", DEEPSEEK2, torch.float32, "100KB"),
+    # The V2/V3 full attention layout: q_a_proj, q_a_layernorm, q_b_proj.
+    "deepseek2-qlora": ("DeepseekV2Config", "DeepseekV2ForCausalLM", dict(DEEPSEEK2, q_lora_rank=24),
+                        torch.bfloat16, None),
 }
+
+# Families without a transformers class (remote code): written by hand, see build_nomic_bert.
+HAND_FAMILIES = ("nomic-bert",)
 
 
 def build(out: Path, name: str):
     cfg_cls, model_cls, kw, dtype, shard = FAMILIES[name]
     torch.manual_seed(1234)
-    config = getattr(transformers, cfg_cls)(**kw)
+    config = getattr(transformers, cfg_cls)(**copy.deepcopy(kw))
     model = getattr(transformers, model_cls)(config)
     with torch.no_grad():
         for n, p in model.named_parameters():
@@ -101,7 +162,105 @@ def build(out: Path, name: str):
         gen.unlink()  # sampling keys from it are model-card metadata, not converted here
 
 
+# nomic-embed-text-v1.5's config.json (NomicBertModel is remote code, so no transformers class): its keys and values,
+# with the sizes made tiny (n_embd 64, n_head 4, n_inner 96, n_layer 2, vocab_size 320). The converter reads
+# architectures, n_layer, n_positions + max_trained_positions (8192/2048 -> context 2048), n_embd, n_inner, n_head,
+# rotary_emb_base, layer_norm_epsilon, type_vocab_size, vocab_size, moe_every_n_layers (absent: not the MoE model),
+# asserts activation_function, causal, qkv_proj_bias, mlp_fc1_bias, mlp_fc2_bias, prenorm and the rotary_emb_* keys,
+# and takes general.name/version/organization/basename from _name_or_path.
+NOMIC_BERT_CONFIG = {
+    "_name_or_path": "nomic-ai/nomic-bert-2048", "activation_function": "swiglu", "architectures": ["NomicBertModel"],
+    "attn_pdrop": 0.0,
+    "auto_map": {"AutoConfig": "nomic-ai/nomic-bert-2048--configuration_hf_nomic_bert.NomicBertConfig",
+                 "AutoModel": "nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertModel",
+                 "AutoModelForMaskedLM": "nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForPreTraining"},
+    "bos_token_id": None, "causal": False, "dense_seq_output": True, "embd_pdrop": 0.0, "eos_token_id": None,
+    "fused_bias_fc": True, "fused_dropout_add_ln": True, "initializer_range": 0.02, "layer_norm_epsilon": 1e-12,
+    "max_trained_positions": 2048, "mlp_fc1_bias": False, "mlp_fc2_bias": False, "model_type": "nomic_bert",
+    "n_embd": 64, "n_head": 4, "n_inner": 96, "n_layer": 2, "n_positions": 8192, "pad_vocab_size_multiple": 64,
+    "parallel_block": False, "parallel_block_tied_norm": False, "prenorm": False, "qkv_proj_bias": False,
+    "reorder_and_upcast_attn": False, "resid_pdrop": 0.0, "rotary_emb_base": 1000, "rotary_emb_fraction": 1.0,
+    "rotary_emb_interleaved": False, "rotary_emb_scale_base": None, "rotary_scaling_factor": None,
+    "scale_attn_by_inverse_layer_idx": False, "scale_attn_weights": True, "summary_activation": None,
+    "summary_first_dropout": 0.0, "summary_proj_to_labels": True, "summary_type": "cls_index",
+    "summary_use_proj": True, "torch_dtype": "float32", "transformers_version": "4.37.2", "type_vocab_size": 2,
+    "use_cache": True, "use_flash_attn": True, "use_rms_norm": False, "use_xentropy": True, "vocab_size": 320,
+}
+
+
+def build_nomic_bert(d: Path):
+    """The checkpoint as nomic-embed-text-v1.5 names its tensors (numpy, seeded; float32)."""
+    import numpy as np
+    from safetensors.numpy import save_file
+    c = NOMIC_BERT_CONFIG
+    e, ff, nv = c["n_embd"], c["n_inner"], c["vocab_size"]
+    shapes = {"embeddings.word_embeddings.weight": (nv, e), "embeddings.token_type_embeddings.weight": (c["type_vocab_size"], e),
+              "emb_ln.weight": (e,), "emb_ln.bias": (e,)}
+    for i in range(c["n_layer"]):
+        p = f"encoder.layers.{i}."
+        shapes.update({p + "attn.Wqkv.weight": (3 * e, e), p + "attn.out_proj.weight": (e, e),
+                       p + "mlp.fc11.weight": (ff, e), p + "mlp.fc12.weight": (ff, e), p + "mlp.fc2.weight": (e, ff),
+                       p + "norm1.weight": (e,), p + "norm1.bias": (e,), p + "norm2.weight": (e,), p + "norm2.bias": (e,)})
+    rng = np.random.default_rng(1234)
+    tensors = {n: (rng.standard_normal(s, dtype=np.float32) * 0.5).astype(np.float32) for n, s in shapes.items()}
+    d.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    with open(d / "config.json", "w") as f:
+        json.dump(c, f, indent=2)
+    # sentence-transformers: mean pooling (the converter writes it as the pooling type)
+    with open(d / "modules.json", "w") as f:
+        json.dump([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                   {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}], f, indent=2)
+    (d / "1_Pooling").mkdir(exist_ok=True)
+    with open(d / "1_Pooling" / "config.json", "w") as f:
+        json.dump({"word_embedding_dimension": e, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
+                   "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False}, f, indent=2)
+
+
+# A tiny lower-case WordPiece vocabulary (BERT's layout: [PAD], [unused*], [UNK] [CLS] [SEP] [MASK], single characters,
+# ## characters, then words and ## suffixes): 314 entries for 320 embedding rows, as nomic-embed-text-v1.5 has 30522
+# for 30528, so the converter pads with [PAD314]... (UNUSED).
+WORDS = """the of and to in is that for it as was with be by on not he this are or his from at which but have an had they you
+were their one all we can her has there been if more when will would who so no she other its may these what them
+than some him time into only do new two about also out up first then could our my over like any after just how such
+most where me made many before must through back years way well down should because each those people state very
+three good world still own see men work long get here between both life being under never day same another know
+while last might us great old year off come since against go came right used take few house use during without again
+place around however home small found thought went say part once general high upon school every does got united left
+number course war until model token text search query document embed vector language data file weight layer tensor
+nomic bert hello quick brown fox jumps lazy dog""".split()
+SUFFIXES = ["##es", "##al", "##ed", "##ing", "##er", "##ers", "##est", "##ly", "##tion", "##ment", "##ness", "##able"]
+
+
+def wordpiece_vocab(n: int = 314) -> list[str]:
+    import string
+    v = ["[PAD]", "[unused0]", "[unused1]", "[unused2]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    v += list(string.punctuation) + list(string.digits) + list(string.ascii_lowercase)
+    v += ["##" + ch for ch in string.ascii_lowercase + string.digits] + SUFFIXES
+    v += WORDS
+    assert len(v) == n and len(set(v)) == n, len(v)
+    return v
+
+
+def add_wordpiece_tokenizer(d: Path):
+    """vocab.txt, tokenizer.json (BertTokenizerFast), tokenizer_config.json and special_tokens_map.json, as
+    nomic-embed-text-v1.5 has them (lower-casing BertTokenizer, model_max_length 8192)."""
+    if (d / "vocab.txt").exists():
+        return
+    (d / "vocab.txt").write_text("".join(t + "\n" for t in wordpiece_vocab()))
+    tok = transformers.BertTokenizerFast(vocab_file=str(d / "vocab.txt"), do_lower_case=True, model_max_length=8192)
+    tok.save_pretrained(d)
+    cfg = json.loads((d / "tokenizer_config.json").read_text())
+    cfg["tokenizer_class"] = "BertTokenizer"
+    (d / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2))
+
+
 SP_FAMILIES = ("llama", "gemma3")
+# Families with a WordPiece tokenizer: the converter's get_vocab_base_pre identifies the pre-tokenizer by hashing
+# the token ids of a fixed text, which a tiny vocabulary cannot reproduce, so it is given the name the converter
+# finds for the real model (nomic-embed-text-v1.5 has bert-base-uncased's vocabulary: chkhsh 0876d13b..., which
+# the converter names "jina-v2-en", the last of its matches for that hash).
+WPM_FAMILIES = {"nomic-bert": "jina-v2-en"}
 
 
 def add_tokenizer(d: Path):
@@ -153,6 +312,18 @@ def convert(d: Path, outtype: str, converter: Path, dest: Path):
         subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(d), "--outtype", outtype, "--outfile", str(dest)],
                        check=True, stdout=subprocess.DEVNULL)
         return
+    if d.name in WPM_FAMILIES:
+        # the vocabulary is converted; only an unrecognized pre-tokenizer hash is answered with the real model's name
+        code = ("import sys; sys.argv=sys.argv[1:]; sys.path.insert(0, %r);"
+                "import conversion.base as b; gp = b.TextModel.get_vocab_base_pre\n"
+                "def pre(self, tokenizer):\n"
+                "    try: return gp(self, tokenizer)\n"
+                "    except NotImplementedError: return %r\n"
+                "b.TextModel.get_vocab_base_pre = pre\n"
+                "import runpy; runpy.run_path(%r, run_name='__main__')") % (str(converter), WPM_FAMILIES[d.name], str(converter / "convert_hf_to_gguf.py"))
+        subprocess.run([sys.executable, "-c", code, "convert", str(d), "--outtype", outtype, "--outfile", str(dest)],
+                       check=True, stdout=subprocess.DEVNULL)
+        return
     # set_vocab disabled: no tokenizer in this checkpoint.
     code = ("import sys; sys.argv=sys.argv[1:]; sys.path.insert(0, %r);"
             "import conversion.base as b; pm = b.TextModel.prepare_metadata;"
@@ -164,14 +335,20 @@ def convert(d: Path, outtype: str, converter: Path, dest: Path):
 
 def main():
     out, converter = Path(sys.argv[1]), Path(sys.argv[2])
-    names = sys.argv[3:] or list(FAMILIES)
+    names = sys.argv[3:] or list(FAMILIES) + list(HAND_FAMILIES)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         if not (out / name / "config.json").exists():  # an existing checkpoint is only converted again
-            build(out, name)
+            if name == "nomic-bert":
+                build_nomic_bert(out / name)
+            else:
+                build(out, name)
         if name in SP_FAMILIES:
             add_tokenizer(out / name)
-        for outtype in ("f32", "f16") + (("bf16", "q8_0") if name in SP_FAMILIES else ()):
+        if name in WPM_FAMILIES:
+            add_wordpiece_tokenizer(out / name)
+        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES
+        for outtype in ("f32", "f16") + (("bf16", "q8_0") if tokenizer else ()):
             g = out / f"{name}.{outtype}.gguf"
             convert(out / name, outtype, converter, g)
             with open(out / f"{name}.{outtype}.json", "w") as f:

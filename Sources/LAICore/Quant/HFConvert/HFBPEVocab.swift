@@ -11,12 +11,12 @@
 // exactly where the converter refuses it.
 import Foundation
 
-enum HFBPEVocab {
+package enum HFBPEVocab {
     /// get_vocab_base_pre's check text.
-    static let checkText = "\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u{200d}🌫️ (multiple emojis concatenated) ✅ 🦙🦙 3 33 333 3333 33333 333333 3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на Български ''''''```````\"\"\"\"......!!!!!!?????? I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you like some tea? We'Ve a'lL"
+    package static let checkText = "\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u{200d}🌫️ (multiple emojis concatenated) ✅ 🦙🦙 3 33 333 3333 33333 333333 3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на Български ''''''```````\"\"\"\"......!!!!!!?????? I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you like some tea? We'Ve a'lL"
 
-    /// `_set_vocab_gpt2`.
-    static func write(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+    /// `_set_vocab_gpt2`; `extraIDs` as HFVocab.specialVocab's.
+    static func write(_ c: HFContext, _ w: inout HFMetadataWriter, extraIDs: [(String, Int)] = []) throws {
         let url = c.folder.appendingPathComponent("tokenizer.json")
         guard let tj = try HFCheckpoint.json(c.folder, "tokenizer.json") else {
             throw HFModelError.invalid(path: url.path, message: "missing")
@@ -33,7 +33,7 @@ enum HFBPEVocab {
         rest.set("tokenizer.ggml.tokens", .array(GGUFArray(strings: vocabulary.tokens)))
         rest.set("tokenizer.ggml.token_type", .array(GGUFArray(int32s: vocabulary.types)))
         if !merges.isEmpty { rest.set("tokenizer.ggml.merges", .array(GGUFArray(strings: merges))) }
-        try HFVocab.specialVocab(c, &rest, vocabularySize: nil)
+        try HFVocab.specialVocab(c, &rest, vocabularySize: nil, extraIDs: extraIDs)
 
         let pre = try preTokenizerName(rest.md, tokenizerJSON: tj, path: url.path)
         w.string("tokenizer.ggml.model", "gpt2")
@@ -125,7 +125,7 @@ enum HFBPEVocab {
     }
 
     /// sha256 of Python's `str(list_of_ids)`.
-    static func checkHash(_ ids: [Int32]) -> String {
+    package static func checkHash(_ ids: [Int32]) -> String {
         let text = "[" + ids.map(String.init).joined(separator: ", ") + "]"
         return SHA256.hash(Array(text.utf8)).hex
     }

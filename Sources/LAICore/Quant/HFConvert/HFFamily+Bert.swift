@@ -21,7 +21,57 @@ extension HFFamily {
             w.bool("{arch}.attention.causal", false)
             if let p = try poolingType(c.folder) { w.u32("{arch}.pooling_type", p) }
         },
-        vocabulary: { c, w in try bertVocabulary(c.folder, config: c.hparams, to: &w.md) })
+        vocabulary: { c, w in try bertVocabulary(c, &w) })
+
+    /// NomicBertModel (nomic-embed-text v1/v1.5, a BertModel): fused Wqkv, SwiGLU (fc11 up, fc12 gate), norms after
+    /// attention and MLP, RoPE; n_positions written as the 2048 tokens it was trained for. Its config is remote
+    /// code, so the converter reads config.json as written (no defaults). The MoE variant (v2, with an
+    /// XLM-RoBERTa Unigram tokenizer) is refused.
+    static let nomicBert = HFFamily(
+        arch: "nomic-bert", architectures: ["NomicBertModel"],
+        defaults: { _ in [:] },
+        rename: tableRenamer(top: ["embeddings.word_embeddings": "token_embd", "embeddings.token_type_embeddings": "token_types",
+                                   "emb_ln": "token_embd_norm"], block: [
+            "attn.Wqkv": "attn_qkv", "attn.out_proj": "attn_output", "mlp.fc11": "ffn_up", "mlp.fc12": "ffn_gate",
+            "mlp.fc2": "ffn_down", "norm1": "attn_output_norm", "norm2": "layer_output_norm",
+        ], prefix: "", layers: "encoder.layers.", skip: { hf in hf == "embeddings.position_ids" || hf.hasPrefix("pooler.") }),
+        transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
+        parameters: { c0, w in
+            let cfg = c0.folder.appendingPathComponent("config.json").path
+            if c0.hparams["moe_every_n_layers"] as? Int ?? 0 != 0 {
+                throw HFModelError.invalid(path: cfg, message: "nomic-bert mixture-of-experts models (moe_every_n_layers) are not converted by lai")
+            }
+            let checks: [(String, Any)] = [("activation_function", "swiglu"), ("causal", false), ("qkv_proj_bias", false),
+                                           ("mlp_fc1_bias", false), ("mlp_fc2_bias", false), ("prenorm", false),
+                                           ("rotary_emb_fraction", 1.0), ("rotary_emb_interleaved", false)]
+            for (key, want) in checks {
+                let v = c0.hparams[key]
+                let ok = (want as? String).map { v as? String == $0 } ?? (want as? Bool).map { v as? Bool == $0 } ?? ((v as? NSNumber)?.doubleValue == (want as? Double))
+                guard ok else { throw HFModelError.invalid(path: cfg, message: "'\(key)' must be \(want) for nomic-bert") }
+            }
+            guard c0.hparams["rotary_emb_scale_base"] == nil || c0.hparams["rotary_emb_scale_base"] is NSNull else {
+                throw HFModelError.invalid(path: cfg, message: "'rotary_emb_scale_base' must be null for nomic-bert")
+            }
+            let positions = c0.int("n_positions"), trained = c0.int("max_trained_positions") ?? 2048
+            guard positions == 8192 && trained == 2048 else {
+                throw HFModelError.invalid(path: cfg, message: "unrecognized n_positions \(positions.map(String.init) ?? "(none)") with max_trained_positions \(trained)")
+            }
+            var h = c0.hparams
+            h["n_positions"] = 2048
+            var c = HFContext(folder: c0.folder, hparams: h, rawConfig: c0.rawConfig, hfArch: c0.hfArch, blockCount: c0.blockCount)
+            c.denseModules = c0.denseModules
+            try textParameters(c, &w)
+            w.bool("{arch}.attention.causal", false)
+            if let p = try poolingType(c.folder) { w.u32("{arch}.pooling_type", p) }
+        },
+        vocabulary: { c, w in
+            let tj = try HFCheckpoint.json(c.folder, "tokenizer.json")
+            if (tj?["model"] as? [String: Any])?["type"] as? String == "Unigram" {
+                throw HFModelError.invalid(path: c.folder.appendingPathComponent("tokenizer.json").path,
+                                           message: "lai does not convert XLM-RoBERTa (Unigram) vocabularies yet")
+            }
+            try bertVocabulary(c, &w)
+        })
 
     /// convert_hf_to_gguf.py's BERT tensor names (gguf-py's TensorNameMap); nil for tensors it drops.
     package static func bertName(_ hf: String, nLayer: Int) -> String? {
@@ -47,83 +97,73 @@ extension HFFamily {
         return "blk.\(bid).\(t).\(suffix)"
     }
 
-    /// WordPiece vocabulary as convert_hf_to_gguf.py's BertModel.set_vocab + gguf-py's SpecialVocab write it:
-    /// "phantom space" tokens (▁word, ##piece → piece, [SPECIAL] kept), token types (3 = control for special
-    /// added tokens, 4 = user-defined for other added tokens, 1 = normal), special ids, add_bos/eos/sep flags.
-    static func bertVocabulary(_ url: URL, config: [String: Any], to md: inout GGUFMetadata) throws {
-        func json(_ name: String) throws -> [String: Any]? { try HFCheckpoint.json(url, name) }
-        let tj = try json("tokenizer.json")
-        let tc = try json("tokenizer_config.json") ?? [:]
-        var vocab: [String] = []
-        var added: [Int: Bool] = [:]  // id → special
+    /// WordPiece vocabulary as convert_hf_to_gguf.py's BertModel.set_vocab writes it: get_vocab_base's tokens by id
+    /// (`[PADi]`, unused, up to config vocab_size; added tokens control when special or special-looking, else
+    /// user-defined; the rest normal), "phantom space" form (control tokens kept, ##piece → piece, others ▁token),
+    /// the pre-tokenizer named from the check text's ids, then gguf-py's SpecialVocab.
+    static func bertVocabulary(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        let url = c.folder
+        let tj = try HFCheckpoint.json(url, "tokenizer.json")
+        var vocab: [String?] = []
         // vocab.txt first: it lists tokens by id byte for byte, while a JSON object's keys go through Swift
         // Strings, whose equality is canonical (two byte-different but equivalent tokens would collide).
         if let text = try? String(contentsOf: url.appendingPathComponent("vocab.txt"), encoding: .utf8) {
-            vocab = text.utf8.split(separator: 10, omittingEmptySubsequences: false).map { line in
+            var lines = text.utf8.split(separator: 10, omittingEmptySubsequences: false).map { line in
                 String(decoding: line.last == 13 ? line.dropLast() : line, as: UTF8.self)
             }
-            if vocab.last == "" { vocab.removeLast() }
+            if lines.last == "" { lines.removeLast() }
+            vocab = lines
         } else if let model = tj?["model"] as? [String: Any], let v = model["vocab"] as? [String: Int] {
-            let size = max((config["vocab_size"] as? Int) ?? v.count, v.count)
-            vocab = (0..<size).map { "[PAD\($0)]" }
-            for (tok, id) in v where id >= 0 && id < size { vocab[id] = tok }
+            vocab = [String?](repeating: nil, count: (v.values.max() ?? -1) + 1)
+            for (tok, id) in v where id >= 0 { vocab[id] = tok }
         } else {
             throw HFModelError.invalid(path: url.path, message: "no vocab.txt or tokenizer.json vocabulary")
         }
+        var added: [Int: Bool] = [:]  // id → special
         for a in (tj?["added_tokens"] as? [[String: Any]]) ?? [] {
-            if let id = a["id"] as? Int, id < vocab.count { added[id] = (a["special"] as? Bool) ?? false }
+            if let id = a["id"] as? Int, id >= 0 { added[id] = (a["special"] as? Bool) ?? false }
+            if let id = a["id"] as? Int, id >= vocab.count, let s = a["content"] as? String {
+                vocab += [String?](repeating: nil, count: id + 1 - vocab.count); vocab[id] = s
+            }
+        }
+        let size = c.int("vocab_size") ?? vocab.count
+        guard vocab.count <= size else {
+            throw HFModelError.invalid(path: url.path, message: "the tokenizer has \(vocab.count) tokens, more than config.json's vocab_size \(size)")
+        }
+        var tokens: [String] = [], types: [Int32] = []
+        for i in 0..<size {
+            guard i < vocab.count, let t = vocab[i] else { tokens.append("[PAD\(i)]"); types.append(5); continue }
+            if let special = added[i] { types.append(special || HFVocab.looksSpecial(t) ? 3 : 4) } else { types.append(1) }
+            tokens.append(t)
         }
         // Byte-level tests: "##ा" is one grapheme ("#ा" combines), so Character-based hasPrefix would miss it.
-        func bracketed(_ t: String) -> Bool { t.utf8.first == UInt8(ascii: "[") && t.utf8.last == UInt8(ascii: "]") }
-        let tokens = vocab.map { t -> String in
-            if bracketed(t) { return t }
+        let phantom = zip(tokens, types).map { t, type -> String in
+            if type == 3 { return t }
             if t.utf8.starts(with: "##".utf8) { return String(t.unicodeScalars.dropFirst(2)) }
             return "\u{2581}" + t
         }
-        let types: [Int32] = vocab.indices.map { i in
-            guard let special = added[i] else { return 1 }
-            return special || bracketed(vocab[i]) ? 3 : 4
-        }
-        md["tokenizer.ggml.token_type_count"] = .uint32(UInt32((config["type_vocab_size"] as? Int) ?? 1))
-        md["tokenizer.ggml.model"] = .string("bert")
-        // BERT-uncased WordPiece vocabularies tokenize as llama.cpp's "bert-bge" reference (same ids for its check text).
-        md["tokenizer.ggml.pre"] = .string("bert-bge")
-        md["tokenizer.ggml.tokens"] = .array(GGUFArray(strings: tokens))
-        md["tokenizer.ggml.token_type"] = .array(GGUFArray(int32s: types))
+        var body = HFMetadataWriter(arch: w.arch)
+        body.string("tokenizer.ggml.model", "bert")
+        body.set("tokenizer.ggml.tokens", .array(GGUFArray(strings: phantom)))
+        body.set("tokenizer.ggml.token_type", .array(GGUFArray(int32s: types)))
+        try HFVocab.specialVocab(c, &body, vocabularySize: size)
+        w.u32("tokenizer.ggml.token_type_count", c.int("type_vocab_size") ?? 1)
+        w.string("tokenizer.ggml.model", "bert")
+        w.string("tokenizer.ggml.pre", wordPiecePreTokenizer(body.md, path: url.path))
+        for (key, value) in body.md.entries where key != "tokenizer.ggml.model" { w.set(key, value) }
+    }
 
-        var index: [String: Int] = [:]
-        for (i, t) in vocab.enumerated() where index[t] == nil { index[t] = i }
-        func tokenString(_ k: String) -> String? {
-            if let s = tc[k] as? String { return s }
-            if let o = tc[k] as? [String: Any] { return o["content"] as? String }
-            return nil
+    /// get_vocab_base_pre for a WordPiece vocabulary: the table's name for the check text's ids, tokenized by lai's
+    /// WordPiece tokenizer (llama.cpp's). The converter refuses a hash it does not know; llama.cpp ignores the
+    /// pre-tokenizer of WordPiece vocabularies, so lai names those as the converter names BERT's own
+    /// (bert-base-uncased: "jina-v2-en", its later table entry for that hash).
+    static func wordPiecePreTokenizer(_ md: GGUFMetadata, path: String) -> String {
+        var m = md
+        m["tokenizer.ggml.pre"] = .string("default")
+        if let t = try? Tokenizer(metadata: m, path: path),
+           let name = HFBPEVocab.preTokenizerHashes[HFBPEVocab.checkHash(t.encode(HFBPEVocab.checkText, addSpecial: true, parseSpecial: true))] {
+            return name
         }
-        var special: [String: String] = [:]
-        for k in ["bos", "eos", "unk", "sep", "pad", "cls", "mask"] { special[k] = tokenString("\(k)_token") }
-        if special["bos"] == nil, let c = special["cls"] { special["bos"] = c }
-        if special["eos"] == nil, let s = special["sep"] { special["eos"] = s }
-        let keyName = ["bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator", "pad": "padding", "cls": "cls", "mask": "mask"]
-        for k in ["bos", "eos", "unk", "sep", "pad", "cls", "mask"] {
-            if let s = special[k], let id = index[s] { md["tokenizer.ggml.\(keyName[k]!)_token_id"] = .uint32(UInt32(id)) }
-        }
-        // add_bos/add_eos/add_sep from a TemplateProcessing post-processor ("[CLS] $A [SEP]" → bos and eos, no sep).
-        if let pp = tj?["post_processor"] as? [String: Any], pp["type"] as? String == "TemplateProcessing",
-           let single = pp["single"] as? [[String: Any]], single.count > 1 {
-            func sp(_ e: [String: Any]) -> String? { (e["SpecialToken"] as? [String: Any])?["id"] as? String }
-            let first = sp(single[0]), last = sp(single[single.count - 1])
-            if let f = first { md["tokenizer.ggml.add_bos_token"] = .bool(f == special["bos"] || f == special["cls"]) }
-            if let l = last { md["tokenizer.ggml.add_eos_token"] = .bool(l == special["eos"]) }
-            if var pair = pp["pair"] as? [[String: Any]], !pair.isEmpty {
-                if first != nil, sp(pair[0]) == first { pair.removeFirst() }
-                if last != nil, let e = pair.last, sp(e) == last { pair.removeLast() }
-                if pair.count > 2 {
-                    let middle = Array(pair[1..<(pair.count - 1)])
-                    var addSep = false
-                    if let m = sp(middle[0]), m == special["sep"] || m == special["eos"], last == nil { addSep = true }
-                    if middle.count == 2, let m = sp(middle[1]), m == special["sep"] || m == special["eos"] { addSep = true }
-                    md["tokenizer.ggml.add_sep_token"] = .bool(addSep)
-                }
-            }
-        }
+        return "jina-v2-en"
     }
 }

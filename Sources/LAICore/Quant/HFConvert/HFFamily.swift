@@ -12,6 +12,18 @@ package enum HFTransform: Sendable, Equatable {
     case addOne
     /// Only the first n rows are kept (Gemma drops embedding rows past the tokenizer's vocabulary).
     case keepRows(Int)
+    /// Falcon's fused query_key_value regrouped from kvHeads groups of (heads/kvHeads queries, one key, one value)
+    /// to all queries, then all keys, then all values (FalconModel's "jploski" layout).
+    case falconQKV(heads: Int, kvHeads: Int, headDim: Int)
+    /// Rows viewed as [heads, rowsPerHead, columns]: rows start..<start+count of every head, transposed per head
+    /// when `transpose` (DeepseekV2Model's kv_b_proj → attn_k_b (transposed), attn_v_b). The output is 3-D.
+    case headSlice(heads: Int, rowsPerHead: Int, start: Int, count: Int, transpose: Bool)
+}
+
+/// One checkpoint tensor written as several GGUF tensors (DeepSeek-V2's kv_b_proj).
+package struct HFSplitOutput {
+    package let name: String
+    package let transform: HFTransform
 }
 
 /// A tensor the converter writes that is not in the checkpoint (rope_freqs, sentence-transformers Dense).
@@ -61,6 +73,8 @@ package struct HFContext {
                 p["rope_theta"] = t
             }
             if p["rope_type"] == nil, let t = p["type"] { p["rope_type"] = t }
+            if p["partial_rotary_factor"] == nil, let f = value(["partial_rotary_factor", "rope_pct", "rope_percent"]) { p["partial_rotary_factor"] = f }
+            if p["original_max_position_embeddings"] == nil, let o = value(["original_max_position_embeddings"]) { p["original_max_position_embeddings"] = o }
         }
         return p
     }
@@ -87,6 +101,8 @@ package struct HFFamily: Sendable {
     /// the projections in the order it emits them with their GGUF names (`ffn_gate_exps` …).
     var expert: (@Sendable (String) -> (layer: Int, projection: String, expert: Int)?)? = nil
     var expertOutputs: [(projection: String, gguf: String)] = []
+    /// Tensors the converter writes as several (HF name → outputs); nil for the rest.
+    var split: (@Sendable (String, HFContext) throws -> [HFSplitOutput]?)? = nil
     /// Keys the converter writes while generating extra tensors, before `general.type` (Phi-3's attn_factor).
     var early: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void = { _, _ in }
 
@@ -124,22 +140,23 @@ extension HFFamily {
     ]
 
     /// A renamer over `top` and `block` tables (HF stem without `model.` → GGUF stem); `skip` names are dropped.
-    static func tableRenamer(top: [String: String], block: [String: String], skip: @escaping @Sendable (String) -> Bool)
-        -> @Sendable (String, HFContext) throws -> String? {
+    /// `prefix` is dropped from names that have it; block tensors are `<layers>N.<stem>`.
+    static func tableRenamer(top: [String: String], block: [String: String], prefix: String = "model.", layers: String = "layers.",
+                             skip: @escaping @Sendable (String) -> Bool) -> @Sendable (String, HFContext) throws -> String? {
         return { hf, ctx in
             if skip(hf) { return nil }
             // Tensors the converter never writes (prepare_tensors' first filter).
             if hf.hasSuffix(".attention.masked_bias") || hf.hasSuffix(".attention.bias") || hf.hasSuffix(".rotary_emb.inv_freq") { return nil }
             var n = hf
-            if n.hasPrefix("model.") { n.removeFirst(6) }
+            if n.hasPrefix(prefix) { n.removeFirst(prefix.count) }
             let suffix: String
             if n.hasSuffix(".weight") { suffix = ".weight" } else if n.hasSuffix(".bias") { suffix = ".bias" } else {
                 throw HFModelError.invalid(path: ctx.folder.path, message: "cannot map tensor '\(hf)'")
             }
             let stem = String(n.dropLast(suffix.count))
             if let t = top[stem] { return t + suffix }
-            if stem.hasPrefix("layers.") {
-                let rest = stem.dropFirst(7)
+            if stem.hasPrefix(layers) {
+                let rest = stem.dropFirst(layers.count)
                 if let dot = rest.firstIndex(of: "."), let bid = Int(rest[..<dot]), bid >= 0, bid < ctx.blockCount,
                    let t = block[String(rest[rest.index(after: dot)...])] {
                     return "blk.\(bid).\(t)\(suffix)"
@@ -184,6 +201,10 @@ extension HFFamily {
             default: break  // llama3: the rope_freqs tensor; dynamic, default: nothing
             }
         }
+        if var sections = (rope["mrope_section"] as? [NSNumber])?.map({ Int32($0.intValue) }) {
+            while sections.count < 4 { sections.append(0) }
+            w.set("{arch}.rope.dimension_sections", .array(GGUFArray(int32s: Array(sections.prefix(4)))))
+        }
         if let theta = (ropeParams["rope_theta"] as? NSNumber)?.doubleValue { w.f32("{arch}.rope.freq_base", theta) }
         if let local = ((rope["sliding_attention"] as? [String: Any])?["rope_theta"] as? NSNumber)?.doubleValue {
             w.f32("{arch}.rope.freq_base_swa", local)
@@ -192,6 +213,15 @@ extension HFFamily {
         if let v = c.double("layer_norm_eps", "layer_norm_epsilon", "norm_epsilon") { w.f32("{arch}.attention.layer_norm_epsilon", v) }
         if let v = c.int("num_local_experts", "num_experts", "n_routed_experts") { w.u32("{arch}.expert_count", v) }
         if let v = c.int("num_experts_per_tok", "num_experts_per_token", "top_k_experts") { w.u32("{arch}.expert_used_count", v) }
+        if let v = (c.hparams["n_group"] as? NSNumber)?.intValue { w.u32("{arch}.expert_group_count", v) }
+        if let v = (c.hparams["topk_group"] as? NSNumber)?.intValue { w.u32("{arch}.expert_group_used_count", v) }
+        if let f = c.value(["score_function", "scoring_func", "score_func", "moe_router_activation", "moe_router_activation_func", "expert_selection_fn"]) {
+            let gating = ["softmax": 1, "sigmoid": 2, "sqrtsoftplus": 4]
+            guard let s = f as? String, let g = gating[s] else {
+                throw HFModelError.invalid(path: c.folder.appendingPathComponent("config.json").path, message: "unsupported expert gating function \(f)")
+            }
+            w.u32("{arch}.expert_gating_func", g)
+        }
         if let v = c.int("head_dim") {
             w.u32("{arch}.attention.key_length", v); w.u32("{arch}.attention.value_length", v)
         }

@@ -11,21 +11,35 @@ package enum HFTensorTransforms {
         let rowLength = hfShape.dropFirst().reduce(1, *)
         var heads = 0
         var addOne = false
+        var falcon: (heads: Int, kvHeads: Int, headDim: Int)?
         for t in transforms {
             switch t {
             case .keepRows(let n): rows = min(rows, n)
             case .permuteRows(let h): heads = h
             case .addOne: addOne = true
+            case .falconQKV(let h, let kv, let d): falcon = (h, kv, d)
+            case .headSlice(let h, let per, let start, let count, let transpose):
+                headSlice(source, dtype, columns: rowLength, heads: h, rowsPerHead: per, start: start, count: count,
+                          transpose: transpose, to: out.baseAddress!, as: outType)
+                return
             }
         }
         let src = source.baseAddress!, dst = out.baseAddress!
         let half = heads > 0 ? rows / heads / 2 : 0
         for r in 0..<rows {
-            // LlamaModel.permute: output row (h, j, k) of shape (heads, half, 2) is input row (h, k, j).
             var from = r
             if heads > 0 {
+                // LlamaModel.permute: output row (h, j, k) of shape (heads, half, 2) is input row (h, k, j).
                 let h = r / (2 * half), j = (r % (2 * half)) / 2, k = r % 2
                 from = h * 2 * half + k * half + j
+            } else if let f = falcon {
+                // Input: kvHeads groups of (heads/kvHeads + 2) heads; output: queries, keys, values.
+                let perGroup = f.heads / f.kvHeads + 2, head = r / f.headDim, d = r % f.headDim
+                let (group, slot): (Int, Int)
+                if head < f.heads { (group, slot) = (head / (perGroup - 2), head % (perGroup - 2)) }
+                else if head < f.heads + f.kvHeads { (group, slot) = (head - f.heads, perGroup - 2) }
+                else { (group, slot) = (head - f.heads - f.kvHeads, perGroup - 1) }
+                from = (group * perGroup + slot) * f.headDim + d
             }
             copyRow(src, dtype, from * rowLength, dst, outType, r * rowLength, rowLength)
         }
@@ -37,6 +51,23 @@ package enum HFTensorTransforms {
             } else {
                 let p = dst.assumingMemoryBound(to: Float.self)
                 for i in 0..<n { p[i] += 1 }
+            }
+        }
+    }
+
+    /// Source rows as [heads, rowsPerHead, columns]; out = rows start..<start+count of each head, as
+    /// [heads, count, columns] or, transposed, [heads, columns, count].
+    private static func headSlice(_ source: UnsafeRawBufferPointer, _ dtype: HFDType, columns: Int, heads: Int, rowsPerHead: Int,
+                                  start: Int, count: Int, transpose: Bool, to dst: UnsafeMutableRawPointer, as outType: GGMLType) {
+        let src = source.baseAddress!
+        for h in 0..<heads {
+            for i in 0..<count {
+                let from = (h * rowsPerHead + start + i) * columns
+                if transpose {
+                    for c in 0..<columns { copyRow(src, dtype, from + c, dst, outType, (h * columns + c) * count + i, 1) }
+                } else {
+                    copyRow(src, dtype, from, dst, outType, (h * count + i) * columns, columns)
+                }
             }
         }
     }

@@ -123,7 +123,9 @@ enum HFVocab {
     /// tokens found among tokenizer.json's added tokens, then config.json's `*_token_id`), add_* flags
     /// (tokenizer.json post-processor, then tokenizer_config), chat template (tokenizer_config, else
     /// chat_template.jinja / chat_template.json), normalizer flags.
-    static func specialVocab(_ c: HFContext, _ w: inout HFMetadataWriter, vocabularySize: Int?) throws {
+    /// `extraIDs`: ids a family's set_vocab sets after loading (GLM-4's eos/eot/unk/bos); like every
+    /// _set_special_token call they fill only types not already set.
+    static func specialVocab(_ c: HFContext, _ w: inout HFMetadataWriter, vocabularySize: Int?, extraIDs: [(String, Int)] = []) throws {
         var types = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
         var ids: [(String, Int)] = []
         var add: [(String, Bool)] = []
@@ -230,6 +232,7 @@ enum HFVocab {
             }
             // Key order of gguf-py's add_to_gguf: ids, add flags, chat template, normalizer (set below).
             try configIDs(c, types, setID)
+            for (typ, id) in extraIDs { setID(typ, id) }
             writeSpecial(&w, ids, add)
             for (name, t) in named {
                 let clean = String(name.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_" })
@@ -242,6 +245,7 @@ enum HFVocab {
             if let template { w.set("tokenizer.chat_template", template) }
         } else {
             try configIDs(c, types, setID)
+            for (typ, id) in extraIDs { setID(typ, id) }
             writeSpecial(&w, ids, add)
         }
         if let lowercase { w.bool("tokenizer.ggml.normalizer.lowercase", lowercase) }
@@ -257,7 +261,8 @@ enum HFVocab {
     }
 
     private static func writeSpecial(_ w: inout HFMetadataWriter, _ ids: [(String, Int)], _ add: [(String, Bool)]) {
-        let key = ["bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator", "pad": "padding", "cls": "cls",
+        // gguf-py's GGUFWriter has no add_cls_token_id: a cls id is loaded but never written.
+        let key = ["bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator", "pad": "padding",
                    "mask": "mask", "eot": "eot", "eom": "eom"]
         for (typ, id) in ids { if let k = key[typ] { w.u32("tokenizer.ggml.\(k)_token_id", id) } }
         for (typ, v) in add where ["bos", "eos", "sep"].contains(typ) { w.bool("tokenizer.ggml.add_\(typ)_token", v) }
