@@ -138,6 +138,7 @@ package enum ModelQuantizer {
             if e.newType == t.type {
                 specs.append(GGUFTensorSpec(name: t.name, type: t.type, shape: t.shape) { w in
                     try w.write(file.data(t))
+                    file.release(t)
                     done += t.byteCount
                     progress(done, total)
                 })
@@ -156,6 +157,7 @@ package enum ModelQuantizer {
                     } catch QuantError.nonFinite(let row) {
                         throw ModelQuantizeError.nonFinite(path: file.path, tensor: t.name, row: row)
                     }
+                    file.release(t)
                     try w.write(UnsafeRawBufferPointer(start: out, count: n))
                     done += t.byteCount
                     progress(done, total)

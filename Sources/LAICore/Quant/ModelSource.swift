@@ -10,8 +10,16 @@ package protocol ModelSource: AnyObject {
     /// The type a tensor gets when the policy does not quantize it: GGUF inputs keep theirs; converted
     /// Hugging Face tensors become F32, as convert_hf_to_gguf.py writes norms, biases and embeddings of positions.
     func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType
+    /// Called once a tensor has been written: its source bytes will not be read again.
+    func release(_ t: GGUFTensorInfo)
 }
 
 extension GGUFFile: ModelSource {
     package func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType { t.type }
+    /// The tensor's mapped pages leave the resident set (the page cache keeps them), so that quantizing a file
+    /// holds about one tensor in memory rather than the whole input.
+    package func release(_ t: GGUFTensorInfo) {
+        let d = data(t)
+        if let base = d.baseAddress { file.adviseDontNeed(base, bytes: d.count) }
+    }
 }

@@ -217,6 +217,9 @@ package final class SafetensorsModel: ModelSource {
 
     package func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType { .f32 }
 
+    /// Source pages are dropped when the next tensor is read (`data`).
+    package func release(_ t: GGUFTensorInfo) {}
+
     /// madvise(MADV_DONTNEED) over the whole pages inside `b`: the read-only file mapping refills them from the
     /// page cache if they are read again, so this only lowers resident memory.
     private static func dropPages(_ b: UnsafeRawBufferPointer) {
