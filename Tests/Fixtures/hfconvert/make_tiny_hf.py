@@ -97,6 +97,14 @@ FAMILIES = {
         num_key_value_heads=2, max_position_embeddings=256, original_max_position_embeddings=256, rms_norm_eps=1e-5,
         rope_theta=10000.0, bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False),
         torch.bfloat16, None),
+    # Phi-3 with its SentencePiece tokenizer (Phi3MiniModel.set_vocab, not the shared SentencePiece reader):
+    # added tokens past the pieces from added_tokens.json, tokenizer_config's added_tokens_decoder and
+    # tokenizer.json's added_tokens (see add_phi3_added_tokens).
+    "phi3-spm": ("Phi3Config", "Phi3ForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=256, original_max_position_embeddings=256, rms_norm_eps=1e-5,
+        rope_theta=10000.0, bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False),
+        torch.float16, None),
     "phi3-longrope": ("Phi3Config", "Phi3ForCausalLM", dict(
         vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=4, max_position_embeddings=1024, original_max_position_embeddings=128, rms_norm_eps=1e-5,
@@ -255,7 +263,7 @@ def add_wordpiece_tokenizer(d: Path):
     (d / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2))
 
 
-SP_FAMILIES = ("llama", "gemma3")
+SP_FAMILIES = ("llama", "gemma3", "phi3-spm")
 # Families with a WordPiece tokenizer: the converter's get_vocab_base_pre identifies the pre-tokenizer by hashing
 # the token ids of a fixed text, which a tiny vocabulary cannot reproduce, so it is given the name the converter
 # finds for the real model (nomic-embed-text-v1.5 has bert-base-uncased's vocabulary: chkhsh 0876d13b..., which
@@ -280,6 +288,22 @@ def add_tokenizer(d: Path):
                    "added_tokens_decoder": {"4": {"content": "<start_of_turn>", "special": True},
                                             "6": {"content": "<tool>", "special": False}},
                    "chat_template": "{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n{% endfor %}"}, f)
+
+
+def add_phi3_added_tokens(d: Path):
+    """Phi-3's added tokens: <|endoftext|> (special) and chat markers (<|user|> not special, which Phi-3's reader
+    keeps user-defined where the shared one would call it control) in tokenizer_config.json, one more only in
+    added_tokens.json, and tokenizer.json's added_tokens (read last by Phi3MiniModel.set_vocab)."""
+    cfg = json.loads((d / "tokenizer_config.json").read_text())
+    cfg["tokenizer_class"] = "LlamaTokenizer"
+    cfg["eos_token"] = "<|endoftext|>"
+    cfg["added_tokens_decoder"].update({"310": {"content": "<|endoftext|>", "special": True},
+                                        "311": {"content": "<|assistant|>", "special": True},
+                                        "312": {"content": "<|user|>", "special": False}})
+    (d / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (d / "added_tokens.json").write_text(json.dumps({"<|endoftext|>": 310, "<|assistant|>": 311, "<|user|>": 312, "<|end|>": 313}))
+    (d / "tokenizer.json").write_text(json.dumps({"version": "1.0", "added_tokens": [
+        {"id": 313, "content": "<|end|>", "special": True}, {"id": 314, "content": "<|system|>", "special": False}]}))
 
 
 def array_digest(v):
@@ -345,6 +369,8 @@ def main():
                 build(out, name)
         if name in SP_FAMILIES:
             add_tokenizer(out / name)
+            if name == "phi3-spm":
+                add_phi3_added_tokens(out / name)
         if name in WPM_FAMILIES:
             add_wordpiece_tokenizer(out / name)
         tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES

@@ -287,12 +287,13 @@ extension HFFamily {
             w.u32("{arch}.attention.sliding_window", c.int("sliding_window") ?? 0)
         },
         vocabulary: { c, w in
-            // Phi-4 ships a GPT2Tokenizer; Phi-3's SentencePiece model has the converter's own Phi-3 reader.
+            // Phi-4 ships a GPT2Tokenizer; Phi-3's SentencePiece model has the converter's own Phi-3 reader. Without
+            // either (the converter then fails) the model is written without a vocabulary, as for other families.
             if let tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json"), tc["tokenizer_class"] as? String == "GPT2Tokenizer" {
                 return try HFBPEVocab.write(c, &w)
             }
             if FileManager.default.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) {
-                throw HFModelError.invalid(path: c.folder.path, message: "lai does not convert Phi-3's SentencePiece vocabulary yet (Phi-4's GPT2Tokenizer it does)")
+                try HFVocab.phi3SentencePiece(c, &w)
             }
         },
         early: { c, w in

@@ -109,6 +109,53 @@ enum HFVocab {
         return (tokens, scores, types)
     }
 
+    /// Phi3MiniModel.set_vocab's SentencePiece reader: the pieces (types as `_create_vocab_sentencepiece`) padded to
+    /// vocab_size, then added_tokens.json, tokenizer_config's added_tokens_decoder and tokenizer.json's added_tokens,
+    /// each as user-defined (control when marked special; no special-looking test, no ▁ replacement) with score
+    /// −1000; model "llama", pre "default", then SpecialVocab.
+    static func phi3SentencePiece(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        let url = c.folder.appendingPathComponent("tokenizer.model")
+        let pieces = try SentencePieceModel.read(url)
+        let size = c.int("vocab_size") ?? pieces.count
+        guard pieces.count <= size else {
+            throw HFModelError.invalid(path: url.path, message: "\(pieces.count) pieces, more than config.json's vocab_size \(size)")
+        }
+        var tokens = (0..<size).map { "[PAD\($0)]" }
+        var scores = [Float](repeating: -10000, count: size)
+        var types = [Int32](repeating: 5, count: size)
+        for (i, p) in pieces.enumerated() {
+            tokens[i] = p.piece; scores[i] = p.score
+            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
+        }
+        if let added = try HFCheckpoint.json(c.folder, "added_tokens.json") {
+            for (key, id) in added {
+                guard let id = id as? Int, id >= 0, id < size else { continue }
+                tokens[id] = key; scores[id] = -1000; types[id] = 4
+            }
+        }
+        func addAll(_ entries: [(Int, [String: Any])], _ file: String) throws {
+            for (id, d) in entries {
+                guard id >= 0, id < size, let token = d["content"] as? String else {
+                    throw HFModelError.invalid(path: c.folder.appendingPathComponent(file).path, message: "added token \(id) is outside the vocabulary of \(size)")
+                }
+                tokens[id] = token; scores[id] = -1000
+                types[id] = d["special"] as? Bool == true ? 3 : 4
+            }
+        }
+        if let tc = try HFCheckpoint.json(c.folder, "tokenizer_config.json"), let dec = tc["added_tokens_decoder"] as? [String: Any] {
+            try addAll(dec.compactMap { k, v in Int(k).flatMap { id in (v as? [String: Any]).map { (id, $0) } } }, "tokenizer_config.json")
+        }
+        if let tj = try HFCheckpoint.json(c.folder, "tokenizer.json"), let list = tj["added_tokens"] as? [[String: Any]] {
+            try addAll(list.compactMap { d in (d["id"] as? Int).map { ($0, d) } }, "tokenizer.json")
+        }
+        w.string("tokenizer.ggml.model", "llama")
+        w.string("tokenizer.ggml.pre", "default")
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray(strings: tokens)))
+        w.set("tokenizer.ggml.scores", .array(GGUFArray(floats: scores)))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray(int32s: types)))
+        try specialVocab(c, &w, vocabularySize: size)
+    }
+
     /// TextModel.does_token_look_special.
     static func looksSpecial(_ t: String) -> Bool {
         if ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].contains(t) { return true }
