@@ -263,7 +263,7 @@ def add_wordpiece_tokenizer(d: Path):
     (d / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2))
 
 
-SP_FAMILIES = ("llama", "gemma3", "phi3-spm")
+SP_FAMILIES = ("llama", "gemma3", "phi3-spm", "gemma")
 # Families with a WordPiece tokenizer: the converter's get_vocab_base_pre identifies the pre-tokenizer by hashing
 # the token ids of a fixed text, which a tiny vocabulary cannot reproduce, so it is given the name the converter
 # finds for the real model (nomic-embed-text-v1.5 has bert-base-uncased's vocabulary: chkhsh 0876d13b..., which

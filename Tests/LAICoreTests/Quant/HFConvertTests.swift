@@ -19,7 +19,7 @@ import Testing
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         // The converter's other output types were recorded for the families with a tokenizer.
-        let extra: [(QuantTarget, String)] = ["llama", "gemma3", "nomic-bert", "phi3-spm"].contains(family) ? [(.bf16, "bf16"), (.q8_0, "q8_0")] : []
+        let extra: [(QuantTarget, String)] = ["llama", "gemma3", "gemma", "nomic-bert", "phi3-spm"].contains(family) ? [(.bf16, "bf16"), (.q8_0, "q8_0")] : []
         for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] + extra {
             let out = dir.appendingPathComponent("\(family)-\(outtype).gguf").path
             _ = try ModelQuantizer.run(input: Self.directory.appendingPathComponent(family).path, output: out, target: target, threads: 2)

@@ -421,7 +421,7 @@ extension HFFamily {
 
 extension HFFamily {
     /// GemmaModel (Gemma 1): llama's tensor names, every `*norm.weight` + 1, lm_head skipped; gemma2's keys without
-    /// the softcaps and window. Its tokenizer (SentencePiece plus CodeGemma's fixed FIM ids) is not reproduced yet.
+    /// the softcaps and window; SentencePiece vocabulary plus CodeGemma's fixed eot id, add_space_prefix false.
     static let gemma = HFFamily(
         arch: "gemma", architectures: ["GemmaForCausalLM"],
         defaults: { _ in
@@ -434,9 +434,14 @@ extension HFFamily {
         extraTensors: { _ in [] },
         parameters: { c, w in try gemmaCommonParameters(c, &w) },
         vocabulary: { c, w in
-            if FileManager.default.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) {
-                throw HFModelError.invalid(path: c.folder.path, message: "lai does not convert Gemma 1's vocabulary yet (its CodeGemma FIM ids)")
-            }
+            guard FileManager.default.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) else { return }
+            try HFVocab.sentencePiece(c, &w)
+            // A second SpecialVocab for CodeGemma's FIM ids 67/69/68/70 and eot 107: gguf-py writes only eot
+            // (it has no prefix/suffix/middle/fsep handler), then the same add flags again, no chat template.
+            try HFVocab.specialVocab(c, &w, vocabularySize: nil,
+                                     extraIDs: [("prefix", 67), ("suffix", 69), ("middle", 68), ("fsep", 70), ("eot", 107)],
+                                     types: ["prefix", "suffix", "middle", "fsep", "eot"], chatTemplate: false)
+            w.bool("tokenizer.ggml.add_space_prefix", false)
         })
 
     /// GemmaModel/Gemma2Model.set_gguf_parameters' common part, through general.file_type.

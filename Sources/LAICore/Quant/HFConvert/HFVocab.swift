@@ -172,8 +172,11 @@ enum HFVocab {
     /// chat_template.jinja / chat_template.json), normalizer flags.
     /// `extraIDs`: ids a family's set_vocab sets after loading (GLM-4's eos/eot/unk/bos); like every
     /// _set_special_token call they fill only types not already set.
-    static func specialVocab(_ c: HFContext, _ w: inout HFMetadataWriter, vocabularySize: Int?, extraIDs: [(String, Int)] = []) throws {
-        var types = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
+    /// `types`: SpecialVocab's special_token_types; `chatTemplate: false` as `special_vocab.chat_template = None`.
+    static func specialVocab(_ c: HFContext, _ w: inout HFMetadataWriter, vocabularySize: Int?, extraIDs: [(String, Int)] = [],
+                             types initialTypes: [String] = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"],
+                             chatTemplate: Bool = true) throws {
+        var types = initialTypes
         var ids: [(String, Int)] = []
         var add: [(String, Bool)] = []
         func setID(_ typ: String, _ id: Any?) {
@@ -289,7 +292,7 @@ enum HFVocab {
                 let names = named.map(\.0).filter { !$0.isEmpty && $0 != "default" }
                 if !names.isEmpty { w.set("tokenizer.chat_templates", .array(GGUFArray(strings: names))) }
             }
-            if let template { w.set("tokenizer.chat_template", template) }
+            if let template, chatTemplate { w.set("tokenizer.chat_template", template) }
         } else {
             try configIDs(c, types, setID)
             for (typ, id) in extraIDs { setID(typ, id) }
