@@ -58,6 +58,12 @@ FAMILIES = {
         rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                       "original_max_position_embeddings": 64},
         tie_word_embeddings=True), torch.float32, None),
+    # llama with only a tokenizer.json that is SentencePiece in Hugging Face form (byte-fallback BPE, Sequence
+    # decoder: what LlamaTokenizerFast makes of a tokenizer.model), which the converter reads with LlamaHfVocab.
+    "llama-hf": ("LlamaConfig", "LlamaForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=256, rms_norm_eps=1e-5, rope_theta=10000.0,
+        tie_word_embeddings=False), torch.float16, None),
     "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", dict(
         vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
@@ -306,6 +312,23 @@ def add_phi3_added_tokens(d: Path):
         {"id": 313, "content": "<|end|>", "special": True}, {"id": 314, "content": "<|system|>", "special": False}]}))
 
 
+def add_llama_hf_tokenizer(d: Path):
+    """tokenizer.json, tokenizer_config.json and special_tokens_map.json from LlamaTokenizerFast over the
+    SentencePiece model add_tokenizer trains, with two tokens added past its 300 pieces (one special); no
+    tokenizer.model is left in the folder."""
+    if (d / "tokenizer.json").exists():
+        return
+    import tempfile
+    with tempfile.TemporaryDirectory() as t:
+        add_tokenizer(Path(t))
+        tok = transformers.LlamaTokenizerFast(vocab_file=str(Path(t) / "tokenizer.model"), bos_token="<s>", eos_token="</s>",
+                                              unk_token="<unk>", pad_token="<pad>", legacy=False, from_slow=True)
+    tok.add_special_tokens({"additional_special_tokens": ["<|im_start|>"]})
+    tok.add_tokens(["<extra_word>"])
+    tok.save_pretrained(d)
+    (d / "tokenizer.model").unlink(missing_ok=True)
+
+
 def array_digest(v):
     if v and isinstance(v[0], str):
         return hashlib.sha256(b"\0".join(x.encode() for x in v)).hexdigest()
@@ -332,7 +355,7 @@ def digests(gguf_path: Path, converter: Path):
 
 
 def convert(d: Path, outtype: str, converter: Path, dest: Path):
-    if (d / "tokenizer.model").exists():
+    if (d / "tokenizer.model").exists() or d.name == "llama-hf":
         subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(d), "--outtype", outtype, "--outfile", str(dest)],
                        check=True, stdout=subprocess.DEVNULL)
         return
@@ -371,9 +394,11 @@ def main():
             add_tokenizer(out / name)
             if name == "phi3-spm":
                 add_phi3_added_tokens(out / name)
+        if name == "llama-hf":
+            add_llama_hf_tokenizer(out / name)
         if name in WPM_FAMILIES:
             add_wordpiece_tokenizer(out / name)
-        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES
+        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES or name == "llama-hf"
         for outtype in ("f32", "f16") + (("bf16", "q8_0") if tokenizer else ()):
             g = out / f"{name}.{outtype}.gguf"
             convert(out / name, outtype, converter, g)

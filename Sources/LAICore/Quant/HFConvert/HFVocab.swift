@@ -20,13 +20,68 @@ enum HFVocab {
         if exists(c, "tokenizer.json") {
             // LlamaModel tries LlamaHfVocab first: a byte-fallback BPE with a Sequence decoder is a SentencePiece model in HF form.
             if llamaHF, let tj = try HFCheckpoint.json(c.folder, "tokenizer.json"), let m = tj["model"] as? [String: Any],
-               m["byte_fallback"] as? Bool == true, (tj["decoder"] as? [String: Any])?["type"] as? String == "Sequence",
-               !(m["ignore_merges"] as? Bool ?? false) {
-                throw unsupported(c, "SentencePiece-style tokenizer.json vocabularies (byte_fallback BPE, the converter's LlamaHfVocab)")
+               m["type"] as? String == "BPE", m["byte_fallback"] as? Bool == true,
+               (tj["decoder"] as? [String: Any])?["type"] as? String == "Sequence" {
+                return try llamaHFVocab(c, &w, tj, m)
             }
             return try HFBPEVocab.write(c, &w)
         }
         // No tokenizer files: the model is written without a vocabulary (llama.cpp then needs one from elsewhere).
+    }
+
+    /// `_set_vocab_llama_hf` (gguf-py's LlamaHfVocab): the model vocabulary by id — byte tokens `<0xXX>` typed byte,
+    /// the tokenizer's special tokens (transformers' all_special_tokens: tokenizer_config / special_tokens_map's
+    /// bos, eos, unk, sep, pad, cls, mask and additional_special_tokens) control, the rest normal — then the added
+    /// tokens past it by id (control when special, else user-defined); every score −1000, no merges.
+    static func llamaHFVocab(_ c: HFContext, _ w: inout HFMetadataWriter, _ tj: [String: Any], _ model: [String: Any]) throws {
+        let path = c.folder.appendingPathComponent("tokenizer.json").path
+        guard let vocab = model["vocab"] as? [String: Int] else { throw HFModelError.invalid(path: path, message: "model.vocab is not an object of ids") }
+        let base = vocab.count
+        var byID = [String?](repeating: nil, count: base)
+        var full = vocab  // transformers' get_vocab(): the model's tokens and the added ones
+        for (t, id) in vocab {
+            guard id >= 0, id < base else { throw HFModelError.invalid(path: path, message: "token id \(id) outside the vocabulary of \(base)") }
+            byID[id] = t
+        }
+        var added: [(String, Int)] = []
+        for a in (tj["added_tokens"] as? [[String: Any]]) ?? [] {
+            guard let t = a["content"] as? String, let id = a["id"] as? Int else { continue }
+            full[t] = id
+            if id >= base { added.append((t, id)) }
+        }
+        added.sort { $0.1 < $1.1 }
+        // all_special_tokens: the special-token attributes of special_tokens_map.json and tokenizer_config.json.
+        var specials = Set<String>()
+        func content(_ v: Any?) -> String? { (v as? String) ?? ((v as? [String: Any])?["content"] as? String) }
+        for file in ["special_tokens_map.json", "tokenizer_config.json"] {
+            guard let j = try HFCheckpoint.json(c.folder, file) else { continue }
+            for k in ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] {
+                if let s = content(j[k]) { specials.insert(s) }
+            }
+            for v in (j["additional_special_tokens"] as? [Any]) ?? [] { if let s = content(v) { specials.insert(s) } }
+        }
+        let specialIDs = Set(specials.compactMap { full[$0] })
+        func isByte(_ t: String) -> Bool {
+            let u = Array(t.utf8)
+            func hex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 102) }
+            return u.count == 6 && t.hasPrefix("<0x") && u[5] == UInt8(ascii: ">") && hex(u[3]) && hex(u[4])
+        }
+        var tokens: [String] = [], types: [Int32] = []
+        for id in 0..<base {
+            guard let t = byID[id] else { throw HFModelError.invalid(path: path, message: "no token has id \(id)") }
+            tokens.append(t)
+            types.append(isByte(t) ? 6 : specialIDs.contains(id) ? 3 : 1)
+        }
+        for (t, id) in added {
+            tokens.append(t)
+            types.append(specials.contains(t) ? (specialIDs.contains(full[t] ?? id) ? 3 : 1) : 4)
+        }
+        w.string("tokenizer.ggml.model", "llama")
+        w.string("tokenizer.ggml.pre", "default")
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray(strings: tokens)))
+        w.set("tokenizer.ggml.scores", .array(GGUFArray(floats: [Float](repeating: -1000, count: tokens.count))))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray(int32s: types)))
+        try specialVocab(c, &w, vocabularySize: tokens.count)
     }
 
     /// Gemma3Model.set_vocab: SentencePiece with add_space_prefix = false, else BPE.
