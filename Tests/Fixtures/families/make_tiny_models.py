@@ -531,6 +531,25 @@ def make_mistral3():
     return m
 
 
+def make_gemma():
+    # Gemma 1 (GemmaForCausalLM as conversion/gemma.py GemmaModel writes it): llama tensor names, RMSNorm with the
+    # +1 already folded into the stored weights, GeGLU (gelu-tanh gate), embeddings x sqrt(n_embd), tied output, NeoX
+    # RoPE with the default base 10000 (the converter writes no rope key), no softcaps, no sliding window, Q scaled
+    # by 1/sqrt(head_dim). Multi-query like Gemma 2B (1 KV head), head_dim 32 != n_embd/n_head (16) via key_length,
+    # as the real models' 256 (7B: 3072/16 = 192).
+    m = Model("gemma", "gemma", "spm", 1015)
+    E, L, H, KV, F, HD = 64, 3, 4, 1, 128, 32
+    common(m, 8192, E, L, H, KV, F, head_dim=HD, rms_eps=1e-6)
+    embd(m, E, std=0.1)    # scaled by sqrt(n_embd) = 8 in the graph
+    head(m, E, tied=True)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
+    return m
+
+
 FAMILIES = {
     "llama3rope": make_llama3rope,
     "qwen3": make_qwen3,
@@ -546,6 +565,7 @@ FAMILIES = {
     "glm4": make_glm4,
     "deepseek2": make_deepseek2,
     "mistral3": make_mistral3,
+    "gemma": make_gemma,
 }
 
 

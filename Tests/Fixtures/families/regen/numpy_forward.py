@@ -83,7 +83,7 @@ def forward(name):
     E=g('embedding_length'); H=g('attention.head_count'); KVH=g('attention.head_count_kv'); L=g('block_count')
     hd=g('attention.key_length',E//H); base=g('rope.freq_base',10000.0); eps=g('attention.layer_norm_rms_epsilon',1e-5)
     x=T['token_embd.weight'][ids]
-    if a in('gemma2','gemma3'): x=x*math.sqrt(E)
+    if a in('gemma','gemma2','gemma3'): x=x*math.sqrt(E)
     if a=='granite': x=x*g('embedding_scale')
     neox=a not in('llama','granite','glm4','mistral3')
     n_rot=g('rope.dimension_count',hd)
@@ -167,4 +167,4 @@ def forward(name):
     kv32=os.path.join(os.environ.get('KV32_DIR','/tmp'),f"{name}.logits-kvf32.npy")
     ref16=np.load(f"{FIX}/{d['logits_npy']}"); ref=np.load(kv32) if os.path.exists(kv32) else ref16
     print(f"{name:11s} max|np-llama(kvf32)|={np.abs(lg-ref).max():.2e} vs kvf16 {np.abs(lg-ref16).max():.2e} argmax np={lg.argmax()} llama={ref.argmax()}")
-for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon','glm4','deepseek2','mistral3']): forward(nm)
+for nm in (sys.argv[2:] or ['llama3rope','qwen3','gemma3','mixtral','qwen2moe','qwen3moe','gemma2','phi3','granite','olmo2','falcon','glm4','deepseek2','mistral3','gemma']): forward(nm)
