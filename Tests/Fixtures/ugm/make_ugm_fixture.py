@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""A Unigram (UGM, tokenizer.ggml.model "t5") vocabulary and llama.cpp's token ids for it.
+
+  make_ugm_fixture.py WORK_DIR CONVERTER_DIR LLAMA_BUILD_BIN SPM_MODEL
+
+1. WORK_DIR/hf: a tiny random XLMRobertaModel (transformers, seed 0; hidden 32, 2 layers, 64 positions) whose
+   tokenizer is SPM_MODEL saved through XLMRobertaTokenizerFast (sentencepiece.bpe.model, tokenizer.json with its
+   RobertaProcessing post-processor, tokenizer_config.json), as bge-m3 / multilingual-e5 ship theirs.
+2. WORK_DIR/xlmr-tiny.f32.gguf (the whole model) and ugm-botchan.vocab.gguf next to this script (--vocab-only),
+   both by llama.cpp's convert_hf_to_gguf.py (its _xlmroberta_set_vocab: model "t5", precompiled_charsmap,
+   add_space_prefix / remove_extra_whitespaces from the SentencePiece normalizer spec, ids realigned
+   fairseq-style: <s> <pad> </s> <unk>, then the pieces shifted by one).
+3. ugm-botchan.tokens.json next to this script: for every string in STRINGS, llama-server's /tokenize ids
+   (add_special true and false; parse_special true, the server's default) and /detokenize of those ids (the
+   pieces concatenated), plus, through libllama itself (ctypes bindings of llama-cpp-python), llama_tokenize with
+   parse_special false and llama_detokenize (remove_special false and true) of the add_special ids.
+   llama-server's ids and libllama's are checked equal here.
+4. ugm-botchan-userdef.vocab.gguf / .tokens.json: that vocabulary edited with gguf-py (no precompiled_charsmap,
+   remove_extra_whitespaces false, a user-defined "<custom>" and a user-defined "\u2581the"), tokenized and
+   detokenized by libllama alone (llama-server cannot load a vocabulary-only file).
+
+The committed fixtures were made with SPM_MODEL = botchan_en_unigram_1000.model from the sentencepiece 0.2.3 sdist
+(test/; a 1000-piece unigram model with nfkc normalization and a 237 KB precompiled charsmap), transformers
+4.57.6, protobuf 6, llama-cpp-python 0.3.36's vendored llama.cpp converter and /work/tools/llama-build's
+llama-server / libllama.
+"""
+import json, os, shutil, socket, subprocess, sys, time, types, urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+STRINGS = [
+    "",
+    " ",
+    "  ",
+    "   ",
+    "\t",
+    "\n",
+    "\n\n",
+    " \n ",
+    "Hello world",
+    "hello world",
+    " Hello world",
+    "Hello world ",
+    "  leading spaces",
+    "trailing spaces   ",
+    "multiple   spaces    inside",
+    "tab\tseparated\tvalues",
+    "new\nline and\r\nwindows",
+    "Botchan was a boy who was always getting into trouble.",
+    "I'm sure you don't know what it is, do you?",
+    "123 4567 89.5 1,000,000",
+    "!!!???... (parens) [brackets] {braces}",
+    "Mixed CASE Words and ALLCAPS",
+    "café naïve résumé Crème brûlée",
+    "e\u0301 a\u0308 combining marks",
+    "\u212b\u2126 angstrom and ohm signs",
+    "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
+    "\ufb01nance \ufb02ow \ufb00 ligatures",
+    "① ② ⑩ circled",
+    "㍻ ㌔ ㎏ squared",
+    "Ⅻ ⅷ roman",
+    "x² H₂O ½ ¾",
+    "ｶﾀｶﾅ ﾊﾟﾋﾟ half-width",
+    "日本語のテキスト",
+    "中文 한국어",
+    "emoji 😀👍🏽 🤖",
+    "no\u00a0break\u3000ideographic space",
+    "zero\u200bwidth\ufeffbom",
+    "math ∮ ⊕ ≠ ∞",
+    "\u0001\u0002 control \u007f",
+    "‘quotes’ “double” … — –",
+    "<s>",
+    "</s>",
+    "<unk>",
+    "<pad>",
+    "<mask>",
+    "Hello <s> world </s> again",
+    "<s><s></s>",
+    "a<unk>b",
+    "ab</s>",
+    " <s> spaced </s> ",
+    "The quick brown fox jumps over the lazy dog. " * 3,
+    "\u2581already escaped\u2581",
+    "a",
+    "A",
+    ".",
+]
+
+
+def sh(cmd, **kw):
+    print("+", " ".join(str(c) for c in cmd), file=sys.stderr)
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def make_hf(hf: Path, spm: Path):
+    import torch
+    import transformers
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+    if hf.exists():
+        shutil.rmtree(hf)
+    hf.mkdir(parents=True)
+    tmp = hf.parent / "spm"
+    tmp.mkdir(exist_ok=True)
+    shutil.copy(spm, tmp / "sentencepiece.bpe.model")
+    tok = XLMRobertaTokenizerFast(vocab_file=str(tmp / "sentencepiece.bpe.model"))
+    tok.save_pretrained(str(hf))
+    torch.manual_seed(0)
+    cfg = XLMRobertaConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                           intermediate_size=64, max_position_embeddings=66, type_vocab_size=1,
+                           pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    model = XLMRobertaModel(cfg, add_pooling_layer=False)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.2)
+    model.save_pretrained(str(hf), safe_serialization=True)
+    print(f"transformers {transformers.__version__}, vocab {len(tok)}", file=sys.stderr)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def post(port, path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def server_ids(bindir: Path, model: Path):
+    port = free_port()
+    env = dict(os.environ, LD_LIBRARY_PATH=str(bindir))
+    proc = subprocess.Popen([str(bindir / "llama-server"), "-m", str(model), "--embeddings", "--port", str(port),
+                             "-t", "2", "-c", "64"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except Exception:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("llama-server did not start")
+        out = []
+        for s in STRINGS:
+            ids_sp = post(port, "/tokenize", {"content": s, "add_special": True})["tokens"]
+            ids = post(port, "/tokenize", {"content": s, "add_special": False})["tokens"]
+            detok = post(port, "/detokenize", {"tokens": ids_sp})["content"]
+            out.append({"text": s, "ids_add_special": ids_sp, "ids": ids, "server_detokenize": detok})
+        return out
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+class Lib:
+    """llama_tokenize / llama_detokenize straight from libllama (llama-cpp-python's ctypes bindings)."""
+    def __init__(self, bindir: Path):
+        sys.path.insert(0, str(Path(os.environ.get("LLAMA_CPP_PYTHON", "/work/tools/llama_cpp_python-0.3.36"))))
+        os.environ["LLAMA_CPP_LIB_PATH"] = str(bindir)
+        dc = types.ModuleType("diskcache"); dc.Cache = object   # llama_cpp's cache module wants it; unused here
+        sys.modules.setdefault("diskcache", dc)
+        import llama_cpp.llama_cpp as L
+        L.llama_backend_init()
+        self.L = L
+
+    def cases(self, model: Path, strings, check=None):
+        import ctypes
+        L = self.L
+        mp = L.llama_model_default_params()
+        mp.vocab_only = True
+        m = L.llama_model_load_from_file(str(model).encode(), mp)
+        assert m, f"libllama could not load {model}"
+        v = L.llama_model_get_vocab(m)
+
+        def tokenize(s, add, parse):
+            b = s.encode()
+            buf = (L.llama_token * (len(b) * 2 + 8))()
+            n = L.llama_tokenize(v, b, len(b), buf, len(buf), add, parse)
+            assert n >= 0
+            return list(buf[:n])
+
+        def detokenize(ids, remove_special, unparse_special):
+            arr = (L.llama_token * max(1, len(ids)))(*ids)
+            cap = 64 + 64 * len(ids)
+            out = ctypes.create_string_buffer(cap)
+            n = L.llama_detokenize(v, arr, len(ids), out, cap, remove_special, unparse_special)
+            assert n >= 0
+            return out.raw[:n].decode("utf-8")
+
+        out = []
+        for i, s in enumerate(strings):
+            c = {"text": s, "ids_add_special": tokenize(s, True, True), "ids": tokenize(s, False, True),
+                 "ids_no_parse_special": tokenize(s, True, False)}
+            if check is not None:
+                assert c["ids_add_special"] == check[i]["ids_add_special"], s
+                assert c["ids"] == check[i]["ids"], s
+                c["server_detokenize"] = check[i]["server_detokenize"]
+            # lai's decode(skipSpecial: false) is llama_detokenize(remove_special false, unparse_special true);
+            # decode(skipSpecial: true) is (true, false)
+            c["detokenize"] = detokenize(c["ids_add_special"], False, True)
+            c["detokenize_remove_special"] = detokenize(c["ids_add_special"], True, False)
+            out.append(c)
+        L.llama_model_free(m)
+        return out
+
+
+USERDEF_STRINGS = STRINGS + [
+    "<custom>", "a<custom>b", "the other then", "  the  <custom>  the  ", "Hello the world",
+]
+
+
+def make_variant(src: Path, dst: Path):
+    """The converter's vocabulary edited with gguf-py: no precompiled_charsmap (so no normalization),
+    remove_extra_whitespaces false, id 1001 renamed <custom> and it and "\u2581the" made USER_DEFINED."""
+    sys.path.insert(0, str(Path(os.environ["CONVERTER_DIR"]) / "gguf-py"))
+    import gguf
+    from gguf import GGUFReader, GGUFValueType, GGUFWriter
+    r = GGUFReader(str(src))
+    arch = r.fields["general.architecture"].contents()
+    w = GGUFWriter(str(dst), arch)
+    tokens = r.fields["tokenizer.ggml.tokens"].contents()
+    the = tokens.index("\u2581the")
+    for name, f in r.fields.items():
+        if name.startswith("GGUF.") or name == "general.architecture" or name == "tokenizer.ggml.precompiled_charsmap":
+            continue
+        val = f.contents()
+        vtype = f.types[0]
+        sub = f.types[-1] if vtype == GGUFValueType.ARRAY else None
+        if name == "tokenizer.ggml.tokens":
+            val = list(val); val[1001] = "<custom>"
+        elif name == "tokenizer.ggml.token_type":
+            val = list(val); val[1001] = 4; val[the] = 4
+        elif name == "tokenizer.ggml.scores":
+            val = list(val); val[1001] = 0.0
+        elif name == "tokenizer.ggml.remove_extra_whitespaces":
+            val = False
+        w.add_key_value(name, val, vtype, sub)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def main():
+    work, conv, bindir, spm = (Path(a).resolve() for a in sys.argv[1:5])
+    os.environ["CONVERTER_DIR"] = str(conv)
+    work.mkdir(parents=True, exist_ok=True)
+    hf = work / "hf"
+    make_hf(hf, spm)
+    full = work / "xlmr-tiny.f32.gguf"
+    vocab = HERE / "ugm-botchan.vocab.gguf"
+    py = sys.executable
+    sh([py, conv / "convert_hf_to_gguf.py", hf, "--outtype", "f32", "--outfile", full])
+    sh([py, conv / "convert_hf_to_gguf.py", hf, "--vocab-only", "--outfile", vocab])
+    served = server_ids(bindir, full)
+    lib = Lib(bindir)
+    cases = lib.cases(vocab, STRINGS, check=served)
+    doc = {
+        "source": "llama-server /tokenize (parse_special true) and /detokenize, equal to libllama's llama_tokenize; "
+                  "libllama llama_tokenize (parse_special false) and llama_detokenize; made by make_ugm_fixture.py",
+        "model": vocab.name,
+        "cases": cases,
+    }
+    (HERE / "ugm-botchan.tokens.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    variant = HERE / "ugm-botchan-userdef.vocab.gguf"
+    make_variant(vocab, variant)
+    doc = {
+        "source": "libllama llama_tokenize / llama_detokenize on the edited vocabulary (see make_variant)",
+        "model": variant.name,
+        "cases": lib.cases(variant, USERDEF_STRINGS),
+    }
+    (HERE / "ugm-botchan-userdef.tokens.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    print(f"{len(STRINGS)} + {len(USERDEF_STRINGS)} strings", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
