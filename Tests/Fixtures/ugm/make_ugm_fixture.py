@@ -15,6 +15,9 @@
    pieces concatenated), plus, through libllama itself (ctypes bindings of llama-cpp-python), llama_tokenize with
    parse_special false and llama_detokenize (remove_special false and true) of the add_special ids.
    llama-server's ids and libllama's are checked equal here.
+5. xlmr-tiny.weights.gguf / xlmr-tiny.embeddings.json: the model converted with --outtype f16, without its
+   tokenizer.* keys (the test adds ugm-botchan.vocab.gguf's back, which makes the converter's F16 file again),
+   and llama-server's /v1/embeddings of EMBED_TEXTS with --pooling mean and cls on that F16 file.
 4. ugm-botchan-userdef.vocab.gguf / .tokens.json: that vocabulary edited with gguf-py (no precompiled_charsmap,
    remove_extra_whitespaces false, a user-defined "<custom>" and a user-defined "\u2581the"), tokenized and
    detokenized by libllama alone (llama-server cannot load a vocabulary-only file).
@@ -211,6 +214,53 @@ class Lib:
         return out
 
 
+EMBED_TEXTS = [
+    "Hello world", "Botchan was a boy who was always getting into trouble.", "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
+    "\ufb01nance \ufb02ow", "日本語のテキスト", "emoji 😀👍🏽 🤖", "  leading   and trailing  ", "café naïve résumé",
+    "I'm sure you don't know what it is, do you?", "x", "① ② ⑩ circled", "tab\tseparated",
+]
+
+
+def server_embeddings(bindir: Path, model: Path, pooling: str):
+    port = free_port()
+    env = dict(os.environ, LD_LIBRARY_PATH=str(bindir))
+    proc = subprocess.Popen([str(bindir / "llama-server"), "-m", str(model), "--embeddings", "--pooling", pooling,
+                             "--port", str(port), "-t", "2", "-c", "64", "-b", "64", "-ub", "64"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except Exception:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("llama-server did not start")
+        return [post(port, "/v1/embeddings", {"input": t})["data"][0]["embedding"] for t in EMBED_TEXTS]
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def write_weights_only(src: Path, dst: Path):
+    """The converted model without its tokenizer.* keys (the test puts ugm-botchan.vocab.gguf's back)."""
+    sys.path.insert(0, str(Path(os.environ["CONVERTER_DIR"]) / "gguf-py"))
+    from gguf import GGUFReader, GGUFValueType, GGUFWriter
+    r = GGUFReader(str(src))
+    w = GGUFWriter(str(dst), r.fields["general.architecture"].contents())
+    for name, f in r.fields.items():
+        if name.startswith("GGUF.") or name == "general.architecture" or name.startswith("tokenizer."):
+            continue
+        w.add_key_value(name, f.contents(), f.types[0], f.types[-1] if f.types[0] == GGUFValueType.ARRAY else None)
+    for t in r.tensors:
+        w.add_tensor(t.name, t.data, raw_shape=list(reversed([int(x) for x in t.shape])), raw_dtype=t.tensor_type)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 USERDEF_STRINGS = STRINGS + [
     "<custom>", "a<custom>b", "the other then", "  the  <custom>  the  ", "Hello the world",
 ]
@@ -277,7 +327,19 @@ def main():
         "cases": lib.cases(variant, USERDEF_STRINGS),
     }
     (HERE / "ugm-botchan-userdef.tokens.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
-    print(f"{len(STRINGS)} + {len(USERDEF_STRINGS)} strings", file=sys.stderr)
+    # the whole model in F16 for lai embed: weights without the vocabulary, and llama-server's embeddings
+    f16 = work / "xlmr-tiny.f16.gguf"
+    sh([py, conv / "convert_hf_to_gguf.py", hf, "--outtype", "f16", "--outfile", f16])
+    write_weights_only(f16, HERE / "xlmr-tiny.weights.gguf")
+    doc = {
+        "source": "llama-server --embeddings --pooling P, /v1/embeddings (L2-normalized), on the converter's F16 "
+                  "file that xlmr-tiny.weights.gguf + ugm-botchan.vocab.gguf's tokenizer keys reassemble",
+        "texts": EMBED_TEXTS,
+        "mean": server_embeddings(bindir, f16, "mean"),
+        "cls": server_embeddings(bindir, f16, "cls"),
+    }
+    (HERE / "xlmr-tiny.embeddings.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    print(f"{len(STRINGS)} + {len(USERDEF_STRINGS)} strings, {len(EMBED_TEXTS)} embeddings", file=sys.stderr)
 
 
 if __name__ == "__main__":
