@@ -15,12 +15,13 @@
    pieces concatenated), plus, through libllama itself (ctypes bindings of llama-cpp-python), llama_tokenize with
    parse_special false and llama_detokenize (remove_special false and true) of the add_special ids.
    llama-server's ids and libllama's are checked equal here.
+4. ugm-botchan-userdef.vocab.gguf / .tokens.json and ugm-botchan-nocharsmap.vocab.gguf / .tokens.json: that
+   vocabulary edited with gguf-py (see make_variant: user-defined tokens, an unused one, one whose score makes the
+   unknown penalty matter, remove_extra_whitespaces false; the charsmap kept / dropped), tokenized and
+   detokenized by libllama alone (llama-server cannot load a vocabulary-only file).
 5. xlmr-tiny.weights.gguf / xlmr-tiny.embeddings.json: the model converted with --outtype f16, without its
    tokenizer.* keys (the test adds ugm-botchan.vocab.gguf's back, which makes the converter's F16 file again),
    and llama-server's /v1/embeddings of EMBED_TEXTS with --pooling mean and cls on that F16 file.
-4. ugm-botchan-userdef.vocab.gguf / .tokens.json: that vocabulary edited with gguf-py (no precompiled_charsmap,
-   remove_extra_whitespaces false, a user-defined "<custom>" and a user-defined "\u2581the"), tokenized and
-   detokenized by libllama alone (llama-server cannot load a vocabulary-only file).
 
 The committed fixtures were made with SPM_MODEL = botchan_en_unigram_1000.model from the sentencepiece 0.2.3 sdist
 (test/; a 1000-piece unigram model with nfkc normalization and a 237 KB precompiled charsmap), transformers
@@ -263,32 +264,45 @@ def write_weights_only(src: Path, dst: Path):
 
 USERDEF_STRINGS = STRINGS + [
     "<custom>", "a<custom>b", "the other then", "  the  <custom>  the  ", "Hello the world",
+    "\ufb01x \ufb01ne fix", "\ufb01", "Ｈello Ｈe Ｈ", "<c <cc c< <", "zq zqzq azq", "qz", "<αβ", "x<αβ <α β αβ α",
 ]
 
 
-def make_variant(src: Path, dst: Path):
-    """The converter's vocabulary edited with gguf-py: no precompiled_charsmap (so no normalization),
-    remove_extra_whitespaces false, id 1001 renamed <custom> and it and "\u2581the" made USER_DEFINED."""
+def make_variant(src: Path, dst: Path, charsmap: bool):
+    """The converter's vocabulary edited with gguf-py: remove_extra_whitespaces false; id 1001 renamed <custom>
+    and it, "\u2581the", and two new tokens "\ufb01x" and "Ｈe" made USER_DEFINED (the normalizer passes input that
+    walks into the user-defined trie through unchanged, so "\ufb01ne" keeps its ligature); new normal tokens "αβ"
+    (-0.5), "<α" (the lowest score) and "β" (-8), so that "<αβ" is "<α" + "β" (lowest - 8) with the unknown
+    penalty 10 but would be <unk> + "αβ" (lowest - 5.5) with 5; a new UNUSED token "\u2581zq" scoring -1 (unused
+    tokens are Viterbi candidates); the precompiled_charsmap kept or dropped."""
     sys.path.insert(0, str(Path(os.environ["CONVERTER_DIR"]) / "gguf-py"))
-    import gguf
     from gguf import GGUFReader, GGUFValueType, GGUFWriter
     r = GGUFReader(str(src))
     arch = r.fields["general.architecture"].contents()
     w = GGUFWriter(str(dst), arch)
-    tokens = r.fields["tokenizer.ggml.tokens"].contents()
-    the = tokens.index("\u2581the")
+    tokens = list(r.fields["tokenizer.ggml.tokens"].contents())
+    types = list(r.fields["tokenizer.ggml.token_type"].contents())
+    scores = list(r.fields["tokenizer.ggml.scores"].contents())
+    low = min(sc for sc, ty in zip(scores, types) if ty == 1)
+    tokens[1001] = "<custom>"; types[1001] = 4; scores[1001] = 0.0
+    types[tokens.index("\u2581the")] = 4
+    for text, ty, sc in [("\ufb01x", 4, 0.0), ("Ｈe", 4, 0.0), ("\u2581zq", 5, -1.0),
+                           ("αβ", 1, -0.5), ("<α", 1, low), ("β", 1, -8.0)]:
+        tokens.append(text); types.append(ty); scores.append(sc)
     for name, f in r.fields.items():
-        if name.startswith("GGUF.") or name == "general.architecture" or name == "tokenizer.ggml.precompiled_charsmap":
+        if name.startswith("GGUF.") or name == "general.architecture":
+            continue
+        if name == "tokenizer.ggml.precompiled_charsmap" and not charsmap:
             continue
         val = f.contents()
         vtype = f.types[0]
         sub = f.types[-1] if vtype == GGUFValueType.ARRAY else None
         if name == "tokenizer.ggml.tokens":
-            val = list(val); val[1001] = "<custom>"
+            val = tokens
         elif name == "tokenizer.ggml.token_type":
-            val = list(val); val[1001] = 4; val[the] = 4
+            val = types
         elif name == "tokenizer.ggml.scores":
-            val = list(val); val[1001] = 0.0
+            val = scores
         elif name == "tokenizer.ggml.remove_extra_whitespaces":
             val = False
         w.add_key_value(name, val, vtype, sub)
@@ -319,14 +333,15 @@ def main():
         "cases": cases,
     }
     (HERE / "ugm-botchan.tokens.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
-    variant = HERE / "ugm-botchan-userdef.vocab.gguf"
-    make_variant(vocab, variant)
-    doc = {
-        "source": "libllama llama_tokenize / llama_detokenize on the edited vocabulary (see make_variant)",
-        "model": variant.name,
-        "cases": lib.cases(variant, USERDEF_STRINGS),
-    }
-    (HERE / "ugm-botchan-userdef.tokens.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    for name, charsmap in [("ugm-botchan-userdef", True), ("ugm-botchan-nocharsmap", False)]:
+        variant = HERE / f"{name}.vocab.gguf"
+        make_variant(vocab, variant, charsmap)
+        doc = {
+            "source": "libllama llama_tokenize / llama_detokenize on the edited vocabulary (see make_variant)",
+            "model": variant.name,
+            "cases": lib.cases(variant, USERDEF_STRINGS),
+        }
+        (HERE / f"{name}.tokens.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     # the whole model in F16 for lai embed: weights without the vocabulary, and llama-server's embeddings
     f16 = work / "xlmr-tiny.f16.gguf"
     sh([py, conv / "convert_hf_to_gguf.py", hf, "--outtype", "f16", "--outfile", f16])

@@ -22,7 +22,7 @@ struct UGMCases: CustomStringConvertible, Sendable {
     var description: String { name }
 
     static let directory = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/ugm")
-    static let all = ["ugm-botchan", "ugm-botchan-userdef"]
+    static let all = ["ugm-botchan", "ugm-botchan-userdef", "ugm-botchan-nocharsmap"]
 
     static func load(_ name: String) throws -> UGMCases {
         let data = try Data(contentsOf: directory.appendingPathComponent("\(name).tokens.json"))
