@@ -1,26 +1,28 @@
 // Tokenizer+UGM: SentencePiece Unigram (tokenizer.ggml.model "t5": T5, XLM-RoBERTa embedders such as bge-m3 and
 // multilingual-e5), following llama.cpp's llm_tokenizer_ugm / llm_tokenizer_ugm_session.
 
-/// A byte trie whose children live in one open-addressing table keyed by `node << 8 | byte` (no allocation per
-/// node); each node may carry a value. Inserting an existing key overwrites its value (llama.cpp's naive_trie).
+/// A byte trie whose edges live in one open-addressing table of `(node << 8 | byte) << 32 | child` words (8 bytes
+/// an edge, no allocation per node); each node may carry a value. Inserting an existing key overwrites its value
+/// (llama.cpp's naive_trie).
 struct ByteTrie: Sendable {
-    private var keys: [UInt64]
-    private var children: [Int32]
+    private var slots: [UInt64]
     private var mask: Int
     private var used = 0
     /// Per node: the value stored there, or -1. Node 0 is the root.
     private(set) var values: [Int32] = [-1]
     private static let empty = UInt64.max
+    /// Node ids must fit in 24 bits so that `node << 8 | byte` fits in 32.
+    static let maxNodes = (1 << 24) - 1
 
     init(capacity: Int = 8) {
         var n = 16
-        while n < capacity * 2 { n <<= 1 }
-        keys = [UInt64](repeating: ByteTrie.empty, count: n)
-        children = [Int32](repeating: -1, count: n)
+        while n * 7 < capacity * 10 { n <<= 1 }
+        slots = [UInt64](repeating: ByteTrie.empty, count: n)
         mask = n - 1
     }
 
     var isEmpty: Bool { values.count == 1 }
+    var nodeCount: Int { values.count }
 
     @inline(__always) private static func slot(_ k: UInt64, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
@@ -29,44 +31,46 @@ struct ByteTrie: Sendable {
     /// The child of `node` along byte `b`, or -1.
     @inline(__always) func child(_ node: Int32, _ b: UInt8) -> Int32 {
         let k = UInt64(UInt32(bitPattern: node)) << 8 | UInt64(b)
-        return keys.withUnsafeBufferPointer { kb in
+        return slots.withUnsafeBufferPointer { sb in
             var s = ByteTrie.slot(k, mask)
             while true {
-                let x = kb[s]
-                if x == k { return children[s] }
+                let x = sb[s]
                 if x == ByteTrie.empty { return -1 }
+                if x >> 32 == k { return Int32(truncatingIfNeeded: x) }
                 s = (s + 1) & mask
             }
         }
     }
 
-    mutating func insert(_ key: UnsafeRawBufferPointer, value: Int32) {
+    /// False (and nothing inserted past that point) when the trie would exceed `maxNodes`.
+    mutating func insert(_ key: UnsafeRawBufferPointer, value: Int32) -> Bool {
         var node: Int32 = 0
         for b in key {
             let c = child(node, b)
             if c >= 0 { node = c; continue }
-            if (used + 1) * 2 > keys.count { grow() }
+            if values.count >= ByteTrie.maxNodes { return false }
+            if (used + 1) * 10 > slots.count * 7 { grow() }
             let k = UInt64(UInt32(bitPattern: node)) << 8 | UInt64(b)
             var s = ByteTrie.slot(k, mask)
-            while keys[s] != ByteTrie.empty { s = (s + 1) & mask }
+            while slots[s] != ByteTrie.empty { s = (s + 1) & mask }
             let new = Int32(values.count)
-            keys[s] = k; children[s] = new; used += 1
+            slots[s] = k << 32 | UInt64(UInt32(bitPattern: new)); used += 1
             values.append(-1)
             node = new
         }
         values[Int(node)] = value
+        return true
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldChildren = children
-        let n = keys.count * 2
-        keys = [UInt64](repeating: ByteTrie.empty, count: n)
-        children = [Int32](repeating: -1, count: n)
+        let old = slots
+        let n = slots.count * 2
+        slots = [UInt64](repeating: ByteTrie.empty, count: n)
         mask = n - 1
-        for i in 0..<oldKeys.count where oldKeys[i] != ByteTrie.empty {
-            var s = ByteTrie.slot(oldKeys[i], mask)
-            while keys[s] != ByteTrie.empty { s = (s + 1) & mask }
-            keys[s] = oldKeys[i]; children[s] = oldChildren[i]
+        for x in old where x != ByteTrie.empty {
+            var s = ByteTrie.slot(x >> 32, mask)
+            while slots[s] != ByteTrie.empty { s = (s + 1) & mask }
+            slots[s] = x
         }
     }
 
@@ -136,17 +140,19 @@ extension Tokenizer {
             t.replacements = Array(cm[(4 + blob)...])
         }
         var minScore = Float.greatestFiniteMagnitude
-        var capacity = 0
-        for i in 0..<attrs.count where !attrs[i].isDisjoint(with: [.normal, .userDefined, .unused]) { capacity += textStarts[i + 1] - textStarts[i] }
-        t.tokens = ByteTrie(capacity: min(capacity, 1 << 22))
+        t.tokens = ByteTrie(capacity: 2 * attrs.count)
+        var fits = true
         textBytes.withUnsafeBytes { tb in
             for i in 0..<attrs.count {
                 let a = attrs[i]
                 let text = UnsafeRawBufferPointer(rebasing: tb[textStarts[i]..<textStarts[i + 1]])
                 if a.contains(.normal) { minScore = min(minScore, scores[i]) }
-                if !a.isDisjoint(with: [.normal, .userDefined, .unused]) { t.tokens.insert(text, value: Int32(i)) }
-                if a.contains(.userDefined) { t.userDefined.insert(text, value: Int32(i)) }
+                if !a.isDisjoint(with: [.normal, .userDefined, .unused]) { fits = fits && t.tokens.insert(text, value: Int32(i)) }
+                if a.contains(.userDefined) { fits = fits && t.userDefined.insert(text, value: Int32(i)) }
             }
+        }
+        guard fits else {
+            throw TokenizerError.invalid(path: path, message: "the token texts need more than \(ByteTrie.maxNodes) trie nodes")
         }
         t.unknownScore = minScore - 10
         return t
