@@ -1,4 +1,5 @@
-// Tokenizer+Encode: text -> token ids (special-token partition, then BPE / SentencePiece / WordPiece).
+// Tokenizer+Encode: text -> token ids (special-token partition, then BPE / SentencePiece / WordPiece; Unigram is in
+// Tokenizer+UGM).
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -58,6 +59,16 @@ extension Tokenizer {
                 if addSpecial {
                     if addSep, let s = sep { out.append(s) } else if addEOS, let e = eos { out.append(e) }
                 }
+            case .ugm:
+                if addSpecial && addBOS, let b = bos { out.append(b) }
+                var scratch = UGMScratch()
+                for f in fragments {
+                    switch f {
+                    case let .text(o, n): encodeUGM(UnsafeBufferPointer(rebasing: buf[o..<(o + n)]), into: &out, scratch: &scratch)
+                    case let .token(t): out.append(t)
+                    }
+                }
+                if addSpecial && addEOS, let e = eos { out.append(e) }
             }
         }
         return out

@@ -1,4 +1,5 @@
-// Tokenizer: text <-> token ids for GGUF vocabularies, identical to llama.cpp (byte-level BPE, SentencePiece, WordPiece).
+// Tokenizer: text <-> token ids for GGUF vocabularies, identical to llama.cpp (byte-level BPE, SentencePiece, WordPiece,
+// Unigram).
 import Foundation
 
 /// A vocabulary loaded from GGUF metadata with llama.cpp's tokenization semantics.
@@ -9,7 +10,7 @@ import Foundation
 /// `Tokenizer+Encode.swift`, decoding in `Tokenizer+Decode.swift`. Immutable after `init`, so one instance
 /// can serve many threads.
 package final class Tokenizer: @unchecked Sendable {
-    package enum Kind: String, Sendable { case bpe = "gpt2", spm = "llama", wpm = "bert" }
+    package enum Kind: String, Sendable { case bpe = "gpt2", spm = "llama", wpm = "bert", ugm = "t5" }
 
     /// llama.cpp's `llama_token_attr` bits.
     struct Attr: OptionSet {
@@ -71,6 +72,9 @@ package final class Tokenizer: @unchecked Sendable {
     /// Initial symbol for each byte (BPE: the byte's GPT-2 character; SPM: `<0xNN>` or the byte itself); -1 if none.
     var byteTokens = [Int32](repeating: -1, count: 256)
 
+    /// Unigram (`t5`): the token tries, the precompiled charsmap and the normalizer flags (nil for other kinds).
+    var ugm: UGMTables?
+
     /// Control, user-defined and unknown tokens, longest text first: the strings split out before tokenizing.
     var specialTokens: [Int32] = []
 
@@ -121,6 +125,11 @@ package final class Tokenizer: @unchecked Sendable {
             bos = 101; unk = 100; sep = 102; pad = 0
             addBOS = true; addEOS = false; addSep = true; addSpacePrefix = false
             clean = true
+        case "t5":
+            // llama.cpp: no BOS, EOS 1, UNK 2, PAD 0; EOS added; no space prefix unless the file says so
+            kind = .ugm
+            eos = 1; unk = 2; pad = 0
+            addBOS = false; addEOS = true; addSep = false; addSpacePrefix = false
         default:
             throw TokenizerError.unsupportedModel(path: path, model: model)
         }
@@ -174,6 +183,10 @@ package final class Tokenizer: @unchecked Sendable {
             }
         }
 
+        // llama.cpp builds its UGM tokenizer from the token types alone, before the special-token heuristics
+        if kind == .ugm {
+            ugm = try Tokenizer.loadUGM(md, path: path, attrs: attrs, textBytes: textBytes, textStarts: textStarts, scores: scores)
+        }
         try loadSpecialIDs(md)
         // llama.cpp forces BOS on for Gemma 4 whatever add_bos_token says (its PR 21500)
         if !byteLevel && bos != nil { addBOS = true }
@@ -370,7 +383,7 @@ package final class Tokenizer: @unchecked Sendable {
                     tmp.removeAll(keepingCapacity: true)
                     let ok = text.withUnsafeBufferPointer { decodeByteLevel($0, into: &tmp) }
                     if ok { pieceBytesFlat.append(contentsOf: tmp) } else { pieceBytesFlat.append(contentsOf: unknownBytePiece(text)) }
-                case .bpe, .spm, .wpm:
+                case .bpe, .spm, .wpm, .ugm:
                     // ▁ (E2 96 81) → space
                     var j = text.startIndex
                     while j < text.endIndex {

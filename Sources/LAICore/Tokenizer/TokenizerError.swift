@@ -4,7 +4,7 @@
 package enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A required `tokenizer.ggml.*` key is absent or has the wrong type.
     case missingKey(path: String, key: String)
-    /// `tokenizer.ggml.model` names a tokenizer lai does not implement (e.g. `t5`, `rwkv`).
+    /// `tokenizer.ggml.model` names a tokenizer lai does not implement (e.g. `rwkv`, `plamo2`).
     case unsupportedModel(path: String, model: String)
     /// `tokenizer.ggml.pre` names a pre-tokenizer llama.cpp does not know either.
     case unsupportedPreTokenizer(path: String, pre: String)
@@ -16,7 +16,7 @@ package enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .missingKey(path, key):
             return "\(path): vocabulary has no usable '\(key)'"
         case let .unsupportedModel(path, model):
-            return "\(path): tokenizer model '\(model)' is not supported (lai supports gpt2, gemma4, llama, bert)"
+            return "\(path): tokenizer model '\(model)' is not supported (lai supports gpt2, gemma4, llama, bert, t5)"
         case let .unsupportedPreTokenizer(path, pre):
             return "\(path): unknown pre-tokenizer '\(pre)' (tokenizer.ggml.pre)"
         case let .invalid(path, message):

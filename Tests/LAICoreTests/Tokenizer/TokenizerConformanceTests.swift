@@ -163,10 +163,10 @@ func divergence(_ text: String, want: [Int32], got: [Int32]) -> String {
         #expect(throws: TokenizerError.missingKey(path: p, key: "tokenizer.ggml.model")) {
             _ = try Tokenizer(gguf: try GGUFFile(path: p))
         }
-        md["tokenizer.ggml.model"] = .string("t5")
+        md["tokenizer.ggml.model"] = .string("rwkv")
         md["tokenizer.ggml.tokens"] = .array(GGUFArray(strings: ["a"]))
         try GGUFWriter.write(path: p, metadata: md, tensors: [])
-        #expect(throws: TokenizerError.unsupportedModel(path: p, model: "t5")) {
+        #expect(throws: TokenizerError.unsupportedModel(path: p, model: "rwkv")) {
             _ = try Tokenizer(gguf: try GGUFFile(path: p))
         }
     }
