@@ -23,7 +23,7 @@ struct Quantize: ParsableCommand {
         llama-quantize.
 
         A Hugging Face folder (llama, Mixtral, qwen2, qwen3, Qwen2/3-MoE, gemma, gemma2, gemma3, EmbeddingGemma, \
-        granite, olmo2, phi3, falcon, glm4, DeepSeek-V2/V3, nomic-bert, BERT; safetensors F32/F16/BF16, \
+        granite, olmo2, phi3, falcon, glm4, DeepSeek-V2/V3, nomic-bert, BERT, XLM-RoBERTa; safetensors F32/F16/BF16, \
         sharded or not) is converted as llama.cpp's convert_hf_to_gguf.py does: with f32/f16/bf16/q8_0 the \
         converter's file itself, other types in one pass as llama-quantize makes them of its F32 file; the \
         output is <folder name>-<TYPE>.gguf beside the folder.

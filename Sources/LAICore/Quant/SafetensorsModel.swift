@@ -123,6 +123,11 @@ package final class SafetensorsModel: ModelSource {
                     }
                 case .headSlice:
                     throw fail("tensor '\(t.name)': a head slice is a split output")
+                case .dropRows(let n):
+                    guard shape.count > 1, n >= 0, n < shape[shape.count - 1] else {
+                        throw fail("tensor '\(t.name)' has no rows past the first \(n)")
+                    }
+                    shape[shape.count - 1] -= n
                 case .permuteRows(let heads):
                     let rows = t.shape.first ?? 1
                     guard heads > 0, rows % (2 * heads) == 0 else {

@@ -156,7 +156,10 @@ FAMILIES = {
 }
 
 # Families without a transformers class (remote code): written by hand, see build_nomic_bert.
-HAND_FAMILIES = ("nomic-bert",)
+HAND_FAMILIES = ("nomic-bert", "xlm-roberta")
+# xlm-roberta: Tests/Fixtures/ugm/make_ugm_fixture.py's WORK_DIR/hf (a tiny XLMRobertaModel whose tokenizer is the
+# sentencepiece sdist's 1000-piece Unigram botchan model) with its tokenizer.json cut down to what the converter reads
+# beside sentencepiece.bpe.model (added tokens and the RobertaProcessing post-processor; no vocab, no charsmap copy).
 
 
 def build(out: Path, name: str):
@@ -355,7 +358,7 @@ def digests(gguf_path: Path, converter: Path):
 
 
 def convert(d: Path, outtype: str, converter: Path, dest: Path):
-    if (d / "tokenizer.model").exists() or d.name == "llama-hf":
+    if (d / "tokenizer.model").exists() or d.name in ("llama-hf", "xlm-roberta"):
         subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(d), "--outtype", outtype, "--outfile", str(dest)],
                        check=True, stdout=subprocess.DEVNULL)
         return
@@ -388,6 +391,8 @@ def main():
         if not (out / name / "config.json").exists():  # an existing checkpoint is only converted again
             if name == "nomic-bert":
                 build_nomic_bert(out / name)
+            elif name == "xlm-roberta":
+                sys.exit("xlm-roberta: copy make_ugm_fixture.py's WORK_DIR/hf here first (see HAND_FAMILIES)")
             else:
                 build(out, name)
         if name in SP_FAMILIES:
@@ -398,7 +403,7 @@ def main():
             add_llama_hf_tokenizer(out / name)
         if name in WPM_FAMILIES:
             add_wordpiece_tokenizer(out / name)
-        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES or name == "llama-hf"
+        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES or name in ("llama-hf", "xlm-roberta")
         for outtype in ("f32", "f16") + (("bf16", "q8_0") if tokenizer else ()):
             g = out / f"{name}.{outtype}.gguf"
             convert(out / name, outtype, converter, g)

@@ -23,6 +23,31 @@ extension HFFamily {
         },
         vocabulary: { c, w in try bertVocabulary(c, &w) })
 
+    /// XLMRobertaModel (bge-m3, multilingual-e5): BERT's tensors under an optional `roberta.` prefix, the position
+    /// embeddings' first pad_token_id + 1 rows dropped and the context shortened by as many, and the Unigram
+    /// vocabulary of sentencepiece.bpe.model (`HFVocab.xlmRoberta`).
+    static let xlmRoberta = HFFamily(
+        arch: "bert", architectures: ["XLMRobertaModel"],
+        defaults: { _ in
+            ["vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
+             "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2]
+        },
+        rename: { hf, c in try bert.rename(hf.hasPrefix("roberta.") ? String(hf.dropFirst(8)) : hf, c) },
+        transforms: { hf, _, c in
+            let n = hf.hasPrefix("roberta.") ? String(hf.dropFirst(8)) : hf
+            if n == "embeddings.position_embeddings.weight", let pad = c.int("pad_token_id") { return [.dropRows(pad + 1)] }
+            return []
+        },
+        extraTensors: { _ in [] },
+        parameters: { c0, w in
+            var h = c0.hparams
+            if let pad = c0.int("pad_token_id"), let m = c0.int("max_position_embeddings") { h["max_position_embeddings"] = m - (pad + 1) }
+            var c = HFContext(folder: c0.folder, hparams: h, rawConfig: c0.rawConfig, hfArch: c0.hfArch, blockCount: c0.blockCount)
+            c.denseModules = c0.denseModules
+            try bert.parameters(c, &w)
+        },
+        vocabulary: { c, w in try HFVocab.xlmRoberta(c, &w) })
+
     /// NomicBertModel (nomic-embed-text v1/v1.5, a BertModel): fused Wqkv, SwiGLU (fc11 up, fc12 gate), norms after
     /// attention and MLP, RoPE; n_positions written as the 2048 tokens it was trained for. Its config is remote
     /// code, so the converter reads config.json as written (no defaults). The MoE variant (v2, with an

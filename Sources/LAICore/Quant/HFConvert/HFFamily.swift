@@ -12,6 +12,8 @@ package enum HFTransform: Sendable, Equatable {
     case addOne
     /// Only the first n rows are kept (Gemma drops embedding rows past the tokenizer's vocabulary).
     case keepRows(Int)
+    /// The first n rows are dropped (XLM-RoBERTa's position embeddings start at pad_token_id + 1).
+    case dropRows(Int)
     /// Falcon's fused query_key_value regrouped from kvHeads groups of (heads/kvHeads queries, one key, one value)
     /// to all queries, then all keys, then all values (FalconModel's "jploski" layout).
     case falconQKV(heads: Int, kvHeads: Int, headDim: Int)

@@ -12,12 +12,14 @@ package enum HFTensorTransforms {
         var heads = 0
         var addOne = false
         var falcon: (heads: Int, kvHeads: Int, headDim: Int)?
+        var skip = 0
         for t in transforms {
             switch t {
             case .keepRows(let n): rows = min(rows, n)
             case .permuteRows(let h): heads = h
             case .addOne: addOne = true
             case .falconQKV(let h, let kv, let d): falcon = (h, kv, d)
+            case .dropRows(let n): skip = n; rows -= n
             case .headSlice(let h, let per, let start, let count, let transpose):
                 headSlice(source, dtype, columns: rowLength, heads: h, rowsPerHead: per, start: start, count: count,
                           transpose: transpose, to: out.baseAddress!, as: outType)
@@ -41,7 +43,7 @@ package enum HFTensorTransforms {
                 else { (group, slot) = (head - f.heads - f.kvHeads, perGroup - 1) }
                 from = (group * perGroup + slot) * f.headDim + d
             }
-            copyRow(src, dtype, from * rowLength, dst, outType, r * rowLength, rowLength)
+            copyRow(src, dtype, (from + skip) * rowLength, dst, outType, r * rowLength, rowLength)
         }
         if addOne {
             let n = rows * rowLength

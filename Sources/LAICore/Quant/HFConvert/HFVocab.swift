@@ -211,6 +211,42 @@ enum HFVocab {
         try specialVocab(c, &w, vocabularySize: size)
     }
 
+    /// `_xlmroberta_set_vocab` with a `sentencepiece.bpe.model` (a Unigram model): pieces padded to vocab_size, then
+    /// realigned fairseq-style (`<s> <pad> </s> <unk>` and the pieces from id 3 on shifted by one); model "t5", the
+    /// normalizer's add_dummy_prefix / remove_extra_whitespaces / precompiled_charsmap, then SpecialVocab.
+    static func xlmRoberta(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+        let url = c.folder.appendingPathComponent("sentencepiece.bpe.model")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw unsupported(c, "XLM-RoBERTa vocabularies without sentencepiece.bpe.model (from tokenizer.json alone)")
+        }
+        let (pieces, spec) = try SentencePieceModel.readModel(url)
+        guard spec.modelType == 1 else { throw HFModelError.invalid(path: url.path, message: "not a Unigram SentencePiece model (model_type \(spec.modelType))") }
+        let size = max(c.int("vocab_size") ?? 0, pieces.count)
+        guard size >= 4 else { throw HFModelError.invalid(path: url.path, message: "\(size) pieces: too few for XLM-RoBERTa's four special tokens") }
+        var tokens = (0..<size).map { "[PAD\($0)]" }
+        var scores = [Float](repeating: -10000, count: size)
+        var types = [Int32](repeating: 5, count: size)
+        for (i, p) in pieces.enumerated() {
+            tokens[i] = p.piece; scores[i] = p.score
+            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
+        }
+        tokens = ["<s>", "<pad>", "</s>", "<unk>"] + tokens[3..<(size - 1)]
+        scores = [0, 0, 0, 0] + scores[3..<(size - 1)]
+        types = [3, 3, 3, 2] + types[3..<(size - 1)]
+        w.string("tokenizer.ggml.model", "t5")
+        w.string("tokenizer.ggml.pre", "default")
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray(strings: tokens)))
+        w.set("tokenizer.ggml.scores", .array(GGUFArray(floats: scores)))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray(int32s: types)))
+        w.bool("tokenizer.ggml.add_space_prefix", spec.addDummyPrefix)
+        w.u32("tokenizer.ggml.token_type_count", c.int("type_vocab_size") ?? 1)
+        w.bool("tokenizer.ggml.remove_extra_whitespaces", spec.removeExtraWhitespaces)
+        if !spec.charsmap.isEmpty {
+            w.set("tokenizer.ggml.precompiled_charsmap", .array(GGUFArray(.uint8, spec.charsmap.map { .uint8($0) })))
+        }
+        try specialVocab(c, &w, vocabularySize: tokens.count)
+    }
+
     /// TextModel.does_token_look_special.
     static func looksSpecial(_ t: String) -> Bool {
         if ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].contains(t) { return true }
@@ -392,12 +428,19 @@ enum HFVocab {
 enum SentencePieceModel {
     struct Piece { let piece: String; let score: Float; let type: Int32 }
 
-    static func read(_ url: URL) throws -> [Piece] {
+    /// trainer_spec.model_type (1 unigram, 2 BPE) and the normalizer_spec fields the converter reads, with
+    /// protobuf's defaults (add_dummy_prefix and remove_extra_whitespaces true).
+    struct Spec { var modelType = 1; var addDummyPrefix = true; var removeExtraWhitespaces = true; var charsmap: [UInt8] = [] }
+
+    static func read(_ url: URL) throws -> [Piece] { try readModel(url).pieces }
+
+    static func readModel(_ url: URL) throws -> (pieces: [Piece], spec: Spec) {
         guard let data = try? Data(contentsOf: url) else { throw HFModelError.invalid(path: url.path, message: "cannot be read") }
         func fail(_ m: String) -> HFModelError { .invalid(path: url.path, message: "not a SentencePiece model: \(m)") }
-        return try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> [Piece] in
+        return try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> ([Piece], Spec) in
             let bytes = buf.bindMemory(to: UInt8.self)
             var pieces: [Piece] = []
+            var spec = Spec()
             var i = 0
             func varint(_ end: Int) throws -> UInt64 {
                 var v: UInt64 = 0, shift: UInt64 = 0
@@ -423,6 +466,27 @@ enum SentencePieceModel {
             while i < end {
                 let key = try varint(end)
                 let field = key >> 3, wire = key & 7
+                if (field == 2 || field == 3) && wire == 2 {
+                    // trainer_spec (2) / normalizer_spec (3)
+                    let n = Int(try varint(end))
+                    guard n >= 0, n <= end - i else { throw fail("spec past the end") }
+                    let specEnd = i + n
+                    while i < specEnd {
+                        let k = try varint(specEnd)
+                        switch (field, k >> 3, k & 7) {
+                        case (2, 3, 0): spec.modelType = Int(truncatingIfNeeded: try varint(specEnd))
+                        case (3, 2, 2):
+                            let m = Int(try varint(specEnd))
+                            guard m >= 0, m <= specEnd - i else { throw fail("precompiled_charsmap past the end") }
+                            spec.charsmap = Array(UnsafeRawBufferPointer(rebasing: buf[i..<(i + m)]))
+                            i += m
+                        case (3, 3, 0): spec.addDummyPrefix = try varint(specEnd) != 0
+                        case (3, 4, 0): spec.removeExtraWhitespaces = try varint(specEnd) != 0
+                        case (_, _, let w): try skip(w, specEnd)
+                        }
+                    }
+                    continue
+                }
                 guard field == 1, wire == 2 else { try skip(wire, end); continue }
                 let n = Int(try varint(end))
                 guard n >= 0, n <= end - i else { throw fail("piece \(pieces.count) past the end") }
@@ -447,7 +511,7 @@ enum SentencePieceModel {
                 pieces.append(Piece(piece: text, score: score, type: type))
             }
             guard !pieces.isEmpty else { throw fail("no pieces") }
-            return pieces
+            return (pieces, spec)
         }
     }
 }
