@@ -133,15 +133,7 @@ enum HFVocab {
         let url = c.folder.appendingPathComponent("tokenizer.model")
         let pieces = try SentencePieceModel.read(url)
         let size = c.int("vocab_size_per_layer_input", "vocab_size") ?? pieces.count
-        var tokens = (0..<size).map { "[PAD\($0)]" }
-        var scores = [Float](repeating: -10000, count: size)
-        var types = [Int32](repeating: 5, count: size)
-        for (i, p) in pieces.enumerated() where i < size {
-            tokens[i] = p.piece
-            scores[i] = p.score
-            // sentencepiece: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
-            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
-        }
+        var (tokens, scores, types) = paddedPieces(pieces, size: size)
         if let added = try HFCheckpoint.json(c.folder, "added_tokens.json") {
             for (key, id) in added {
                 guard let id = id as? Int, id >= 0, id < size else { continue }
@@ -175,13 +167,7 @@ enum HFVocab {
         guard pieces.count <= size else {
             throw HFModelError.invalid(path: url.path, message: "\(pieces.count) pieces, more than config.json's vocab_size \(size)")
         }
-        var tokens = (0..<size).map { "[PAD\($0)]" }
-        var scores = [Float](repeating: -10000, count: size)
-        var types = [Int32](repeating: 5, count: size)
-        for (i, p) in pieces.enumerated() {
-            tokens[i] = p.piece; scores[i] = p.score
-            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
-        }
+        var (tokens, scores, types) = paddedPieces(pieces, size: size)
         if let added = try HFCheckpoint.json(c.folder, "added_tokens.json") {
             for (key, id) in added {
                 guard let id = id as? Int, id >= 0, id < size else { continue }
@@ -223,13 +209,7 @@ enum HFVocab {
         guard spec.modelType == 1 else { throw HFModelError.invalid(path: url.path, message: "not a Unigram SentencePiece model (model_type \(spec.modelType))") }
         let size = max(c.int("vocab_size") ?? 0, pieces.count)
         guard size >= 4 else { throw HFModelError.invalid(path: url.path, message: "\(size) pieces: too few for XLM-RoBERTa's four special tokens") }
-        var tokens = (0..<size).map { "[PAD\($0)]" }
-        var scores = [Float](repeating: -10000, count: size)
-        var types = [Int32](repeating: 5, count: size)
-        for (i, p) in pieces.enumerated() {
-            tokens[i] = p.piece; scores[i] = p.score
-            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
-        }
+        var (tokens, scores, types) = paddedPieces(pieces, size: size)
         tokens = ["<s>", "<pad>", "</s>", "<unk>"] + tokens[3..<(size - 1)]
         scores = [0, 0, 0, 0] + scores[3..<(size - 1)]
         types = [3, 3, 3, 2] + types[3..<(size - 1)]
@@ -245,6 +225,19 @@ enum HFVocab {
             w.set("tokenizer.ggml.precompiled_charsmap", .array(GGUFArray(.uint8, spec.charsmap.map { .uint8($0) })))
         }
         try specialVocab(c, &w, vocabularySize: tokens.count)
+    }
+
+    /// The pieces by id, padded to `size` with `[PADi]` (score −10000, unused); types as the converter takes them
+    /// from SentencePieceProcessor (1 normal, 2 unknown, 3 control, 5 unused, 6 byte; user-defined pieces stay normal).
+    static func paddedPieces(_ pieces: [SentencePieceModel.Piece], size: Int) -> (tokens: [String], scores: [Float], types: [Int32]) {
+        var tokens = (0..<size).map { "[PAD\($0)]" }
+        var scores = [Float](repeating: -10000, count: size)
+        var types = [Int32](repeating: 5, count: size)
+        for (i, p) in pieces.enumerated() where i < size {
+            tokens[i] = p.piece; scores[i] = p.score
+            types[i] = [2, 3, 5, 6].contains(p.type) ? p.type : 1
+        }
+        return (tokens, scores, types)
     }
 
     /// TextModel.does_token_look_special.
