@@ -152,7 +152,8 @@ package enum ModelQuantizer {
                         try (weightsOf[t.name] ?? []).withUnsafeBufferPointer { w in
                             try convert(src: src.baseAddress!, from: t.type, to: out, as: e.newType,
                                         rowLength: t.shape[0], rows: t.rowCount, threads: threads,
-                                        weights: w.isEmpty ? nil : w.baseAddress, rowsPerWeights: t.shape.count > 1 ? t.shape[1] : 1)
+                                        weights: w.isEmpty ? nil : w.baseAddress, rowsPerWeights: t.shape.count > 1 ? t.shape[1] : 1,
+                                        consumed: { file.releaseRange($0, bytes: $1) })
                         }
                     } catch QuantError.nonFinite(let row) {
                         throw ModelQuantizeError.nonFinite(path: file.path, tensor: t.name, row: row)
@@ -182,9 +183,11 @@ package enum ModelQuantizer {
     /// Throws `QuantError.nonFinite` if the fp32 values hold NaN or ±inf (llama-quantize rejects such
     /// data too, after quantizing, as "quantized data validation failed").
     /// `weights`: importance weights, `rowLength` values for each run of `rowsPerWeights` rows (an expert).
+    /// `consumed(start, bytes)`: called by each worker after a chunk of source rows is read (to drop their pages).
     package static func convert(src: UnsafeRawPointer, from: GGMLType, to dst: UnsafeMutableRawPointer, as type: GGMLType,
                                 rowLength: Int, rows: Int, threads: Int,
-                                weights: UnsafePointer<Float>? = nil, rowsPerWeights: Int = 1) throws {
+                                weights: UnsafePointer<Float>? = nil, rowsPerWeights: Int = 1,
+                                consumed: ((UnsafeRawPointer, Int) -> Void)? = nil) throws {
         guard let inRow = from.rowBytes(rowLength), let outRow = type.rowBytes(rowLength) else {
             throw QuantError.badCount(from.rowBytes(rowLength) == nil ? from : type, count: rowLength)
         }
@@ -224,6 +227,7 @@ package enum ModelQuantizer {
                 } else {
                     try? Quantize.row(type, values, dst + r * outRow, count: k * rowLength)
                 }
+                consumed?(src + r * inRow, k * inRow)
                 r += k
             }
         }

@@ -12,6 +12,9 @@ package protocol ModelSource: AnyObject {
     func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType
     /// Called once a tensor has been written: its source bytes will not be read again.
     func release(_ t: GGUFTensorInfo)
+    /// Called while a large tensor is converted, for the part of its source already read: mapped file pages wholly
+    /// inside leave the resident set (memory that is not a file mapping is left alone).
+    func releaseRange(_ start: UnsafeRawPointer, bytes: Int)
 }
 
 extension GGUFFile: ModelSource {
@@ -22,4 +25,5 @@ extension GGUFFile: ModelSource {
         let d = data(t)
         if let base = d.baseAddress { file.adviseDontNeed(base, bytes: d.count) }
     }
+    package func releaseRange(_ start: UnsafeRawPointer, bytes: Int) { file.adviseDontNeed(start, bytes: bytes) }
 }

@@ -224,6 +224,10 @@ package final class SafetensorsModel: ModelSource {
 
     /// Source pages are dropped when the next tensor is read (`data`).
     package func release(_ t: GGUFTensorInfo) {}
+    /// Only a stored tensor's mapped bytes are affected; a computed tensor's buffer lies in no file mapping.
+    package func releaseRange(_ start: UnsafeRawPointer, bytes: Int) {
+        for f in checkpoint.files { f.adviseDontNeed(start, bytes: bytes) }
+    }
 
     /// madvise(MADV_DONTNEED) over the whole pages inside `b`: the read-only file mapping refills them from the
     /// page cache if they are read again, so this only lowers resident memory.
