@@ -28,7 +28,7 @@ The committed fixtures were made with SPM_MODEL = botchan_en_unigram_1000.model 
 4.57.6, protobuf 6, llama-cpp-python 0.3.36's vendored llama.cpp converter and /work/tools/llama-build's
 llama-server / libllama.
 """
-import json, os, shutil, socket, subprocess, sys, time, types, urllib.request
+import contextlib, json, os, shutil, socket, subprocess, sys, time, types, urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -136,10 +136,12 @@ def post(port, path, body):
         return json.loads(r.read())
 
 
-def server_ids(bindir: Path, model: Path):
+@contextlib.contextmanager
+def llama_server(bindir: Path, model: Path, *args: str):
+    """llama-server on a free port with --embeddings and ARGS, waited for until /health answers; yields the port."""
     port = free_port()
     env = dict(os.environ, LD_LIBRARY_PATH=str(bindir))
-    proc = subprocess.Popen([str(bindir / "llama-server"), "-m", str(model), "--embeddings", "--port", str(port),
+    proc = subprocess.Popen([str(bindir / "llama-server"), "-m", str(model), "--embeddings", *args, "--port", str(port),
                              "-t", "2", "-c", "64"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
@@ -151,6 +153,14 @@ def server_ids(bindir: Path, model: Path):
                 time.sleep(0.2)
         else:
             raise SystemExit("llama-server did not start")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def server_ids(bindir: Path, model: Path):
+    with llama_server(bindir, model) as port:
         out = []
         for s in STRINGS:
             ids_sp = post(port, "/tokenize", {"content": s, "add_special": True})["tokens"]
@@ -158,9 +168,6 @@ def server_ids(bindir: Path, model: Path):
             detok = post(port, "/detokenize", {"tokens": ids_sp})["content"]
             out.append({"text": s, "ids_add_special": ids_sp, "ids": ids, "server_detokenize": detok})
         return out
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 class Lib:
@@ -223,25 +230,8 @@ EMBED_TEXTS = [
 
 
 def server_embeddings(bindir: Path, model: Path, pooling: str):
-    port = free_port()
-    env = dict(os.environ, LD_LIBRARY_PATH=str(bindir))
-    proc = subprocess.Popen([str(bindir / "llama-server"), "-m", str(model), "--embeddings", "--pooling", pooling,
-                             "--port", str(port), "-t", "2", "-c", "64", "-b", "64", "-ub", "64"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except Exception:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("llama-server did not start")
+    with llama_server(bindir, model, "--pooling", pooling, "-b", "64", "-ub", "64") as port:
         return [post(port, "/v1/embeddings", {"input": t})["data"][0]["embedding"] for t in EMBED_TEXTS]
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def write_weights_only(src: Path, dst: Path):
