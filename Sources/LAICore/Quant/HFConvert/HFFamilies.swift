@@ -493,11 +493,12 @@ extension HFFamily {
 
 extension HFContext {
     /// These hparams without head_dim (GraniteModel pops it before anything reads it).
-    var withoutHeadDim: HFContext {
-        var h = hparams
-        h["head_dim"] = nil
-        var c = HFContext(folder: folder, hparams: h, rawConfig: rawConfig, hfArch: hfArch, blockCount: blockCount)
-        c.denseModules = denseModules
+    var withoutHeadDim: HFContext { editing { $0["head_dim"] = nil } }
+
+    /// A copy whose hparams `edit` changed (a family's converter class adjusting self.hparams before it writes keys).
+    func editing(_ edit: (inout [String: Any]) -> Void) -> HFContext {
+        var c = self
+        edit(&c.hparams)
         return c
     }
 }

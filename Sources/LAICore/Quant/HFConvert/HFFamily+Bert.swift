@@ -40,10 +40,9 @@ extension HFFamily {
         },
         extraTensors: { _ in [] },
         parameters: { c0, w in
-            var h = c0.hparams
-            if let pad = c0.int("pad_token_id"), let m = c0.int("max_position_embeddings") { h["max_position_embeddings"] = m - (pad + 1) }
-            var c = HFContext(folder: c0.folder, hparams: h, rawConfig: c0.rawConfig, hfArch: c0.hfArch, blockCount: c0.blockCount)
-            c.denseModules = c0.denseModules
+            let c = c0.editing { h in
+                if let pad = c0.int("pad_token_id"), let m = c0.int("max_position_embeddings") { h["max_position_embeddings"] = m - (pad + 1) }
+            }
             try bert.parameters(c, &w)
         },
         vocabulary: { c, w in try HFVocab.xlmRoberta(c, &w) })
@@ -81,10 +80,7 @@ extension HFFamily {
             guard positions == 8192 && trained == 2048 else {
                 throw HFModelError.invalid(path: cfg, message: "unrecognized n_positions \(positions.map(String.init) ?? "(none)") with max_trained_positions \(trained)")
             }
-            var h = c0.hparams
-            h["n_positions"] = 2048
-            var c = HFContext(folder: c0.folder, hparams: h, rawConfig: c0.rawConfig, hfArch: c0.hfArch, blockCount: c0.blockCount)
-            c.denseModules = c0.denseModules
+            let c = c0.editing { $0["n_positions"] = 2048 }
             try textParameters(c, &w)
             w.bool("{arch}.attention.causal", false)
             if let p = try poolingType(c.folder) { w.u32("{arch}.pooling_type", p) }

@@ -149,11 +149,10 @@ extension HFFamily {
             },
             transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
             parameters: { c0, w in
-                var h = c0.hparams
-                h["num_key_value_heads"] = 1  // MLA converts to MQA over the compressed cache
-                if h["rms_norm_eps"] == nil { h["rms_norm_eps"] = 1e-6 }
-                var c = HFContext(folder: c0.folder, hparams: h, rawConfig: c0.rawConfig, hfArch: c0.hfArch, blockCount: c0.blockCount)
-                c.denseModules = c0.denseModules
+                let c = c0.editing { h in
+                    h["num_key_value_heads"] = 1  // MLA converts to MQA over the compressed cache
+                    if h["rms_norm_eps"] == nil { h["rms_norm_eps"] = 1e-6 }
+                }
                 try textParameters(c, &w)
                 let experts = c.int("n_routed_experts")
                 let dense = try c.int("first_k_dense_replace") ?? (experts == nil ? c.require("num_hidden_layers") : 0)

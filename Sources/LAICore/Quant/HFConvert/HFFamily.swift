@@ -41,7 +41,7 @@ package struct HFExtraTensor {
 package struct HFContext {
     package let folder: URL
     /// config.json as AutoConfig(...).to_dict() returns it: the file's keys over the config class's defaults.
-    package let hparams: [String: Any]
+    package internal(set) var hparams: [String: Any]
     /// config.json exactly as written (EmbeddingGemma's sliding window is read from it, not from hparams).
     package let rawConfig: [String: Any]
     package let hfArch: String
