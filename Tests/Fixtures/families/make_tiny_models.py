@@ -418,6 +418,53 @@ def make_falcon():
     return m
 
 
+def make_falcon40b():
+    # Falcon-40B layout (new_decoder_architecture) as the converter writes it: query_key_value regrouped to
+    # q | k | v with 2 kv heads, attention from attn_norm_2 (ln_attn), the MLP from attn_norm (ln_mlp), both
+    # LayerNorms with biases, in parallel; GELU MLP, untied output
+    m = Model("falcon40b", "falcon", "bpe", 1016)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 256, 16
+    common(m, 2048, E, L, H, KV, F, ln_eps=1e-5)
+    embd(m, E)
+    m.norm("output_norm.weight", E)
+    m.bias("output_norm.bias", E, 0.1)
+    m.mat("output.weight", (m.n_vocab, E), 0.25)
+    s_in = 1.0 / math.sqrt(E)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        m.bias(f"blk.{i}.attn_norm.bias", E, 0.1)
+        m.norm(f"blk.{i}.attn_norm_2.weight", E)
+        m.bias(f"blk.{i}.attn_norm_2.bias", E, 0.1)
+        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)   # rows: q | k | v
+        m.mat(f"blk.{i}.attn_output.weight", (E, H * HD), 1.0 / math.sqrt(H * HD))
+        m.mat(f"blk.{i}.ffn_up.weight", (F, E), s_in)
+        m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
+    return m
+
+
+def make_chatglm():
+    # ChatGLM3 / GLM-4-9B-chat layout (arch chatglm, conversion/chatglm.py): fused query_key_value with a bias
+    # (add_qkv_bias) as attn_qkv, multi-query groups 2 (GQA 4/2), no attn_output bias, RMSNorm pre-norms only,
+    # fused dense_h_to_4h as ffn_up (2*n_ff rows: gate | up, SwiGLU), rotary on half of each head
+    # (rope.dimension_count = head_dim/2) with normal (adjacent-pair) RoPE, base 10000 * rope_ratio 5, untied
+    m = Model("chatglm", "chatglm", "bpe", 1017)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    common(m, 8192, E, L, H, KV, F, rope_base=50000.0, rms_eps=1e-5)
+    m.u32("{arch}.rope.dimension_count", HD // 2)
+    embd(m, E)
+    head(m, E, tied=False)
+    s_in = 1.0 / math.sqrt(E)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)   # rows: q | k | v
+        m.bias(f"blk.{i}.attn_qkv.bias", H * HD + 2 * KV * HD, 0.1)
+        m.mat(f"blk.{i}.attn_output.weight", (E, H * HD), 1.0 / math.sqrt(H * HD))
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        m.mat(f"blk.{i}.ffn_up.weight", (2 * F, E), s_in)      # rows: gate | up
+        m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
+    return m
+
+
 def make_glm4():
     # GLM-4-0414 dense layout (Glm4ForCausalLM as conversion/glm.py writes it): separate q/k/v with
     # biases (attention_bias), no o_proj bias, post-attention and post-MLP RMSNorms, fused gate_up_proj
@@ -566,6 +613,8 @@ FAMILIES = {
     "deepseek2": make_deepseek2,
     "mistral3": make_mistral3,
     "gemma": make_gemma,
+    "falcon40b": make_falcon40b,
+    "chatglm": make_chatglm,
 }
 
 

@@ -5,7 +5,7 @@ package enum Architectures {
     static let decoderFamilies: [any DecoderFamily.Type] = [
         LlamaFamily.self, GraniteFamily.self, Qwen2Family.self, Qwen3Family.self, Qwen2MoEFamily.self, Qwen3MoEFamily.self,
         GemmaFamily.self, Phi3Family.self, OLMo2Family.self, FalconFamily.self, Mistral3Family.self,
-        GLM4Family.self, DeepSeek2Family.self,
+        GLM4Family.self, ChatGLMFamily.self, DeepSeek2Family.self,
     ]
 
     /// Encoder (embedding-only) architectures, run by BertModel (its list).

@@ -17,6 +17,7 @@ package enum TensorName: String, CaseIterable, Sendable {
     case dense3 = "dense_3"
     // per layer: attention
     case attnNorm = "attn_norm"
+    case attnNorm2 = "attn_norm_2"
     case attnQ = "attn_q"
     case attnK = "attn_k"
     case attnV = "attn_v"

@@ -1,5 +1,6 @@
-// Falcon: attention and a GELU MLP in parallel from LayerNorm'd input (Falcon-40B: a second norm for attention),
-// fused QKV, multi-query attention. The Falcon-40B layout (a second norm for attention) is refused.
+// Falcon: attention and a GELU MLP in parallel from LayerNorm'd input, fused QKV, multi-query attention
+// (Falcon-7B); Falcon-40B feeds attention from a second LayerNorm (attn_norm_2, its ln_attn) and the MLP from
+// attn_norm (ln_mlp), with grouped key/value heads.
 
 enum FalconFamily: DecoderFamily {
     static let architectures = ["falcon"]
@@ -9,14 +10,11 @@ enum FalconFamily: DecoderFamily {
     static func layer(_ i: Int, _ w: WeightLoader, _ c: DecoderConfig) throws -> DecoderLayer {
         let E = c.embedding, ff = c.feedForward
         let norm = try w.norm(.attnNorm, i, E, kind: .layer, eps: c.normEps)
-        // Falcon-40B feeds attention from a second norm (attn_norm_2); not wired up yet
-        guard w.file.tensor(named: "blk.\(i).attn_norm_2.weight") == nil else {
-            throw ModelError.invalid(path: w.file.path, message: "Falcon-40B layout (attn_norm_2) is not supported yet")
-        }
+        let attentionNorm = w.has(.attnNorm2, i) ? try w.norm(.attnNorm2, i, E, kind: .layer, eps: c.normEps) : norm
         var mlp = DenseFeedForward(gate: nil, up: try w.matrix(.ffnUp, i, rows: ff, cols: E), down: try w.matrix(.ffnDown, i, rows: E, cols: ff), activation: .gelu)
         mlp.upBias = try w.optionalVector(.ffnUp, i, bias: true, ff)
         mlp.downBias = try w.optionalVector(.ffnDown, i, bias: true, E)
-        var l = DecoderLayer(attentionNorm: norm, attention: try StandardBlocks.attention(i, w, c), feedForwardNorm: norm, feedForward: .dense(mlp))
+        var l = DecoderLayer(attentionNorm: attentionNorm, attention: try StandardBlocks.attention(i, w, c), feedForwardNorm: norm, feedForward: .dense(mlp))
         l.parallel = true
         return l
     }
