@@ -7,11 +7,13 @@ llama.cpp's convert_hf_to_gguf.py makes of them: per-tensor sha256 digests and t
       f32 and f16 (and bf16, q8_0 for the families with a tokenizer). The committed fixtures were made with OUT_DIR = Tests/Fixtures/hfconvert, torch 2.15 CPU,
       transformers 4.57.6 and the converter of llama-cpp-python 0.3.36's vendored llama.cpp; falcon, falcon40b,
       glm4, deepseek2, deepseek2-qlora and nomic-bert with torch 2.13.0 CPU, safetensors 0.8.0, numpy 2.2.6,
-      tokenizers 0.22.2.
+      tokenizers 0.22.2 (glm and chatglm too).
 
 Families: llama, qwen2, qwen3, gemma3, gemma2, gemma, mixtral, qwen2moe, qwen3moe, phi3, phi3-longrope, olmo2,
 granite; falcon (Falcon-7B layout: multi-query, parallel attention), falcon40b (Falcon-40B layout: grouped
-query_key_value, which the converter regroups, ln_attn + ln_mlp), glm4 (GLM-4-0414 dense), deepseek2 (DeepSeek-V2-Lite
+query_key_value, which the converter regroups, ln_attn + ln_mlp), glm4 (GLM-4-0414 dense), glm (GLM-4-9B-chat-hf's
+GlmForCausalLM, arch chatglm), chatglm (GLM-4-9B-chat's own remote-code ChatGLMModel layout, written by hand like
+nomic-bert: transformer.encoder.layers.N, fused query_key_value with a bias, the rotary inv_freq buffer), deepseek2 (DeepSeek-V2-Lite
 layout: MLA without q_lora, a dense first layer, routed + shared experts, YaRN; sharded so the experts span shards),
 deepseek2-qlora (the same with q_lora_rank, the V2/V3 q_a_proj/q_a_layernorm/q_b_proj layout) and nomic-bert
 (nomic-embed-text-v1.5's NomicBertModel: remote code, so written by hand with numpy + safetensors under the real
@@ -147,6 +149,14 @@ FAMILIES = {
         num_key_value_heads=2, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
         max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=10000.0, pad_token_id=0, eos_token_id=[1, 2],
         tie_word_embeddings=False), torch.float16, None),
+    # GLM-4-9B-chat-hf (GlmForCausalLM, converted as arch chatglm): like GLM-4-0414 without the post norms. The
+    # converter ignores head_dim and rms_norm_eps (rope dims from hidden_size / heads, epsilon from
+    # layernorm_epsilon or 1e-5) and writes context_length = hidden_size (no seq_length): kept as it writes them.
+    "glm": ("GlmConfig", "GlmForCausalLM", dict(
+        vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
+        max_position_embeddings=512, rms_norm_eps=1e-5, rope_theta=10000.0, pad_token_id=0, eos_token_id=[1, 2],
+        tie_word_embeddings=False), torch.bfloat16, None),
     # DeepSeek-V2-Lite-like: MLA without q compression (q_proj), kv_a_proj_with_mqa/kv_a_layernorm/kv_b_proj, one
     # dense leading layer, then routed + shared experts (per-expert tensors, spread over the shards), YaRN.
     "deepseek2": ("DeepseekV2Config", "DeepseekV2ForCausalLM", DEEPSEEK2, torch.float32, "100KB"),
@@ -156,7 +166,7 @@ FAMILIES = {
 }
 
 # Families without a transformers class (remote code): written by hand, see build_nomic_bert.
-HAND_FAMILIES = ("nomic-bert", "xlm-roberta")
+HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm")
 # xlm-roberta: Tests/Fixtures/ugm/make_ugm_fixture.py's WORK_DIR/hf (a tiny XLMRobertaModel whose tokenizer is the
 # sentencepiece sdist's 1000-piece Unigram botchan model) with its tokenizer.json cut down to what the converter reads
 # beside sentencepiece.bpe.model (added tokens and the RobertaProcessing post-processor; no vocab, no charsmap copy).
@@ -232,6 +242,47 @@ def build_nomic_bert(d: Path):
     with open(d / "1_Pooling" / "config.json", "w") as f:
         json.dump({"word_embedding_dimension": e, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
                    "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False}, f, indent=2)
+
+
+# THUDM/glm-4-9b-chat's config.json (ChatGLMModel is remote code): its keys, sizes made tiny. The converter reads
+# hidden_size, num_attention_heads, multi_query_group_num, num_layers, ffn_hidden_size, seq_length, layernorm_epsilon,
+# rope_ratio (freq_base 10000 * 500) and padded_vocab_size; the rotary dims are hidden_size / heads / 2.
+CHATGLM_CONFIG = {
+    "_name_or_path": "THUDM/glm-4-9b-chat", "add_bias_linear": False, "add_qkv_bias": True,
+    "apply_query_key_layer_scaling": True, "apply_residual_connection_post_layernorm": False,
+    "architectures": ["ChatGLMModel"], "attention_dropout": 0.0, "attention_softmax_in_fp32": True,
+    "auto_map": {"AutoConfig": "configuration_chatglm.ChatGLMConfig", "AutoModel": "modeling_chatglm.ChatGLMForConditionalGeneration",
+                 "AutoModelForCausalLM": "modeling_chatglm.ChatGLMForConditionalGeneration"},
+    "bias_dropout_fusion": True, "classifier_dropout": None, "eos_token_id": [1, 2], "ffn_hidden_size": 96,
+    "fp32_residual_connection": False, "hidden_dropout": 0.0, "hidden_size": 64, "kv_channels": 16,
+    "layernorm_epsilon": 1.5625e-07, "model_type": "chatglm", "multi_query_attention": True, "multi_query_group_num": 2,
+    "num_attention_heads": 4, "num_hidden_layers": 2, "num_layers": 2, "original_rope": True, "pad_token_id": 0,
+    "padded_vocab_size": 320, "post_layer_norm": True, "rmsnorm": True, "rope_ratio": 500, "seq_length": 8192,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.42.4", "use_cache": True,
+}
+
+
+def build_chatglm(d: Path):
+    """The checkpoint as THUDM/glm-4-9b-chat names its tensors (torch, seeded; bfloat16, with the rotary inv_freq
+    buffer the converter drops)."""
+    from safetensors.torch import save_file
+    c = CHATGLM_CONFIG
+    e, ff, nv, hd = c["hidden_size"], c["ffn_hidden_size"], c["padded_vocab_size"], c["kv_channels"]
+    qkv = c["num_attention_heads"] * hd + 2 * c["multi_query_group_num"] * hd
+    shapes = {"transformer.embedding.word_embeddings.weight": (nv, e), "transformer.rotary_pos_emb.inv_freq": (hd // 4,)}
+    for i in range(c["num_layers"]):
+        p = f"transformer.encoder.layers.{i}."
+        shapes.update({p + "input_layernorm.weight": (e,), p + "self_attention.query_key_value.weight": (qkv, e),
+                       p + "self_attention.query_key_value.bias": (qkv,), p + "self_attention.dense.weight": (e, e),
+                       p + "post_attention_layernorm.weight": (e,), p + "mlp.dense_h_to_4h.weight": (2 * ff, e),
+                       p + "mlp.dense_4h_to_h.weight": (e, ff)})
+    shapes.update({"transformer.encoder.final_layernorm.weight": (e,), "transformer.output_layer.weight": (nv, e)})
+    g = torch.Generator().manual_seed(1234)
+    tensors = {n: (torch.randn(s, generator=g) * 0.5).to(torch.bfloat16) for n, s in shapes.items()}
+    d.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    with open(d / "config.json", "w") as f:
+        json.dump(c, f, indent=2)
 
 
 # A tiny lower-case WordPiece vocabulary (BERT's layout: [PAD], [unused*], [UNK] [CLS] [SEP] [MASK], single characters,
@@ -391,6 +442,8 @@ def main():
         if not (out / name / "config.json").exists():  # an existing checkpoint is only converted again
             if name == "nomic-bert":
                 build_nomic_bert(out / name)
+            elif name == "chatglm":
+                build_chatglm(out / name)
             elif name == "xlm-roberta":
                 sys.exit("xlm-roberta: copy make_ugm_fixture.py's WORK_DIR/hf here first (see HAND_FAMILIES)")
             else:

@@ -4,7 +4,7 @@ import Foundation
 
 extension HFFamily {
     package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
-                                             falcon, glm4, deepseek2, nomicBert, xlmRoberta]
+                                             falcon, glm4, chatglm, deepseek2, nomicBert, xlmRoberta]
 
     // MARK: llama
 

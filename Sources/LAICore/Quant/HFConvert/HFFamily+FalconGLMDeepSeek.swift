@@ -1,5 +1,5 @@
-// Falcon, GLM-4 and DeepSeek-V2/V3 as convert_hf_to_gguf.py converts them (conversion/falcon.py FalconModel,
-// glm.py Glm4Model, deepseek.py DeepseekV2Model).
+// Falcon, GLM-4, ChatGLM and DeepSeek-V2/V3 as convert_hf_to_gguf.py converts them (conversion/falcon.py
+// FalconModel, glm.py Glm4Model, chatglm.py ChatGLMModel, deepseek.py DeepseekV2Model).
 import Foundation
 
 extension HFFamily {
@@ -110,6 +110,74 @@ extension HFFamily {
                                                message: "GLM-4's added tokens <|endoftext|> and <|user|> are missing")
                 }
                 return [("eos", end), ("eot", user), ("unk", end), ("bos", end)]
+            }
+        })
+
+    // MARK: chatglm
+
+    /// ChatGLM3-6B / GLM-4-9B-chat's own (remote-code) layout: `transformer.` names, fused query_key_value.
+    static let chatglmRenamer = tableRenamer(top: ["embedding.word_embeddings": "token_embd", "encoder.final_layernorm": "output_norm",
+                                                   "output_layer": "output"], block: [
+        "input_layernorm": "attn_norm", "self_attention.query_key_value": "attn_qkv", "self_attention.dense": "attn_output",
+        "post_attention_layernorm": "ffn_norm", "mlp.dense_h_to_4h": "ffn_up", "mlp.dense_4h_to_h": "ffn_down",
+    ], prefix: "transformer.", layers: "encoder.layers.", skip: { $0.hasSuffix(".rotary_pos_emb.inv_freq") })
+    /// GLM-4-9B-chat-hf (GlmForCausalLM): llama names with the fused gate_up_proj kept as ffn_up.
+    static let glmHFRenamer = tableRenamer(top: decoderTop, block: decoderBlock.merging(["mlp.gate_up_proj": "ffn_up"]) { $1 },
+                                           skip: { _ in false })
+
+    /// ChatGLMModel (arch chatglm): RMSNorm pre-norms only, SwiGLU over the fused gate|up, rotary on
+    /// rope_dim · partial_rotary_factor (0.5) dims, where rope_dim is attention_dim or hidden_size / heads (the
+    /// converter ignores head_dim), freq_base 10000 · rope_ratio; its own key list (context_length = seq_length,
+    /// else hidden_size; epsilon = layernorm_epsilon, else 1e-5), add_bos_token false.
+    static let chatglm = HFFamily(
+        arch: "chatglm", architectures: ["GlmForCausalLM", "ChatGLMModel", "ChatGLMForConditionalGeneration"],
+        defaults: { c in
+            // GlmConfig's (model_type "glm"); the remote-code ChatGLMConfig is not loaded (config.json as written)
+            guard c["model_type"] as? String == "glm" else { return [:] }
+            return ["vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 13696, "num_hidden_layers": 40,
+                    "num_attention_heads": 32, "num_key_value_heads": 2, "partial_rotary_factor": 0.5, "head_dim": 128,
+                    "max_position_embeddings": 131072, "rms_norm_eps": 1.5625e-07, "rope_theta": 10000.0,
+                    "attention_bias": true, "tie_word_embeddings": false]
+        },
+        rename: { hf, c in hf.hasPrefix("transformer.") ? try chatglmRenamer(hf, c) : try glmHFRenamer(hf, c) },
+        transforms: { _, _, _ in [] },
+        extraTensors: { _ in [] },
+        parameters: { c, w in
+            let path = c.folder.appendingPathComponent("config.json").path
+            guard let embed = c.int("hidden_size", "n_embed") else { throw HFModelError.invalid(path: path, message: "no integer 'hidden_size'") }
+            guard let heads = c.int("n_head", "num_attention_heads") else { throw HFModelError.invalid(path: path, message: "no integer 'num_attention_heads'") }
+            w.u32("{arch}.context_length", c.int("seq_length") ?? embed)
+            w.u32("{arch}.embedding_length", embed)
+            w.u32("{arch}.feed_forward_length", c.int("ffn_hidden_size", "intermediate_size") ?? 4 * embed)
+            w.u32("{arch}.block_count", c.blockCount)
+            w.u32("{arch}.attention.head_count", heads)
+            w.u32("{arch}.attention.head_count_kv", c.int("multi_query_group_num", "num_key_value_heads") ?? heads)
+            w.f32("{arch}.attention.layer_norm_rms_epsilon", c.double("layernorm_epsilon") ?? 1e-5)
+            w.set("general.file_type", .uint32(UInt32(w.fileType ?? 0)))
+            let ropeDim = try c.int("attention_dim") ?? (try c.require("hidden_size") / max(try c.require("num_attention_heads"), 1))
+            let factor = (c.ropeParameters["partial_rotary_factor"] as? NSNumber)?.doubleValue ?? 0.5
+            w.u32("{arch}.rope.dimension_count", Int(Double(ropeDim) * factor))
+            w.bool("tokenizer.ggml.add_bos_token", false)
+            w.f32("{arch}.rope.freq_base", 10000 * (c.double("rope_ratio") ?? 1))
+        },
+        vocabulary: { c, w in
+            let path = c.folder.appendingPathComponent("config.json").path
+            if (c.hparams["_name_or_path"] as? String)?.contains("THUDM/chatglm3-6b") == true {
+                throw HFModelError.invalid(path: path, message: "ChatGLM3-6B's tokenizer is remote code (tokenization_chatglm.py); lai does not convert it")
+            }
+            let fm = FileManager.default
+            if !fm.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.json").path),
+               fm.fileExists(atPath: c.folder.appendingPathComponent("tokenizer.model").path) {
+                throw HFModelError.invalid(path: c.folder.appendingPathComponent("tokenizer.model").path,
+                                           message: "GLM's tiktoken tokenizer is remote code; lai converts the -hf checkpoints (tokenizer.json)")
+            }
+            // ChatGLMModel.set_vocab: GPT-2 BPE, then eos, eot, unk from its added tokens.
+            try gpt2Vocabulary(c, &w) { added in
+                guard let end = added["<|endoftext|>"], let user = added["<|user|>"] else {
+                    throw HFModelError.invalid(path: c.folder.appendingPathComponent("tokenizer.json").path,
+                                               message: "GLM's added tokens <|endoftext|> and <|user|> are missing")
+                }
+                return [("eos", end), ("eot", user), ("unk", end)]
             }
         })
 
