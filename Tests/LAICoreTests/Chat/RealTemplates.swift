@@ -867,4 +867,26 @@ Always prioritize using tools to provide the most accurate and helpful response.
 {%- endfor %}
 
 """#
+
+    /// THUDM/chatglm3-6b (llama.cpp's test-chat-template.cpp case "ChatGLM3").
+    static let chatglm3 = #"""
+{% for message in messages %}{% if loop.first %}[gMASK]sop<|{{ message['role'] }}|>
+ {{ message['content'] }}{% else %}<|{{ message['role'] }}|>
+ {{ message['content'] }}{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}
+"""#
+
+    /// THUDM/glm-4-9b-chat (llama.cpp's case "ChatGLM4"): tools ride on a message's `tools`, rendered with tojson(indent=4).
+    static let glm4Chat = #"""
+[gMASK]<sop>{% for item in messages %}{% if item['tools'] is defined %}<|system|>
+你是一个名为 ChatGLM 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，你的任务是针对用户的问题和要求提供适当的答复和支持。
+
+# 可用工具{% set tools = item['tools'] %}{% for tool in tools %}{% if tool['type'] == 'function' %}
+
+## {{ tool['function']['name'] }}
+
+{{ tool['function'] | tojson(indent=4) }}
+......{% endif %}{% endfor %}{% endif %}{% if item['content'] %}<|{{ item['role'] }}|>{{ item['metadata'] }}
+{{ item['content'] }}{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>
+{% endif %}
+"""#
 }
