@@ -116,6 +116,26 @@ void lai_quantize_row_q8_0s(const float *x, void *vy, int n) {
     }
 }
 
+// q8_0 split for the AVX2 q8_0x8 kernel: each quant a = 16·hi + lo with hi = (a + 8) >> 4 ∈ [-8, 8] and
+// lo ∈ [-8, 7], so that maddubs of an unsigned weight byte (0..255) by either part never saturates, even
+// summed over 8 steps (8 · 2 · 255 · 8 = 32640); the scale as f32 (= the f16 q8_0 scale) and 128 · Σa.
+typedef struct { float d; int32_t s128; int8_t lo[32]; int8_t hi[32]; } block_q8_0p;
+_Static_assert(sizeof(block_q8_0p) == 72, "q8_0p block");
+void lai_quantize_row_q8_0p(const float *x, void *vy, int n) {
+    block_q8_0p *y = vy;
+    for (int i = 0; i < n / 32; i++) {
+        float d; int sum; int8_t qs[32];
+        quant_block(x + 32 * i, qs, &d, &sum);
+        y[i].d = h2f(f2h(d));
+        y[i].s128 = 128 * sum;
+        for (int k = 0; k < 32; k++) {
+            const int h = (qs[k] + 8) >> 4;   // arithmetic shift: floor((a + 8) / 16)
+            y[i].hi[k] = (int8_t)h;
+            y[i].lo[k] = (int8_t)(qs[k] - 16 * h);
+        }
+    }
+}
+
 void lai_quantize_row_q8_1(const float *x, void *vy, int n) {
     block_q8_1 *y = vy;
     for (int i = 0; i < n / 32; i++) {
@@ -598,6 +618,7 @@ void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int 
 #else  // no AVX2: the Swift portable path is used.
 
 void lai_quantize_row_q8_0s(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+void lai_quantize_row_q8_0p(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_quantize_row_q8_0(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 #define STUB(NAME) void lai_gemm_##NAME(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) \

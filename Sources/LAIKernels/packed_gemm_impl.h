@@ -145,8 +145,11 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
 PACKED_DRIVER(lai_gemm_q4_Kx8_q8_K, q4_Kx8, pk_block_q4_Kx8)
 
 
-// q8_0: weights stored + 128 (unsigned bytes); without VNNI each is split into nibbles so that maddubs
-// cannot saturate (16·Σ hi·a + Σ lo·a); the +128 comes out with the activation block's sum.
+// q8_0: weights stored + 128 (unsigned bytes); the +128 comes out with the activation block's sum.
+// VNNI: vpdpbusd of the bytes by the q8_0s quants. AVX2: maddubs would saturate on 255 · 127, so the
+// activations come split (q8_0p: a = 16·hi + lo, both parts in [-8, 8]) and Σ u·a = 16·Σ u·hi + Σ u·lo, each
+// summed over the block's 8 steps in 16 bits (≤ 8 · 2 · 255 · 8 = 32640) — the weights are used as loaded.
+#ifdef DPBUSD
 ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
     __m256 acc[4];
     for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
@@ -154,29 +157,12 @@ ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const 
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
         const pk_block_q8_0s *y[4];
         for (int c = 0; c < CT; c++) y[c] = (const pk_block_q8_0s *)(a + c * as) + b;
-#ifdef DPBUSD
         __m256i isum[4];
         for (int c = 0; c < CT; c++) isum[c] = _mm256_setzero_si256();
         for (int p = 0; p < 8; p++) {
             const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
             for (int c = 0; c < CT; c++) isum[c] = DPBUSD(isum[c], raw, _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p)));
         }
-#else
-        const __m256i m4 = _mm256_set1_epi8(0x0F);
-        __m256i sl[4], sh[4], isum[4];
-        for (int c = 0; c < CT; c++) { sl[c] = _mm256_setzero_si256(); sh[c] = _mm256_setzero_si256(); }
-        for (int p = 0; p < 8; p++) {
-            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
-            const __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-            for (int c = 0; c < CT; c++) {
-                const __m256i av = _mm256_set1_epi32(load_i32(y[c]->qs + 4 * p));
-                sl[c] = _mm256_add_epi16(sl[c], _mm256_maddubs_epi16(lo, av));
-                sh[c] = _mm256_add_epi16(sh[c], _mm256_maddubs_epi16(hi, av));
-            }
-        }
-        for (int c = 0; c < CT; c++)
-            isum[c] = _mm256_add_epi32(_mm256_madd_epi16(sh[c], _mm256_set1_epi16(16)), _mm256_madd_epi16(sl[c], _mm256_set1_epi16(1)));
-#endif
         for (int c = 0; c < CT; c++) {
             const __m256i s = _mm256_sub_epi32(isum[c], _mm256_set1_epi32(128 * (int32_t)y[c]->s));
             acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(h2f(y[c]->d))), acc[c]);
@@ -186,6 +172,36 @@ ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const 
 }
 
 PACKED_DRIVER(lai_gemm_q8_0x8_q8_0s, q8_0x8, pk_block_q8_0x8)
+#else
+ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
+    __m256 acc[4];
+    for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1);   // one constant (16 · Σ by a shift): fewer registers held
+    for (int b = 0; b < nb; b++, w++) {
+        const pk_block_q8_0p *y[4];
+        for (int c = 0; c < CT; c++) y[c] = (const pk_block_q8_0p *)(a + c * as) + b;
+        __m256i sl[4], sh[4];
+        for (int c = 0; c < CT; c++) { sl[c] = _mm256_setzero_si256(); sh[c] = _mm256_setzero_si256(); }
+        for (int p = 0; p < 8; p++) {
+            const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
+            for (int c = 0; c < CT; c++) {
+                sl[c] = _mm256_add_epi16(sl[c], _mm256_maddubs_epi16(raw, _mm256_set1_epi32(load_i32(y[c]->lo + 4 * p))));
+                sh[c] = _mm256_add_epi16(sh[c], _mm256_maddubs_epi16(raw, _mm256_set1_epi32(load_i32(y[c]->hi + 4 * p))));
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
+        for (int c = 0; c < CT; c++) {
+            __m256i isum = _mm256_add_epi32(_mm256_slli_epi32(_mm256_madd_epi16(sh[c], ones), 4), _mm256_madd_epi16(sl[c], ones));
+            isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(y[c]->s128));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(y[c]->d)), acc[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
+}
+
+PACKED_DRIVER(lai_gemm_q8_0x8_q8_0p, q8_0x8, pk_block_q8_0x8)
+#endif
+
 
 // q5_0: 5-bit unsigned values (nibble | high bit << 4, 0..31), the -16 offset taken out with the activation
 // sum. The high bits of 4 weights of each row (lane r) are spread to bytes by a shuffle and a bit test.

@@ -14,6 +14,7 @@
 typedef struct { uint16_t d; uint8_t qs[16]; } pk_block_q4_0;
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } pk_block_q4_K;
 typedef struct { uint16_t d; int16_t s; int8_t qs[32]; } pk_block_q8_0s;
+typedef struct { float d; int32_t s128; int8_t lo[32]; int8_t hi[32]; } pk_block_q8_0p;
 typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } pk_block_q8_K;
 // 8 rows × 32 weights: the 8 scales, then 4 chunks of 32 bytes; chunk p byte 4r+i is row r's original
 // byte qs[4p+i] (low nibble: weight 4p+i, high nibble: weight 16+4p+i).
@@ -117,7 +118,7 @@ lai_packed_kernels lai_packed_kernel_set(int vnni) {
     lai_packed_kernels k;
     k.q4_0x8 = vnni ? lai_gemm_q4_0x8_q8_0s_vnni : lai_gemm_q4_0x8_q8_0s_avx2;
     k.q4_Kx8 = vnni ? lai_gemm_q4_Kx8_q8_K_vnni : lai_gemm_q4_Kx8_q8_K_avx2;
-    k.q8_0x8 = vnni ? lai_gemm_q8_0x8_q8_0s_vnni : lai_gemm_q8_0x8_q8_0s_avx2;
+    k.q8_0x8 = vnni ? lai_gemm_q8_0x8_q8_0s_vnni : lai_gemm_q8_0x8_q8_0p_avx2;
     k.q5_0x8 = vnni ? lai_gemm_q5_0x8_q8_0s_vnni : lai_gemm_q5_0x8_q8_0s_avx2;
     return k;
 }

@@ -135,11 +135,35 @@ package enum ReferenceKernels {
         }
     }
 
+    /// q8_0p activation blocks (f32 d = the q8_0 f16 scale, int32 128 · sum, 32 low and 32 high parts of each
+    /// quant a = 16·hi + lo, hi = floor((a + 8) / 16)): the split the AVX2 q8_0x8 kernel multiplies.
+    package static func quantizeRowQ8P(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int) {
+        withUnsafeTemporaryAllocation(byteCount: 34, alignment: 4) { tmp in
+            let t = tmp.baseAddress!
+            for b in 0..<(n / 32) {
+                quantizeRowQ8(x + 32 * b, t, 32, withSum: false)
+                let blk = y + 72 * b
+                var sum: Int32 = 0
+                for j in 0..<32 {
+                    let q = Int32(t.load(fromByteOffset: 2 + j, as: Int8.self))
+                    sum += q
+                    let hi = (q + 8) >> 4
+                    blk.storeBytes(of: Int8(q - 16 * hi), toByteOffset: 8 + j, as: Int8.self)
+                    blk.storeBytes(of: Int8(hi), toByteOffset: 40 + j, as: Int8.self)
+                }
+                blk.storeBytes(of: h2f(t, 0), as: Float.self)
+                blk.storeBytes(of: 128 * sum, toByteOffset: 4, as: Int32.self)
+            }
+        }
+    }
+
     /// Twin of the packed kernels, computed from the original (unpacked) rows: per block the exact integer
     /// dot product, accumulated with one fused multiply-add by (weight scale × activation scale); q4_K
     /// does the same for the mins and subtracts (llama.cpp's repacked q4_0/q4_K arithmetic).
+    /// q8_0x8 takes q8_0s or q8_0p activations (`activations`); the others q8_0s, q4_Kx8 q8_K.
     package static func gemmPacked(_ layout: PackedWeights.Layout, _ w: UnsafeRawPointer, _ ws: Int, nr: Int, cols: Int,
-                                   _ a: UnsafeRawPointer, _ abs: Int, nc: Int, _ out: UnsafeMutablePointer<Float>, _ os: Int) {
+                                   _ a: UnsafeRawPointer, _ abs: Int, nc: Int, _ out: UnsafeMutablePointer<Float>, _ os: Int,
+                                   activations: ActivationEncoding = .q8_0s) {
         for c in 0..<nc {
             let ac = a + c * abs
             for r in 0..<nr {
@@ -165,6 +189,16 @@ package enum ReferenceKernels {
                         var s: Int32 = 0
                         for j in 0..<32 { s += q[j] * Int32(ab.load(fromByteOffset: 4 + j, as: Int8.self)) }
                         acc = acc.addingProduct(Float(s), dw * h2f(ab, 0))
+                    }
+                case .q8_0x8 where activations == .q8_0p:
+                    for b in 0..<(cols / 32) {
+                        let wb = wr + 34 * b, ab = ac + 72 * b
+                        var s: Int32 = 0
+                        for j in 0..<32 {
+                            let q = 16 * Int32(ab.load(fromByteOffset: 40 + j, as: Int8.self)) + Int32(ab.load(fromByteOffset: 8 + j, as: Int8.self))
+                            s += Int32(wb.load(fromByteOffset: 2 + j, as: Int8.self)) * q
+                        }
+                        acc = acc.addingProduct(Float(s), h2f(wb, 0) * ab.load(as: Float.self))
                     }
                 case .q8_0x8:
                     for b in 0..<(cols / 32) {

@@ -17,14 +17,16 @@ package enum TensorError: Error, CustomStringConvertible {
 }
 
 /// The encoding a product converts its activations to (ggml's vec_dot_type, plus q8_0s: q8_0 blocks
-/// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels).
+/// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels, and q8_0p: the same quants split
+/// into two parts for the AVX2 q8_0x8 kernel).
 package enum ActivationEncoding: Sendable {
-    case f32, f16, q8_0, q8_0s, q8_1, q8_K
+    case f32, f16, q8_0, q8_0s, q8_0p, q8_1, q8_K
 
     package func rowBytes(_ cols: Int) -> Int {
         switch self {
         case .q8_0: cols / 32 * 34
         case .q8_0s, .q8_1: cols / 32 * 36
+        case .q8_0p: cols / 32 * 72
         case .q8_K: cols / 256 * 292
         case .f16: cols * 2
         case .f32: cols * 4
@@ -148,7 +150,14 @@ package struct WeightMatrix: @unchecked Sendable {
 
     /// The activation encoding this weight type multiplies with (ggml's vec_dot_type).
     package var activationType: ActivationEncoding {
-        if let p = packed { return p.layout == .q4_Kx8 ? .q8_K : .q8_0s }
+        if let p = packed {
+            switch p.layout {
+            case .q4_Kx8: return .q8_K
+            // VNNI multiplies the plain quants; the AVX2 kernel takes them split
+            case .q8_0x8: return CPUFeatures.active.level >= .avx512vnni ? .q8_0s : .q8_0p
+            case .q4_0x8, .q5_0x8: return .q8_0s
+            }
+        }
         switch type {
         case .q4_1, .q5_1: return .q8_1
         case .q4_0, .q5_0, .q8_0, .iq4_nl: return .q8_0
@@ -266,6 +275,7 @@ package final class MatMul {
                     switch at {
                     case .q8_0: kernels ? lai_quantize_row_q8_0(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: false)
                     case .q8_0s: kernels ? lai_quantize_row_q8_0s(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8S(src, dst, cols)
+                    case .q8_0p: kernels ? lai_quantize_row_q8_0p(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8P(src, dst, cols)
                     case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
                     case .q8_K: if kernels { lai_quantize_row_q8_K(src, dst, Int32(cols)) } else { try? Quantize.row(.q8_K, src, dst, count: cols) }
                     case .f32: break
@@ -307,7 +317,8 @@ package final class MatMul {
                 case .q5_0x8: k.q5_0x8(Int32(cols / 32), pw, gs, Int32(nr / 8), ap, arb, Int32(nc), o, os)
                 }
             } else {
-                ReferenceKernels.gemmPacked(packed.layout, w.data + r0 * wrb, wrb, nr: nr, cols: cols, ap, arb, nc: nc, o, os)
+                ReferenceKernels.gemmPacked(packed.layout, w.data + r0 * wrb, wrb, nr: nr, cols: cols, ap, arb, nc: nc, o, os,
+                                            activations: w.activationType)
             }
             return
         }

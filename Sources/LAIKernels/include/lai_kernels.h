@@ -89,8 +89,12 @@ void lai_pack_q4_0x8(const void *w, size_t ws, int rows, int nb, void *out);
 void lai_pack_q4_Kx8(const void *w, size_t ws, int rows, int nb, void *out);
 void lai_pack_q8_0x8(const void *w, size_t ws, int rows, int nb, void *out);
 void lai_pack_q5_0x8(const void *w, size_t ws, int rows, int nb, void *out);
-/// q8_0 activation blocks with their integer sum (36 bytes: f16 d, int16 sum, 32 int8), for q4_0x8, q5_0x8 and q8_0x8.
+/// q8_0 activation blocks with their integer sum (36 bytes: f16 d, int16 sum, 32 int8), for q4_0x8, q5_0x8 and
+/// (VNNI) q8_0x8.
 void lai_quantize_row_q8_0s(const float *x, void *y, int n);
+/// q8_0 activation blocks split for the AVX2 q8_0x8 kernel (72 bytes: f32 d, int32 128·sum, 32 low and 32 high
+/// parts, a = 16·hi + lo with lo ∈ [-8, 7]).
+void lai_quantize_row_q8_0p(const float *x, void *y, int n);
 /// A product kernel: nb blocks per row, ng groups of 8 rows gs bytes apart, nc activation rows as bytes apart.
 typedef void (*lai_gemm_fn)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os);
 typedef struct { lai_gemm_fn q4_0x8; lai_gemm_fn q4_Kx8; lai_gemm_fn q8_0x8; lai_gemm_fn q5_0x8; } lai_packed_kernels;

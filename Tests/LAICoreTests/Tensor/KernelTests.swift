@@ -83,28 +83,41 @@ import LAICore
         let w = w0.packedForKernels()
         let packed = try #require(w.packed)
         var rng = SplitMix64(seed: 5)
-        let x = (0..<(tokens * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
-        let enc = w.activationType, arb = enc.rowBytes(cols)
-        var act = [UInt8](repeating: 0, count: tokens * arb), actRef = act
-        for t in 0..<tokens {
-            x.withUnsafeBufferPointer { xp in
-                act.withUnsafeMutableBytes { a in
-                    if type != .q4_K { lai_quantize_row_q8_0s(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
-                    else { lai_quantize_row_q8_K(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, Int32(cols)) }
-                }
-                actRef.withUnsafeMutableBytes { a in
-                    if type != .q4_K { ReferenceKernels.quantizeRowQ8S(xp.baseAddress! + t * cols, a.baseAddress! + t * arb, cols) }
-                    else { try? Quantize.row(.q8_K, xp.baseAddress! + t * cols, a.baseAddress! + t * arb, count: cols) }
-                }
-            }
-        }
-        #expect(act == actRef)
-        var ref = [Float](repeating: 0, count: tokens * rows)
-        act.withUnsafeBytes { a in
-            ReferenceKernels.gemmPacked(packed.layout, w.data, w.rowBytes, nr: rows, cols: cols, a.baseAddress!, arb, nc: tokens, &ref, rows)
-        }
+        var x = (0..<(tokens * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+        for i in 0..<32 { x[i] = i % 2 == 0 ? 3 : -3 }   // a block of ±127 quants: the split's and sums' extremes
         let variants = CPUFeatures.active.detected >= .avx512vnni ? [0, 1] : [0]
         for vnni in variants {
+            // the AVX2 q8_0x8 kernel takes q8_0p activations, VNNI and the other layouts q8_0s (q4_K: q8_K)
+            let enc: ActivationEncoding = type == .q4_K ? .q8_K : type == .q8_0 && vnni == 0 ? .q8_0p : .q8_0s
+            let arb = enc.rowBytes(cols)
+            var act = [UInt8](repeating: 0, count: tokens * arb), actRef = act
+            for t in 0..<tokens {
+                x.withUnsafeBufferPointer { xp in
+                    let src = xp.baseAddress! + t * cols
+                    act.withUnsafeMutableBytes { a in
+                        let dst = a.baseAddress! + t * arb
+                        switch enc {
+                        case .q8_K: lai_quantize_row_q8_K(src, dst, Int32(cols))
+                        case .q8_0p: lai_quantize_row_q8_0p(src, dst, Int32(cols))
+                        default: lai_quantize_row_q8_0s(src, dst, Int32(cols))
+                        }
+                    }
+                    actRef.withUnsafeMutableBytes { a in
+                        let dst = a.baseAddress! + t * arb
+                        switch enc {
+                        case .q8_K: try? Quantize.row(.q8_K, src, dst, count: cols)
+                        case .q8_0p: ReferenceKernels.quantizeRowQ8P(src, dst, cols)
+                        default: ReferenceKernels.quantizeRowQ8S(src, dst, cols)
+                        }
+                    }
+                }
+            }
+            #expect(act == actRef, "\(type.name) activations vnni=\(vnni)")
+            var ref = [Float](repeating: 0, count: tokens * rows)
+            act.withUnsafeBytes { a in
+                ReferenceKernels.gemmPacked(packed.layout, w.data, w.rowBytes, nr: rows, cols: cols, a.baseAddress!, arb, nc: tokens, &ref, rows,
+                                            activations: enc)
+            }
             let k = lai_packed_kernel_set(Int32(vnni))
             var out = [Float](repeating: .nan, count: tokens * rows)
             act.withUnsafeBytes { a in
@@ -114,6 +127,21 @@ import LAICore
                 else { k.q4_Kx8(Int32(cols / 256), w.packedBase, packed.groupBytes, Int32(rows / 8), a.baseAddress!, arb, Int32(tokens), &out, rows) }
             }
             #expect(out == ref, "\(type.name) vnni=\(vnni)")
+        }
+        if type == .q8_0 {
+            // the two q8_0x8 encodings are the same numbers: the twin gives one result for both
+            let arbS = ActivationEncoding.q8_0s.rowBytes(cols), arbP = ActivationEncoding.q8_0p.rowBytes(cols)
+            var s = [UInt8](repeating: 0, count: tokens * arbS), p = [UInt8](repeating: 0, count: tokens * arbP)
+            var outS = [Float](repeating: 0, count: tokens * rows), outP = outS
+            x.withUnsafeBufferPointer { xp in
+                for t in 0..<tokens {
+                    s.withUnsafeMutableBytes { ReferenceKernels.quantizeRowQ8S(xp.baseAddress! + t * cols, $0.baseAddress! + t * arbS, cols) }
+                    p.withUnsafeMutableBytes { ReferenceKernels.quantizeRowQ8P(xp.baseAddress! + t * cols, $0.baseAddress! + t * arbP, cols) }
+                }
+            }
+            s.withUnsafeBytes { ReferenceKernels.gemmPacked(.q8_0x8, w.data, w.rowBytes, nr: rows, cols: cols, $0.baseAddress!, arbS, nc: tokens, &outS, rows) }
+            p.withUnsafeBytes { ReferenceKernels.gemmPacked(.q8_0x8, w.data, w.rowBytes, nr: rows, cols: cols, $0.baseAddress!, arbP, nc: tokens, &outP, rows, activations: .q8_0p) }
+            #expect(outS == outP)
         }
         // Row views on group boundaries keep the packed copy; others fall back to the plain rows.
         #expect(w.rows(8..<24).packed != nil && w.rows(4..<12).packed == nil)
