@@ -93,18 +93,19 @@ package enum ReferenceKernels {
         return acc + summs
     }
 
-    /// F16 weights with F16 activations (ggml's vec_dot_f16), accumulated in Float.
-    package static func dotF16(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, n: Int) -> Float {
+    /// F16 weights with F16 activations (ggml's vec_dot_f16; the activations' f16 values held as f32), accumulated
+    /// in Float.
+    package static func dotF16(_ w: UnsafeRawPointer, _ a: UnsafePointer<Float>, n: Int) -> Float {
         var s = SIMD8<Float>()
         var i = 0
         while i + 8 <= n {
             var x = SIMD8<Float>(), y = SIMD8<Float>()
-            for j in 0..<8 { x[j] = h2f(w, 2 * (i + j)); y[j] = h2f(a, 2 * (i + j)) }
+            for j in 0..<8 { x[j] = h2f(w, 2 * (i + j)); y[j] = a[i + j] }
             s.addProduct(x, y)
             i += 8
         }
         var r = s.sum()
-        while i < n { r += h2f(w, 2 * i) * h2f(a, 2 * i); i += 1 }
+        while i < n { r += h2f(w, 2 * i) * a[i]; i += 1 }
         return r
     }
 

@@ -20,7 +20,8 @@ package enum TensorError: Error, CustomStringConvertible {
 /// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels, and q8_0p: the same quants split
 /// into two parts for the AVX2 q8_0x8 kernel).
 package enum ActivationEncoding: Sendable {
-    case f32, f16, q8_0, q8_0s, q8_0p, q8_1, q8_K
+    /// f16Rounded: f32 values rounded to f16 (ggml's F16 activations), stored widened for the F16 kernel.
+    case f32, f16Rounded, q8_0, q8_0s, q8_0p, q8_1, q8_K
 
     package func rowBytes(_ cols: Int) -> Int {
         switch self {
@@ -28,7 +29,7 @@ package enum ActivationEncoding: Sendable {
         case .q8_0s, .q8_1: cols / 32 * 36
         case .q8_0p: cols / 32 * 72
         case .q8_K: cols / 256 * 292
-        case .f16: cols * 2
+        case .f16Rounded: cols * 4
         case .f32: cols * 4
         }
     }
@@ -162,7 +163,7 @@ package struct WeightMatrix: @unchecked Sendable {
         case .q4_1, .q5_1: return .q8_1
         case .q4_0, .q5_0, .q8_0, .iq4_nl: return .q8_0
         case .q4_K, .q6_K, .iq4_xs: return .q8_K
-        case .f16: return .f16
+        case .f16: return .f16Rounded
         default: return .f32
         }
     }
@@ -279,10 +280,9 @@ package final class MatMul {
                     case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
                     case .q8_K: if kernels { lai_quantize_row_q8_K(src, dst, Int32(cols)) } else { try? Quantize.row(.q8_K, src, dst, count: cols) }
                     case .f32: break
-                    case .f16:
-                        if kernels { lai_f32_to_f16(src, dst, Int32(cols)) } else {
-                            for j in 0..<cols { dst.storeBytes(of: Float16(src[j]).bitPattern, toByteOffset: 2 * j, as: UInt16.self) }
-                        }
+                    case .f16Rounded:
+                        let d = dst.assumingMemoryBound(to: Float.self)
+                        if kernels { lai_round_to_f16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = Float(Float16(src[j])) } }
                     }
                 }
             }
@@ -334,7 +334,7 @@ package final class MatMul {
             case .q6_K: lai_gemm_q6_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .iq4_nl: lai_gemm_iq4_nl_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .iq4_xs: lai_gemm_iq4_xs_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-            case .f16: lai_gemm_f16_f16(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .f16: lai_gemm_f16_f32(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             default: break
             }
             return
@@ -356,7 +356,7 @@ package final class MatMul {
         for c in 0..<nc {
             for r in 0..<nr {
                 let wr = wp + r * wrb, a = ap + c * arb
-                o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a, n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
+                o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a.assumingMemoryBound(to: Float.self), n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
             }
         }
     }
