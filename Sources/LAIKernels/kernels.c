@@ -536,6 +536,33 @@ ALWAYS_INLINE void f16_f32_tile(int n, const char *w, size_t ws, const char *a, 
 }
 GEMM_DRIVER(f16_f32)
 
+// BF16 weights: the same tile and order (llama.cpp's tinyBLAS takes BF16 × BF16 on AVX2 exactly as F16), the
+// weights widened by a shift and the activations rounded to bf16 (held as f32).
+ALWAYS_INLINE __m256 bf16x8(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+ALWAYS_INLINE float bf2f(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+ALWAYS_INLINE void bf16_f32_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os,
+                                 const int RT, const int CT) {
+    __m256 acc[4][4];
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) acc[r][c] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 wv[4];
+        for (int r = 0; r < RT; r++) wv[r] = bf16x8((const uint16_t *)(w + r * ws) + i);
+        for (int c = 0; c < CT; c++) {
+            const __m256 av = _mm256_loadu_ps((const float *)(a + c * as) + i);
+            for (int r = 0; r < RT; r++) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
+        }
+    }
+    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) {
+        float s = hsum_f8(acc[r][c]);
+        for (int j = i; j < n; j++) s += bf2f(((const uint16_t *)(w + r * ws))[j]) * ((const float *)(a + c * as))[j];
+        out[c * os + r] = s;
+    }
+}
+GEMM_DRIVER(bf16_f32)
+
 // ---- vectors -----------------------------------------------------------------------------------------
 
 float lai_dot_f32(const float *a, const float *b, int n) {
@@ -580,6 +607,25 @@ void lai_round_to_f16(const float *x, float *y, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), 0)));
     for (; i < n; i++) y[i] = h2f(f2h(x[i]));
+}
+
+// ggml's GGML_FP32_TO_BF16: round to nearest even; a NaN stays a (quiet) NaN.
+void lai_round_to_bf16(const float *x, float *y, int n) {
+    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), hi = _mm256_set1_epi32((int)0xffff0000u);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m256i u = _mm256_castps_si256(v);
+        const __m256i r = _mm256_and_si256(_mm256_add_epi32(u, _mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(u, 16), one))), hi);
+        const __m256i q = _mm256_and_si256(_mm256_or_si256(u, _mm256_set1_epi32(64 << 16)), hi);
+        const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+        _mm256_storeu_ps(y + i, _mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(q), nan));
+    }
+    for (; i < n; i++) {
+        uint32_t u; memcpy(&u, x + i, 4);
+        u = (u & 0x7fffffff) > 0x7f800000 ? ((u | (64 << 16)) & 0xffff0000u) : ((u + (0x7fff + ((u >> 16) & 1))) & 0xffff0000u);
+        memcpy(y + i, &u, 4);
+    }
 }
 
 void lai_f32_to_f16(const float *x, void *vy, int n) {
@@ -633,12 +679,13 @@ void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (
     { (void)nb; (void)w; (void)ws; (void)nr; (void)a; (void)as; (void)nc; (void)out; (void)os; }
 void lai_quantize_row_q8_K(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 STUB(q4_K_q8_K) STUB(q6_K_q8_K) STUB(iq4_nl_q8_0) STUB(iq4_xs_q8_K)
-STUB(q4_0_q8_0) STUB(q4_1_q8_1) STUB(q5_0_q8_0) STUB(q5_1_q8_1) STUB(q8_0_q8_0) STUB(f16_f32)
+STUB(q4_0_q8_0) STUB(q4_1_q8_1) STUB(q5_0_q8_0) STUB(q5_1_q8_1) STUB(q8_0_q8_0) STUB(f16_f32) STUB(bf16_f32)
 float lai_dot_f32(const float *a, const float *b, int n) { float s = 0; for (int i = 0; i < n; i++) s += a[i] * b[i]; return s; }
 float lai_dot_f16_f32(const void *a, const float *b, int n) { (void)a; (void)b; (void)n; return 0; }
 void lai_axpy_f16_f32(float *y, const void *x, float s, int n) { (void)y; (void)x; (void)s; (void)n; }
 void lai_f32_to_f16(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
 void lai_round_to_f16(const float *x, float *y, int n) { (void)x; (void)y; (void)n; }
+void lai_round_to_bf16(const float *x, float *y, int n) { (void)x; (void)y; (void)n; }
 void lai_swiglu(float *gate, const float *up, int n) { (void)gate; (void)up; (void)n; }
 void lai_rope(float *x, int heads, int head_dim, int dims, const float *cs, int neox) { (void)x; (void)heads; (void)head_dim; (void)dims; (void)cs; (void)neox; }
 #endif

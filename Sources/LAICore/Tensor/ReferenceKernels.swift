@@ -109,6 +109,29 @@ package enum ReferenceKernels {
         return r
     }
 
+    /// BF16 weights with BF16-rounded activations held as f32, in the F16 order (llama.cpp's tinyBLAS on AVX2).
+    package static func dotBF16(_ w: UnsafeRawPointer, _ a: UnsafePointer<Float>, n: Int) -> Float {
+        func bf(_ i: Int) -> Float { Float(bitPattern: UInt32(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+        var s = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            var x = SIMD8<Float>(), y = SIMD8<Float>()
+            for j in 0..<8 { x[j] = bf(i + j); y[j] = a[i + j] }
+            s.addProduct(x, y)
+            i += 8
+        }
+        var r = s.sum()
+        while i < n { r += bf(i) * a[i]; i += 1 }
+        return r
+    }
+
+    /// ggml's GGML_FP32_TO_BF16 (nearest even; a NaN stays a quiet NaN), widened back to f32.
+    package static func roundToBF16(_ x: Float) -> Float {
+        let u = x.bitPattern
+        if u & 0x7fff_ffff > 0x7f80_0000 { return Float(bitPattern: (u | (64 << 16)) & 0xffff_0000) }
+        return Float(bitPattern: (u &+ (0x7fff + ((u >> 16) & 1))) & 0xffff_0000)
+    }
+
     package static func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var s = SIMD8<Float>()
         var i = 0

@@ -20,8 +20,9 @@ package enum TensorError: Error, CustomStringConvertible {
 /// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels, and q8_0p: the same quants split
 /// into two parts for the AVX2 q8_0x8 kernel).
 package enum ActivationEncoding: Sendable {
-    /// f16Rounded: f32 values rounded to f16 (ggml's F16 activations), stored widened for the F16 kernel.
-    case f32, f16Rounded, q8_0, q8_0s, q8_0p, q8_1, q8_K
+    /// f16Rounded / bf16Rounded: f32 values rounded to f16 / bf16 (ggml's F16 and BF16 activations), stored
+    /// widened for the F16 and BF16 kernels.
+    case f32, f16Rounded, bf16Rounded, q8_0, q8_0s, q8_0p, q8_1, q8_K
 
     package func rowBytes(_ cols: Int) -> Int {
         switch self {
@@ -29,7 +30,7 @@ package enum ActivationEncoding: Sendable {
         case .q8_0s, .q8_1: cols / 32 * 36
         case .q8_0p: cols / 32 * 72
         case .q8_K: cols / 256 * 292
-        case .f16Rounded: cols * 4
+        case .f16Rounded, .bf16Rounded: cols * 4
         case .f32: cols * 4
         }
     }
@@ -102,7 +103,7 @@ package struct WeightMatrix: @unchecked Sendable {
     package let packedBase: UnsafeRawPointer?
 
     /// Types whose products run on quantized activations or f16/f32 kernels.
-    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .iq4_nl, .iq4_xs]
+    package static let kernelTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .iq4_nl, .iq4_xs]
     /// Types lai can compute with: the kernel types, plus every type the reference dequantizer knows
     /// (K-quants, BF16), multiplied row by row after dequantizing to f32.
     package static var computeTypes: Set<GGMLType> { kernelTypes.union(Dequantize.supported.subtracting([.q8_1, .q8_K])) }
@@ -164,6 +165,7 @@ package struct WeightMatrix: @unchecked Sendable {
         case .q4_0, .q5_0, .q8_0, .iq4_nl: return .q8_0
         case .q4_K, .q6_K, .iq4_xs: return .q8_K
         case .f16: return .f16Rounded
+        case .bf16: return .bf16Rounded
         default: return .f32
         }
     }
@@ -283,6 +285,9 @@ package final class MatMul {
                     case .f16Rounded:
                         let d = dst.assumingMemoryBound(to: Float.self)
                         if kernels { lai_round_to_f16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = Float(Float16(src[j])) } }
+                    case .bf16Rounded:
+                        let d = dst.assumingMemoryBound(to: Float.self)
+                        if kernels { lai_round_to_bf16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = ReferenceKernels.roundToBF16(src[j]) } }
                     }
                 }
             }
@@ -335,6 +340,7 @@ package final class MatMul {
             case .iq4_nl: lai_gemm_iq4_nl_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .iq4_xs: lai_gemm_iq4_xs_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .f16: lai_gemm_f16_f32(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .bf16: lai_gemm_bf16_f32(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             default: break
             }
             return
@@ -356,7 +362,11 @@ package final class MatMul {
         for c in 0..<nc {
             for r in 0..<nr {
                 let wr = wp + r * wrb, a = ap + c * arb
-                o[c * os + r] = type == .f16 ? ReferenceKernels.dotF16(wr, a.assumingMemoryBound(to: Float.self), n: cols) : ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
+                switch type {
+                case .f16: o[c * os + r] = ReferenceKernels.dotF16(wr, a.assumingMemoryBound(to: Float.self), n: cols)
+                case .bf16: o[c * os + r] = ReferenceKernels.dotBF16(wr, a.assumingMemoryBound(to: Float.self), n: cols)
+                default: o[c * os + r] = ReferenceKernels.dotBlocks(type, wr, a, nb: cols / 32)
+                }
             }
         }
     }

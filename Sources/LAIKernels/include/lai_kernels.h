@@ -47,6 +47,8 @@ void lai_gemm_iq4_xs_q8_K(int nb, const void *w, size_t w_stride, int nr, const 
 /// F16 weights with F16-rounded activations held as f32 (n elements per row), F32 accumulation, as ggml's
 /// vec_dot_f16 (the activations' values are f16 ones; only their storage is widened).
 void lai_gemm_f16_f32(int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+/// BF16 weights with BF16-rounded activations held as f32, the same order (llama.cpp's tinyBLAS on AVX2).
+void lai_gemm_bf16_f32(int n, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 
 /// Dot product of n floats (FMA, 4 accumulators).
 float lai_dot_f32(const float *a, const float *b, int n);
@@ -56,6 +58,8 @@ float lai_dot_f16_f32(const void *a, const float *b, int n);
 void lai_axpy_f16_f32(float *y, const void *x, float s, int n);
 /// y[i] = x[i] rounded to the nearest f16 (even on ties), kept as f32.
 void lai_round_to_f16(const float *x, float *y, int n);
+/// y[i] = x[i] rounded to bf16 (ggml's GGML_FP32_TO_BF16: nearest even, NaN kept quiet), kept as f32.
+void lai_round_to_bf16(const float *x, float *y, int n);
 /// Converts n floats to f16 (round to nearest even, as F16C).
 void lai_f32_to_f16(const float *x, void *y, int n);
 

@@ -19,7 +19,7 @@ import LAICore
     }
 
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
-          arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .f32, .q4_K, .q6_K, .iq4_nl, .iq4_xs], [1, 3, 7, 70])
+          arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16, .f32, .q4_K, .q6_K, .iq4_nl, .iq4_xs], [1, 3, 7, 70])
     func fastProductsMatchReference(type: GGMLType, tokens: Int) throws {
         let rows = tokens == 3 ? 64 : 61, cols = 256  // 64 rows: the packed kernels where the type has one
         let (keep, w) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 1000 + UInt64(tokens))
@@ -160,6 +160,25 @@ import LAICore
             x.withUnsafeBufferPointer { xp in b.withUnsafeMutableBytes { ReferenceKernels.quantizeRowQ8(xp.baseAddress!, $0.baseAddress!, n, withSum: withSum) } }
             #expect(a == b)
         }
+    }
+
+    /// F16 and BF16 activations: rounded as ggml rounds them (F16C nearest even; GGML_FP32_TO_BF16 with its tie and
+    /// NaN rules), by the kernel and by the twin alike.
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"))
+    func halfPrecisionActivationsRoundAsGGML() {
+        var rng = SplitMix64(seed: 11)
+        var x = (0..<203).map { _ in Float.random(in: -70000...70000, using: &rng) }
+        // ties to even both ways, a NaN, infinities, the largest finite float, a subnormal
+        x[0] = Float(bitPattern: 0x3f80_8000); x[1] = Float(bitPattern: 0x3f81_8000); x[2] = .nan; x[3] = .infinity
+        x[4] = -.infinity; x[5] = .greatestFiniteMagnitude; x[6] = Float(bitPattern: 0x0000_8001); x[200] = Float(bitPattern: 0x3f80_8000)
+        var bf = [Float](repeating: 0, count: x.count), h = bf
+        lai_round_to_bf16(x, &bf, Int32(x.count))
+        lai_round_to_f16(x, &h, Int32(x.count))
+        for i in 0..<x.count {
+            #expect(bf[i].bitPattern == ReferenceKernels.roundToBF16(x[i]).bitPattern, "bf16 of \(x[i])")
+            #expect(h[i].bitPattern == Float(Float16(x[i])).bitPattern || (h[i].isNaN && x[i].isNaN), "f16 of \(x[i])")
+        }
+        #expect(bf[0].bitPattern == 0x3f80_0000 && bf[1].bitPattern == 0x3f82_0000 && bf[2].isNaN && bf[5] == .infinity)
     }
 
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"))
