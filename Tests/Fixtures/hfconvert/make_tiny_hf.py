@@ -18,8 +18,8 @@ layout: MLA without q_lora, a dense first layer, routed + shared experts, YaRN; 
 deepseek2-qlora (the same with q_lora_rank, the V2/V3 q_a_proj/q_a_layernorm/q_b_proj layout) and nomic-bert
 (nomic-embed-text-v1.5's NomicBertModel: remote code, so written by hand with numpy + safetensors under the real
 checkpoint's tensor names and config.json keys, plus its sentence-transformers modules.json / 1_Pooling).
-Ministral 3 is missing: transformers 4.57.6 has no Ministral3 text model (Ministral3ForCausalLM came later;
-Mistral3ForConditionalGeneration is the vision-language model).
+ministral3 (Ministral 3's text model: transformers 4.57.6 has no Ministral3ForCausalLM, which came with transformers
+5, so written by hand like chatglm; the converter reads its config.json as written).
 
 llama and gemma3 carry a tiny SentencePiece tokenizer.model (trained here on this file's text, 300 pieces for
 320 embedding rows, so the converter pads) with a tokenizer_config.json (added token, chat template, add_bos);
@@ -166,7 +166,7 @@ FAMILIES = {
 }
 
 # Families without a transformers class (remote code): written by hand, see build_nomic_bert.
-HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm")
+HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3")
 # xlm-roberta: Tests/Fixtures/ugm/make_ugm_fixture.py's WORK_DIR/hf (a tiny XLMRobertaModel whose tokenizer is the
 # sentencepiece sdist's 1000-piece Unigram botchan model) with its tokenizer.json cut down to what the converter reads
 # beside sentencepiece.bpe.model (added tokens and the RobertaProcessing post-processor; no vocab, no charsmap copy).
@@ -277,6 +277,42 @@ def build_chatglm(d: Path):
                        p + "post_attention_layernorm.weight": (e,), p + "mlp.dense_h_to_4h.weight": (2 * ff, e),
                        p + "mlp.dense_4h_to_h.weight": (e, ff)})
     shapes.update({"transformer.encoder.final_layernorm.weight": (e,), "transformer.output_layer.weight": (nv, e)})
+    g = torch.Generator().manual_seed(1234)
+    tensors = {n: (torch.randn(s, generator=g) * 0.5).to(torch.bfloat16) for n, s in shapes.items()}
+    d.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    with open(d / "config.json", "w") as f:
+        json.dump(c, f, indent=2)
+
+
+# Ministral 3's text model (Ministral3ForCausalLM, model_type ministral3: transformers 5 only, so written by hand):
+# llama tensor names, head_dim ≠ hidden_size / heads, YaRN rope_parameters with mscale_all_dim (→ the YaRN log
+# multiplier) and llama_4_scaling_beta (→ the attention temperature scale), untied output.
+MINISTRAL3_CONFIG = {
+    "architectures": ["Ministral3ForCausalLM"], "model_type": "ministral3", "attention_dropout": 0.0, "bos_token_id": 1,
+    "eos_token_id": 2, "pad_token_id": 11, "head_dim": 32, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02,
+    "intermediate_size": 96, "max_position_embeddings": 262144, "num_attention_heads": 4, "num_hidden_layers": 2,
+    "num_key_value_heads": 2, "rms_norm_eps": 1e-05, "sliding_window": None, "tie_word_embeddings": False,
+    "rope_parameters": {"rope_type": "yarn", "rope_theta": 1000000.0, "factor": 16.0, "original_max_position_embeddings": 16384,
+                        "beta_fast": 32.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 1.0, "llama_4_scaling_beta": 0.1},
+    "torch_dtype": "bfloat16", "transformers_version": "5.0.0", "use_cache": True, "vocab_size": 320,
+}
+
+
+def build_ministral3(d: Path):
+    """Ministral3ForCausalLM's tensors under llama names (torch, seeded; bfloat16)."""
+    from safetensors.torch import save_file
+    c = MINISTRAL3_CONFIG
+    e, ff, nv, hd = c["hidden_size"], c["intermediate_size"], c["vocab_size"], c["head_dim"]
+    q, kv = c["num_attention_heads"] * hd, c["num_key_value_heads"] * hd
+    shapes = {"model.embed_tokens.weight": (nv, e)}
+    for i in range(c["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        shapes.update({p + "input_layernorm.weight": (e,), p + "self_attn.q_proj.weight": (q, e), p + "self_attn.k_proj.weight": (kv, e),
+                       p + "self_attn.v_proj.weight": (kv, e), p + "self_attn.o_proj.weight": (e, q),
+                       p + "post_attention_layernorm.weight": (e,), p + "mlp.gate_proj.weight": (ff, e),
+                       p + "mlp.up_proj.weight": (ff, e), p + "mlp.down_proj.weight": (e, ff)})
+    shapes.update({"model.norm.weight": (e,), "lm_head.weight": (nv, e)})
     g = torch.Generator().manual_seed(1234)
     tensors = {n: (torch.randn(s, generator=g) * 0.5).to(torch.bfloat16) for n, s in shapes.items()}
     d.mkdir(parents=True, exist_ok=True)
@@ -444,6 +480,8 @@ def main():
                 build_nomic_bert(out / name)
             elif name == "chatglm":
                 build_chatglm(out / name)
+            elif name == "ministral3":
+                build_ministral3(out / name)
             elif name == "xlm-roberta":
                 sys.exit("xlm-roberta: copy make_ugm_fixture.py's WORK_DIR/hf here first (see HAND_FAMILIES)")
             else:

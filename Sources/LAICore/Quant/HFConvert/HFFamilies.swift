@@ -4,7 +4,7 @@ import Foundation
 
 extension HFFamily {
     package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
-                                             falcon, glm4, chatglm, deepseek2, nomicBert, xlmRoberta]
+                                             falcon, glm4, chatglm, ministral3, deepseek2, nomicBert, xlmRoberta]
 
     // MARK: llama
 
@@ -26,6 +26,30 @@ extension HFFamily {
             try textParameters(c, &w)
             w.u32("{arch}.vocab_size", try c.require("vocab_size"))
             w.u32("{arch}.rope.dimension_count", try c.headDim())
+        },
+        vocabulary: { c, w in try HFVocab.llama(c, &w) })
+
+    /// Mistral3Model.Ministral3Model (Ministral 3's text model, transformers 5's Ministral3ForCausalLM): LlamaModel with
+    /// arch mistral3, plus the YaRN log multiplier (rope_parameters.mscale_all_dim) and the Llama-4 attention
+    /// temperature scale (llama_4_scaling_beta). transformers 4.57 does not know model_type ministral3, so the
+    /// converter reads config.json as written (no config-class defaults).
+    static let ministral3 = HFFamily(
+        arch: "mistral3", architectures: ["Ministral3ForCausalLM"],
+        defaults: { _ in [:] },
+        rename: tableRenamer(top: decoderTop, block: decoderBlock, skip: { _ in false }),
+        transforms: { hf, _, c in try ropePermutation(hf, c) },
+        extraTensors: { _ in [] },
+        parameters: { c, w in
+            try llama.parameters(c, &w)
+            guard c.hparams["model_type"] as? String == "ministral3" else { return }
+            let rope = c.ropeParameters, path = c.folder.appendingPathComponent("config.json").path
+            guard rope["rope_type"] as? String == "yarn",
+                  let logMul = (rope["mscale_all_dim"] as? NSNumber)?.doubleValue,
+                  let beta = (rope["llama_4_scaling_beta"] as? NSNumber)?.doubleValue else {
+                throw HFModelError.invalid(path: path, message: "ministral3 needs yarn rope_parameters with mscale_all_dim and llama_4_scaling_beta")
+            }
+            w.f32("{arch}.rope.scaling.yarn_log_multiplier", logMul)
+            w.f32("{arch}.attention.temperature_scale", beta)
         },
         vocabulary: { c, w in try HFVocab.llama(c, &w) })
 
