@@ -92,12 +92,13 @@ package final class SafetensorsModel: ModelSource {
                     throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
                 }
                 for o in outputs {
-                    guard case .headSlice(let heads, let per, let start, let count, let transpose) = o.transform,
-                          t.shape.count == 2, heads > 0, t.shape[0] == heads * per, start >= 0, start + count <= per else {
+                    guard case .headSlice(let heads, let per, let start, let count, let transpose) = o.transform, heads > 0,
+                          (t.shape.count == 2 && t.shape[0] == heads * per) || (t.shape.count == 3 && t.shape[0] == heads && t.shape[1] == per),
+                          start >= 0, start + count <= per else {
                         throw fail("tensor '\(t.name)' of shape \(t.shape) does not split into its heads")
                     }
                     guard origins[o.name] == nil else { throw fail("two tensors map to '\(o.name)'") }
-                    let columns = t.shape[1]
+                    let columns = t.shape[t.shape.count - 1]
                     let type: GGMLType = dtype == .f16 ? .f16 : .f32
                     add(GGUFTensorInfo(name: o.name, type: type, shape: transpose ? [count, columns, heads] : [columns, count, heads], offset: 0,
                                        byteCount: heads * count * columns * (type == .f32 ? 4 : 2)), .stored(t, [o.transform]))

@@ -18,7 +18,7 @@ layout: MLA without q_lora, a dense first layer, routed + shared experts, YaRN; 
 deepseek2-qlora (the same with q_lora_rank, the V2/V3 q_a_proj/q_a_layernorm/q_b_proj layout) and nomic-bert
 (nomic-embed-text-v1.5's NomicBertModel: remote code, so written by hand with numpy + safetensors under the real
 checkpoint's tensor names and config.json keys, plus its sentence-transformers modules.json / 1_Pooling).
-ministral3 (Ministral 3's text model: transformers 4.57.6 has no Ministral3ForCausalLM, which came with transformers
+qwen3moe-fused (the qwen3moe checkpoint re-saved in transformers 5's fused-expert layout), ministral3 (Ministral 3's text model: transformers 4.57.6 has no Ministral3ForCausalLM, which came with transformers
 5, so written by hand like chatglm; the converter reads its config.json as written).
 
 llama and gemma3 carry a tiny SentencePiece tokenizer.model (trained here on this file's text, 300 pieces for
@@ -166,7 +166,7 @@ FAMILIES = {
 }
 
 # Families without a transformers class (remote code): written by hand, see build_nomic_bert.
-HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3")
+HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3", "qwen3moe-fused")
 # xlm-roberta: Tests/Fixtures/ugm/make_ugm_fixture.py's WORK_DIR/hf (a tiny XLMRobertaModel whose tokenizer is the
 # sentencepiece sdist's 1000-piece Unigram botchan model) with its tokenizer.json cut down to what the converter reads
 # beside sentencepiece.bpe.model (added tokens and the RobertaProcessing post-processor; no vocab, no charsmap copy).
@@ -319,6 +319,33 @@ def build_ministral3(d: Path):
     save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
     with open(d / "config.json", "w") as f:
         json.dump(c, f, indent=2)
+
+
+def build_qwen3moe_fused(out: Path):
+    """The qwen3moe checkpoint in transformers 5's layout: each layer's experts fused into mlp.experts.gate_up_proj
+    [n_expert, 2·n_ff, n_embd] (gate rows, then up rows) and mlp.experts.down_proj [n_expert, n_embd, n_ff], no
+    .weight suffix; everything else as qwen3moe (built first if missing)."""
+    from safetensors.torch import load_file, save_file
+    if not (out / "qwen3moe" / "config.json").exists():
+        build(out, "qwen3moe")
+    src = load_file(str(out / "qwen3moe" / "model.safetensors"))
+    cfg = json.loads((out / "qwen3moe" / "config.json").read_text())
+    n = cfg["num_experts"]
+    tensors = {}
+    for name, t in src.items():
+        if ".mlp.experts." not in name:
+            tensors[name] = t
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}.mlp.experts."
+        gate = [src[f"{p}{e}.gate_proj.weight"] for e in range(n)]
+        up = [src[f"{p}{e}.up_proj.weight"] for e in range(n)]
+        tensors[p + "gate_up_proj"] = torch.stack([torch.cat([g, u], dim=0) for g, u in zip(gate, up)]).contiguous()
+        tensors[p + "down_proj"] = torch.stack([src[f"{p}{e}.down_proj.weight"] for e in range(n)]).contiguous()
+    d = out / "qwen3moe-fused"
+    d.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    cfg["transformers_version"] = "5.0.0"
+    (d / "config.json").write_text(json.dumps(cfg, indent=2))
 
 
 # A tiny lower-case WordPiece vocabulary (BERT's layout: [PAD], [unused*], [UNK] [CLS] [SEP] [MASK], single characters,
@@ -482,6 +509,8 @@ def main():
                 build_chatglm(out / name)
             elif name == "ministral3":
                 build_ministral3(out / name)
+            elif name == "qwen3moe-fused":
+                build_qwen3moe_fused(out)
             elif name == "xlm-roberta":
                 sys.exit("xlm-roberta: copy make_ugm_fixture.py's WORK_DIR/hf here first (see HAND_FAMILIES)")
             else:

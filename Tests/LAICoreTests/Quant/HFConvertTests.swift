@@ -13,7 +13,7 @@ import Testing
     /// Every tensor (order, type, shape, sha256 of the bytes) and every metadata key (order, type, value)
     /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
     /// numbers as little-endian 4-byte values).
-    @Test(arguments: ["llama", "llama-hf", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-spm", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "gemma2", "gemma",
+    @Test(arguments: ["llama", "llama-hf", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-spm", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "qwen3moe-fused", "gemma2", "gemma",
                             "falcon", "falcon40b", "glm4", "glm", "chatglm", "ministral3", "deepseek2", "deepseek2-qlora", "nomic-bert", "xlm-roberta"])
     func equalsConverter(family: String) throws {
         let dir = try Fixtures.tempDir()

@@ -395,6 +395,30 @@ extension HFFamily {
         return f
     }()
 
+    /// transformers 5's fused experts (Qwen2MoeModel/Qwen3MoeModel.modify_tensors): `mlp.experts.gate_up_proj`
+    /// [n_expert, 2·n_ff, n_embd] split into ffn_gate_exps (first n_ff rows of each expert) and ffn_up_exps;
+    /// `mlp.experts.down_proj` [n_expert, n_embd, n_ff] is ffn_down_exps as it is. Either may end in `.weight`.
+    static func fusedExperts(_ f: inout HFFamily) {
+        func layerOf(_ hf: String, _ projection: String) -> Int? {
+            let stem = hf.hasSuffix(".weight") ? String(hf.dropLast(7)) : hf
+            guard stem.hasSuffix(".mlp.experts.\(projection)") else { return nil }
+            return try? layerIndex(stem)
+        }
+        let rename = f.rename
+        f.rename = { hf, c in
+            if let l = layerOf(hf, "down_proj") { return l < c.blockCount ? "blk.\(l).ffn_down_exps.weight" : nil }
+            return try rename(hf, c)
+        }
+        f.split = { hf, c in
+            guard let l = layerOf(hf, "gate_up_proj") else { return nil }
+            if l >= c.blockCount { return [] }
+            let experts = try c.int("num_experts", "num_local_experts") ?? c.require("num_experts")
+            let ff = try c.require("moe_intermediate_size")
+            return [HFSplitOutput(name: "blk.\(l).ffn_gate_exps.weight", transform: .headSlice(heads: experts, rowsPerHead: 2 * ff, start: 0, count: ff, transpose: false)),
+                    HFSplitOutput(name: "blk.\(l).ffn_up_exps.weight", transform: .headSlice(heads: experts, rowsPerHead: 2 * ff, start: ff, count: ff, transpose: false))]
+        }
+    }
+
     static let qwenMoEBlock = decoderBlock.merging([
         "mlp.gate": "ffn_gate_inp", "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",
         "mlp.shared_expert.down_proj": "ffn_down_shexp", "mlp.shared_expert_gate": "ffn_gate_inp_shexp",
@@ -420,6 +444,7 @@ extension HFFamily {
             vocabulary: { c, w in try HFVocab.sentencePieceOrGPT2(c, &w) })
         f.expert = expertMatcher(stem: "mlp.experts")
         f.expertOutputs = [("down_proj", "ffn_down_exps"), ("gate_proj", "ffn_gate_exps"), ("up_proj", "ffn_up_exps")]
+        fusedExperts(&f)
         return f
     }()
 
@@ -439,6 +464,7 @@ extension HFFamily {
             parameters: qwen2moe.parameters, vocabulary: qwen2moe.vocabulary)
         f.expert = expertMatcher(stem: "mlp.experts")
         f.expertOutputs = qwen2moe.expertOutputs
+        fusedExperts(&f)
         return f
     }()
 }

@@ -90,7 +90,7 @@ package struct HFFamily: Sendable {
     /// transformers' config class defaults that AutoConfig.to_dict() adds to config.json's keys.
     let defaults: @Sendable ([String: Any]) -> [String: Any]
     /// HF tensor name → GGUF name; nil for tensors the converter skips. Unknown names throw (as the converter does).
-    let rename: @Sendable (String, HFContext) throws -> String?
+    var rename: @Sendable (String, HFContext) throws -> String?
     /// The transforms applied to one tensor (HF name, GGUF name).
     let transforms: @Sendable (String, String, HFContext) throws -> [HFTransform]
     /// Tensors generated before the checkpoint's (the converter's generate_extra_tensors).

@@ -21,7 +21,8 @@ package enum HFTensorTransforms {
             case .falconQKV(let h, let kv, let d): falcon = (h, kv, d)
             case .dropRows(let n): skip = n; rows -= n
             case .headSlice(let h, let per, let start, let count, let transpose):
-                headSlice(source, dtype, columns: rowLength, heads: h, rowsPerHead: per, start: start, count: count,
+                // rows viewed as [heads, rowsPerHead, columns]: a 2-D [heads·per, columns] or 3-D [heads, per, columns] tensor
+                headSlice(source, dtype, columns: hfShape.last ?? 1, heads: h, rowsPerHead: per, start: start, count: count,
                           transpose: transpose, to: out.baseAddress!, as: outType)
                 return
             }
