@@ -15,7 +15,12 @@ package final class SafetensorsModel: ModelSource {
     package private(set) var tensors: [GGUFTensorInfo] = []
     private let checkpoint: HFCheckpoint
     private let context: HFContext
-    private enum Origin { case stored(HFTensor, [HFTransform]), generated([Float]), stacked([HFTensor]) }
+    /// fp8: a float8 weight with its `weight_scale_inv` (per block of `block`, or per row / whole tensor without
+    /// one), dequantized to float32 first (the converter's dequant_simple) and then transformed.
+    private enum Origin {
+        case stored(HFTensor, [HFTransform]), generated([Float]), stacked([HFTensor])
+        case fp8(HFTensor, scale: HFTensor, block: [Int]?, [HFTransform])
+    }
     private var origins: [String: Origin] = [:]
     /// The last computed tensor (name, bytes); freed when another is computed.
     private var computed: (String, UnsafeMutableRawBufferPointer)?
@@ -62,10 +67,41 @@ package final class SafetensorsModel: ModelSource {
         for e in try family.extraTensors(context) {
             add(GGUFTensorInfo(name: e.name, type: .f32, shape: e.shape, offset: 0, byteCount: e.values.count * 4), .generated(e.values))
         }
+        // Fine-grained FP8 checkpoints (quantization_config.quant_method "fp8"): each `X_scale_inv` scales the float8
+        // weight X, which is dequantized to float32 in its own place; the scales and activation scales are dropped.
+        var fp8Scales: [String: HFTensor] = [:]
+        var fp8Block: [Int]?
+        if let q = raw["quantization_config"] as? [String: Any] {
+            let method = (q["quant_method"] as? String) ?? "(none)"
+            guard method == "fp8" else { throw fail("quantization_config.quant_method '\(method)' is not converted by lai (fp8 is)") }
+            if let b = q["weight_block_size"] {
+                guard let bs = b as? [Int], !bs.isEmpty, bs.allSatisfy({ $0 > 0 }) else { throw fail("quantization_config.weight_block_size is not a list of positive integers") }
+                fp8Block = bs
+            }
+            for t in checkpoint.tensors where t.name.hasSuffix("_scale_inv") { fp8Scales[String(t.name.dropLast(10))] = t }
+        }
         // Experts are buffered per layer and stacked when the layer's last one is read (the converter's order).
         let nExperts = context.int("num_local_experts", "num_experts", "n_routed_experts") ?? 0
         var experts: [Int: [String: [Int: HFTensor]]] = [:]
         for t in checkpoint.tensors {
+            if !fp8Scales.isEmpty || fp8Block != nil {
+                if t.name.hasSuffix("_scale_inv") || t.name.hasSuffix(".activation_scale") || t.name.hasSuffix("_activation_scale") { continue }
+            }
+            if let scale = fp8Scales[t.name], t.rawDType.hasPrefix("F8_") {
+                guard family.expert?(t.name) == nil, try family.split?(t.name, context) == nil else {
+                    throw fail("tensor '\(t.name)': float8 experts and split tensors are not converted by lai yet")
+                }
+                guard t.shape.count == 2, scale.dtype != nil,
+                      Self.fp8ScaleFits(scale.shape, weight: t.shape, block: fp8Block) else {
+                    throw fail("tensor '\(t.name)' (\(t.rawDType) \(t.shape)) and its scale \(scale.shape) do not match the block size \(fp8Block.map { "\($0)" } ?? "none")")
+                }
+                guard let name = try family.rename(t.name, context) else { continue }
+                guard origins[name] == nil else { throw fail("two tensors map to '\(name)'") }
+                let transforms = try family.transforms(t.name, name, context)
+                add(GGUFTensorInfo(name: name, type: .f32, shape: Array(t.shape.reversed()), offset: 0, byteCount: t.shape.reduce(1, *) * 4),
+                    .fp8(t, scale: scale, block: fp8Block, transforms))
+                continue
+            }
             // An expert past the last layer (DeepSeek's multi-token prediction) goes to rename, which drops or refuses it.
             if let slot = family.expert?(t.name), slot.layer < blocks {
                 guard nExperts > 0, slot.expert >= 0, slot.expert < nExperts, slot.layer >= 0,
@@ -208,6 +244,13 @@ package final class SafetensorsModel: ModelSource {
             values.withUnsafeBytes { buf.copyMemory(from: $0) }
         case .stored(let h, let transforms):
             HFTensorTransforms.apply(transforms, source: checkpoint.bytes(h), dtype: h.dtype ?? .f32, hfShape: h.shape, to: buf, as: t.type)
+        case .fp8(let h, let scale, let block, let transforms):
+            let rows = h.shape[0], cols = h.shape[1]
+            let deq = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * cols)
+            defer { deq.deallocate() }
+            Self.dequantizeFP8(checkpoint.bytes(h), e5m2: h.rawDType == "F8_E5M2", rows: rows, cols: cols,
+                               scale: checkpoint.bytes(scale), scaleType: scale.dtype ?? .f32, scaleShape: scale.shape, block: block, into: deq.baseAddress!)
+            HFTensorTransforms.apply(transforms, source: UnsafeRawBufferPointer(deq), dtype: .f32, hfShape: h.shape, to: buf, as: t.type)
         case .stacked(let list):
             var at = 0
             for h in list {
@@ -222,6 +265,47 @@ package final class SafetensorsModel: ModelSource {
     }
 
     package func unquantizedType(_ t: GGUFTensorInfo) -> GGMLType { .f32 }
+
+    /// Whether a scale of `shape` covers a weight of `weight` in blocks of `block` (ceil division), or, without a
+    /// block size, is one value or one per row (dequant_simple's broadcasting).
+    static func fp8ScaleFits(_ shape: [Int], weight: [Int], block: [Int]?) -> Bool {
+        guard let block else { return shape.reduce(1, *) == 1 || shape == [weight[0]] || shape == [weight[0], 1] }
+        guard block.count == 2 else { return false }
+        return shape == [(weight[0] + block[0] - 1) / block[0], (weight[1] + block[1] - 1) / block[1]]
+    }
+
+    /// float8 (E4M3FN or E5M2) values as float32, times their block's scale in float32 (torch's weight.float() * scale).
+    static func dequantizeFP8(_ w: UnsafeRawBufferPointer, e5m2: Bool, rows: Int, cols: Int, scale: UnsafeRawBufferPointer,
+                              scaleType: HFDType, scaleShape: [Int], block: [Int]?, into out: UnsafeMutablePointer<Float>) {
+        let table = e5m2 ? fp8E5M2 : fp8E4M3
+        func s(_ i: Int) -> Float {
+            switch scaleType {
+            case .f32: return scale.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+            case .f16: return Float(Float16(bitPattern: scale.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            case .bf16: return Float(bitPattern: UInt32(scale.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+            }
+        }
+        let scaleCols = scaleShape.count == 2 ? scaleShape[1] : 1
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let k: Int
+                if let block { k = (r / block[0]) * scaleCols + c / block[1] } else { k = scaleShape.reduce(1, *) == 1 ? 0 : r }
+                out[r * cols + c] = table[Int(w[r * cols + c])] * s(k)
+            }
+        }
+    }
+
+    /// E4M3FN: bias 7, no infinities, S.1111.111 is NaN. E5M2: bias 15, IEEE-like (infinities and NaNs).
+    static let fp8E4M3: [Float] = (0..<256).map { b in
+        let sign: Float = b & 0x80 != 0 ? -1 : 1, e = (b >> 3) & 0xF, m = b & 7
+        if e == 15 && m == 7 { return .nan }
+        return sign * (e == 0 ? Float(m) / 8 * powf(2, -6) : (1 + Float(m) / 8) * powf(2, Float(e - 7)))
+    }
+    static let fp8E5M2: [Float] = (0..<256).map { b in
+        let sign: Float = b & 0x80 != 0 ? -1 : 1, e = (b >> 2) & 0x1F, m = b & 3
+        if e == 31 { return m == 0 ? sign * .infinity : .nan }
+        return sign * (e == 0 ? Float(m) / 4 * powf(2, -14) : (1 + Float(m) / 4) * powf(2, Float(e - 15)))
+    }
 
     /// Source pages are dropped when the next tensor is read (`data`).
     package func release(_ t: GGUFTensorInfo) {}

@@ -18,7 +18,8 @@ layout: MLA without q_lora, a dense first layer, routed + shared experts, YaRN; 
 deepseek2-qlora (the same with q_lora_rank, the V2/V3 q_a_proj/q_a_layernorm/q_b_proj layout) and nomic-bert
 (nomic-embed-text-v1.5's NomicBertModel: remote code, so written by hand with numpy + safetensors under the real
 checkpoint's tensor names and config.json keys, plus its sentence-transformers modules.json / 1_Pooling).
-qwen3moe-fused (the qwen3moe checkpoint re-saved in transformers 5's fused-expert layout), ministral3 (Ministral 3's text model: transformers 4.57.6 has no Ministral3ForCausalLM, which came with transformers
+llama-fp8 (the llama checkpoint re-saved as a fine-grained FP8 release: float8_e4m3fn linear weights with 32 × 48
+block scales), qwen3moe-fused (the qwen3moe checkpoint re-saved in transformers 5's fused-expert layout), ministral3 (Ministral 3's text model: transformers 4.57.6 has no Ministral3ForCausalLM, which came with transformers
 5, so written by hand like chatglm; the converter reads its config.json as written).
 
 llama and gemma3 carry a tiny SentencePiece tokenizer.model (trained here on this file's text, 300 pieces for
@@ -166,7 +167,7 @@ FAMILIES = {
 }
 
 # Families without a transformers class (remote code): written by hand, see build_nomic_bert.
-HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3", "qwen3moe-fused")
+HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3", "qwen3moe-fused", "llama-fp8")
 # xlm-roberta: Tests/Fixtures/ugm/make_ugm_fixture.py's WORK_DIR/hf (a tiny XLMRobertaModel whose tokenizer is the
 # sentencepiece sdist's 1000-piece Unigram botchan model) with its tokenizer.json cut down to what the converter reads
 # beside sentencepiece.bpe.model (added tokens and the RobertaProcessing post-processor; no vocab, no charsmap copy).
@@ -348,6 +349,40 @@ def build_qwen3moe_fused(out: Path):
     (d / "config.json").write_text(json.dumps(cfg, indent=2))
 
 
+def build_llama_fp8(out: Path):
+    """The llama checkpoint as a fine-grained FP8 release stores it (DeepSeek-V3 / Qwen3-FP8 style): every linear
+    layer's weight float8_e4m3fn with a float32 `weight_scale_inv` per 32 × 48 block (the last column block
+    partial), embeddings, norms and lm_head kept; quantization_config quant_method fp8."""
+    from safetensors.torch import load_file, save_file
+    if not (out / "llama" / "config.json").exists():
+        build(out, "llama")
+    src = load_file(str(out / "llama" / "model.safetensors"))
+    cfg = json.loads((out / "llama" / "config.json").read_text())
+    b0, b1 = 32, 48
+    tensors = {}
+    for name, t in src.items():
+        if name.endswith("_proj.weight"):
+            rows, cols = t.shape
+            nr, nc = (rows + b0 - 1) // b0, (cols + b1 - 1) // b1
+            scale = torch.zeros(nr, nc, dtype=torch.float32)
+            q = torch.zeros(rows, cols, dtype=torch.float8_e4m3fn)
+            for i in range(nr):
+                for j in range(nc):
+                    blk = t[i * b0:(i + 1) * b0, j * b1:(j + 1) * b1].float()
+                    s = blk.abs().max() / 448.0
+                    scale[i, j] = s
+                    q[i * b0:(i + 1) * b0, j * b1:(j + 1) * b1] = (blk / s).to(torch.float8_e4m3fn)
+            tensors[name] = q
+            tensors[name + "_scale_inv"] = scale
+        else:
+            tensors[name] = t
+    d = out / "llama-fp8"
+    d.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    cfg["quantization_config"] = {"quant_method": "fp8", "activation_scheme": "dynamic", "fmt": "e4m3", "weight_block_size": [b0, b1]}
+    (d / "config.json").write_text(json.dumps(cfg, indent=2))
+
+
 # A tiny lower-case WordPiece vocabulary (BERT's layout: [PAD], [unused*], [UNK] [CLS] [SEP] [MASK], single characters,
 # ## characters, then words and ## suffixes): 314 entries for 320 embedding rows, as nomic-embed-text-v1.5 has 30522
 # for 30528, so the converter pads with [PAD314]... (UNUSED).
@@ -511,6 +546,8 @@ def main():
                 build_ministral3(out / name)
             elif name == "qwen3moe-fused":
                 build_qwen3moe_fused(out)
+            elif name == "llama-fp8":
+                build_llama_fp8(out)
             elif name == "xlm-roberta":
                 sys.exit("xlm-roberta: copy make_ugm_fixture.py's WORK_DIR/hf here first (see HAND_FAMILIES)")
             else:

@@ -13,7 +13,7 @@ import Testing
     /// Every tensor (order, type, shape, sha256 of the bytes) and every metadata key (order, type, value)
     /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
     /// numbers as little-endian 4-byte values).
-    @Test(arguments: ["llama", "llama-hf", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-spm", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "qwen3moe-fused", "gemma2", "gemma",
+    @Test(arguments: ["llama", "llama-fp8", "llama-hf", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-spm", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "qwen3moe-fused", "gemma2", "gemma",
                             "falcon", "falcon40b", "glm4", "glm", "chatglm", "ministral3", "deepseek2", "deepseek2-qlora", "nomic-bert", "xlm-roberta"])
     func equalsConverter(family: String) throws {
         let dir = try Fixtures.tempDir()
@@ -204,5 +204,17 @@ import Testing
         let model = try Data(contentsOf: llama.appendingPathComponent("tokenizer.model"))
         try model.prefix(model.count - 1).write(to: tok.appendingPathComponent("tokenizer.model"))
         #expect { try SafetensorsModel(folder: tok.path) } throws: { "\($0)".contains("tokenizer.model") }
+
+        // FP8: another quantization method, or scales that do not match the block size, fail with one line.
+        let fp8 = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: fp8) }
+        let fp8src = Self.directory.appendingPathComponent("llama-fp8")
+        try FileManager.default.copyItem(at: fp8src.appendingPathComponent("model.safetensors"), to: fp8.appendingPathComponent("model.safetensors"))
+        var cfg = try JSONSerialization.jsonObject(with: Data(contentsOf: fp8src.appendingPathComponent("config.json"))) as! [String: Any]
+        for (q, want) in [(["quant_method": "awq"], "quant_method 'awq'"), (["quant_method": "fp8", "weight_block_size": [64, 64]], "block size")] {
+            cfg["quantization_config"] = q
+            try JSONSerialization.data(withJSONObject: cfg).write(to: fp8.appendingPathComponent("config.json"))
+            #expect { try SafetensorsModel(folder: fp8.path) } throws: { "\($0)".contains(want) && !"\($0)".contains("\n") }
+        }
     }
 }
