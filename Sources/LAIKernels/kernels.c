@@ -511,45 +511,26 @@ void lai_gemm_iq4_xs_q8_K(int nb, const void *w, size_t ws, int nr, const void *
 
 // ---- f16 ---------------------------------------------------------------------------------------------
 
-// llamafile's tinyBLAS order (what llama.cpp uses for f16 weights on AVX2): one 8-lane accumulator per
-// output over steps of 8, then a horizontal sum. The activations (rounded to f16, as ggml does) come widened
-// to f32 once per batch, so a step converts only the weight rows and the 3×4 tile's 12 FMAs read the
-// activations straight from memory (converting both sides took twice as long: 48 → 108 GFLOP/s per core).
-ALWAYS_INLINE void f16_f32_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os,
-                                const int RT, const int CT) {
-    __m256 acc[4][4];
-    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) acc[r][c] = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 wv[4];
-        for (int r = 0; r < RT; r++) wv[r] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(w + r * ws) + i)));
-        for (int c = 0; c < CT; c++) {
-            const __m256 av = _mm256_loadu_ps((const float *)(a + c * as) + i);
-            for (int r = 0; r < RT; r++) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
-        }
-    }
-    for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) {
-        float s = hsum_f8(acc[r][c]);
-        for (int j = i; j < n; j++) s += h2f(((const uint16_t *)(w + r * ws))[j]) * ((const float *)(a + c * as))[j];
-        out[c * os + r] = s;
-    }
-}
-GEMM_DRIVER(f16_f32)
-
-// BF16 weights: the same tile and order (llama.cpp's tinyBLAS takes BF16 × BF16 on AVX2 exactly as F16), the
-// weights widened by a shift and the activations rounded to bf16 (held as f32).
+// llamafile's tinyBLAS order (what llama.cpp uses for f16 and bf16 weights on AVX2): one 8-lane accumulator per
+// output over steps of 8, then a horizontal sum. The activations (rounded to f16 / bf16, as ggml does) come widened
+// to f32 once per batch, so a step converts only the weight rows and the 3×4 tile's 12 FMAs read the activations
+// straight from memory (converting both sides took twice as long: 48 → 108 GFLOP/s per core). BF16 weights widen by
+// a shift.
 ALWAYS_INLINE __m256 bf16x8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
 ALWAYS_INLINE float bf2f(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
-ALWAYS_INLINE void bf16_f32_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os,
-                                 const int RT, const int CT) {
+ALWAYS_INLINE void half_f32_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os,
+                                 const int RT, const int CT, const int BF16) {
     __m256 acc[4][4];
     for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) acc[r][c] = _mm256_setzero_ps();
     int i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 wv[4];
-        for (int r = 0; r < RT; r++) wv[r] = bf16x8((const uint16_t *)(w + r * ws) + i);
+        for (int r = 0; r < RT; r++) {
+            const uint16_t *p = (const uint16_t *)(w + r * ws) + i;
+            wv[r] = BF16 ? bf16x8(p) : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+        }
         for (int c = 0; c < CT; c++) {
             const __m256 av = _mm256_loadu_ps((const float *)(a + c * as) + i);
             for (int r = 0; r < RT; r++) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
@@ -557,10 +538,20 @@ ALWAYS_INLINE void bf16_f32_tile(int n, const char *w, size_t ws, const char *a,
     }
     for (int r = 0; r < RT; r++) for (int c = 0; c < CT; c++) {
         float s = hsum_f8(acc[r][c]);
-        for (int j = i; j < n; j++) s += bf2f(((const uint16_t *)(w + r * ws))[j]) * ((const float *)(a + c * as))[j];
+        for (int j = i; j < n; j++) {
+            const uint16_t h = ((const uint16_t *)(w + r * ws))[j];
+            s += (BF16 ? bf2f(h) : h2f(h)) * ((const float *)(a + c * as))[j];
+        }
         out[c * os + r] = s;
     }
 }
+ALWAYS_INLINE void f16_f32_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os, const int RT, const int CT) {
+    half_f32_tile(n, w, ws, a, as, out, os, RT, CT, 0);
+}
+ALWAYS_INLINE void bf16_f32_tile(int n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t os, const int RT, const int CT) {
+    half_f32_tile(n, w, ws, a, as, out, os, RT, CT, 1);
+}
+GEMM_DRIVER(f16_f32)
 GEMM_DRIVER(bf16_f32)
 
 // ---- vectors -----------------------------------------------------------------------------------------

@@ -96,32 +96,26 @@ package enum ReferenceKernels {
     /// F16 weights with F16 activations (ggml's vec_dot_f16; the activations' f16 values held as f32), accumulated
     /// in Float.
     package static func dotF16(_ w: UnsafeRawPointer, _ a: UnsafePointer<Float>, n: Int) -> Float {
-        var s = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            var x = SIMD8<Float>(), y = SIMD8<Float>()
-            for j in 0..<8 { x[j] = h2f(w, 2 * (i + j)); y[j] = a[i + j] }
-            s.addProduct(x, y)
-            i += 8
-        }
-        var r = s.sum()
-        while i < n { r += h2f(w, 2 * i) * a[i]; i += 1 }
-        return r
+        dotHalf(a, n) { h2f(w, 2 * $0) }
     }
 
     /// BF16 weights with BF16-rounded activations held as f32, in the F16 order (llama.cpp's tinyBLAS on AVX2).
     package static func dotBF16(_ w: UnsafeRawPointer, _ a: UnsafePointer<Float>, n: Int) -> Float {
-        func bf(_ i: Int) -> Float { Float(bitPattern: UInt32(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+        dotHalf(a, n) { Float(bitPattern: UInt32(w.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16) }
+    }
+
+    /// One 8-lane fused accumulator over steps of 8, its sum, then the tail one by one.
+    @inline(__always) static func dotHalf(_ a: UnsafePointer<Float>, _ n: Int, _ weight: (Int) -> Float) -> Float {
         var s = SIMD8<Float>()
         var i = 0
         while i + 8 <= n {
             var x = SIMD8<Float>(), y = SIMD8<Float>()
-            for j in 0..<8 { x[j] = bf(i + j); y[j] = a[i + j] }
+            for j in 0..<8 { x[j] = weight(i + j); y[j] = a[i + j] }
             s.addProduct(x, y)
             i += 8
         }
         var r = s.sum()
-        while i < n { r += bf(i) * a[i]; i += 1 }
+        while i < n { r += weight(i) * a[i]; i += 1 }
         return r
     }
 

@@ -399,9 +399,11 @@ def make_olmo2():
     return m
 
 
-def make_falcon():
-    m = Model("falcon", "falcon", "bpe", 1011)
-    E, L, H, KV, F, HD = 64, 2, 4, 1, 256, 16
+def falcon_layout(name, seed, KV, norm2):
+    # Falcon: parallel attention + GELU MLP from LayerNorms with biases, fused QKV (rows q | k | v), untied output;
+    # norm2: the Falcon-40B layout's second LayerNorm (attn_norm_2, its ln_attn) feeding attention
+    m = Model(name, "falcon", "bpe", seed)
+    E, L, H, F, HD = 64, 2, 4, 256, 16
     common(m, 2048, E, L, H, KV, F, ln_eps=1e-5)
     embd(m, E)
     m.norm("output_norm.weight", E)
@@ -411,35 +413,25 @@ def make_falcon():
     for i in range(L):
         m.norm(f"blk.{i}.attn_norm.weight", E)
         m.bias(f"blk.{i}.attn_norm.bias", E, 0.1)
-        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)   # rows: q | k | v
+        if norm2:
+            m.norm(f"blk.{i}.attn_norm_2.weight", E)
+            m.bias(f"blk.{i}.attn_norm_2.bias", E, 0.1)
+        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)
         m.mat(f"blk.{i}.attn_output.weight", (E, H * HD), 1.0 / math.sqrt(H * HD))
         m.mat(f"blk.{i}.ffn_up.weight", (F, E), s_in)
         m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
     return m
+
+
+def make_falcon():
+    # Falcon-7B layout: multi-query attention, one LayerNorm
+    return falcon_layout("falcon", 1011, KV=1, norm2=False)
 
 
 def make_falcon40b():
     # Falcon-40B layout (new_decoder_architecture) as the converter writes it: query_key_value regrouped to
-    # q | k | v with 2 kv heads, attention from attn_norm_2 (ln_attn), the MLP from attn_norm (ln_mlp), both
-    # LayerNorms with biases, in parallel; GELU MLP, untied output
-    m = Model("falcon40b", "falcon", "bpe", 1016)
-    E, L, H, KV, F, HD = 64, 2, 4, 2, 256, 16
-    common(m, 2048, E, L, H, KV, F, ln_eps=1e-5)
-    embd(m, E)
-    m.norm("output_norm.weight", E)
-    m.bias("output_norm.bias", E, 0.1)
-    m.mat("output.weight", (m.n_vocab, E), 0.25)
-    s_in = 1.0 / math.sqrt(E)
-    for i in range(L):
-        m.norm(f"blk.{i}.attn_norm.weight", E)
-        m.bias(f"blk.{i}.attn_norm.bias", E, 0.1)
-        m.norm(f"blk.{i}.attn_norm_2.weight", E)
-        m.bias(f"blk.{i}.attn_norm_2.bias", E, 0.1)
-        m.mat(f"blk.{i}.attn_qkv.weight", (H * HD + 2 * KV * HD, E), s_in)   # rows: q | k | v
-        m.mat(f"blk.{i}.attn_output.weight", (E, H * HD), 1.0 / math.sqrt(H * HD))
-        m.mat(f"blk.{i}.ffn_up.weight", (F, E), s_in)
-        m.mat(f"blk.{i}.ffn_down.weight", (E, F), 1.0 / math.sqrt(F))
-    return m
+    # q | k | v with 2 kv heads, attention from attn_norm_2 (ln_attn), the MLP from attn_norm (ln_mlp)
+    return falcon_layout("falcon40b", 1016, KV=2, norm2=True)
 
 
 def make_chatglm():

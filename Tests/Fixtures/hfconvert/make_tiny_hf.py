@@ -263,10 +263,20 @@ CHATGLM_CONFIG = {
 }
 
 
+def save_random_bf16(d: Path, shapes: dict, config: dict):
+    """Seeded N(0, 0.5²) tensors of `shapes` in bfloat16 as d/model.safetensors, and `config` as d/config.json."""
+    from safetensors.torch import save_file
+    g = torch.Generator().manual_seed(1234)
+    tensors = {n: (torch.randn(s, generator=g) * 0.5).to(torch.bfloat16) for n, s in shapes.items()}
+    d.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    with open(d / "config.json", "w") as f:
+        json.dump(config, f, indent=2)
+
+
 def build_chatglm(d: Path):
     """The checkpoint as THUDM/glm-4-9b-chat names its tensors (torch, seeded; bfloat16, with the rotary inv_freq
     buffer the converter drops)."""
-    from safetensors.torch import save_file
     c = CHATGLM_CONFIG
     e, ff, nv, hd = c["hidden_size"], c["ffn_hidden_size"], c["padded_vocab_size"], c["kv_channels"]
     qkv = c["num_attention_heads"] * hd + 2 * c["multi_query_group_num"] * hd
@@ -278,12 +288,7 @@ def build_chatglm(d: Path):
                        p + "post_attention_layernorm.weight": (e,), p + "mlp.dense_h_to_4h.weight": (2 * ff, e),
                        p + "mlp.dense_4h_to_h.weight": (e, ff)})
     shapes.update({"transformer.encoder.final_layernorm.weight": (e,), "transformer.output_layer.weight": (nv, e)})
-    g = torch.Generator().manual_seed(1234)
-    tensors = {n: (torch.randn(s, generator=g) * 0.5).to(torch.bfloat16) for n, s in shapes.items()}
-    d.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
-    with open(d / "config.json", "w") as f:
-        json.dump(c, f, indent=2)
+    save_random_bf16(d, shapes, c)
 
 
 # Ministral 3's text model (Ministral3ForCausalLM, model_type ministral3: transformers 5 only, so written by hand):
@@ -302,7 +307,6 @@ MINISTRAL3_CONFIG = {
 
 def build_ministral3(d: Path):
     """Ministral3ForCausalLM's tensors under llama names (torch, seeded; bfloat16)."""
-    from safetensors.torch import save_file
     c = MINISTRAL3_CONFIG
     e, ff, nv, hd = c["hidden_size"], c["intermediate_size"], c["vocab_size"], c["head_dim"]
     q, kv = c["num_attention_heads"] * hd, c["num_key_value_heads"] * hd
@@ -314,12 +318,7 @@ def build_ministral3(d: Path):
                        p + "post_attention_layernorm.weight": (e,), p + "mlp.gate_proj.weight": (ff, e),
                        p + "mlp.up_proj.weight": (ff, e), p + "mlp.down_proj.weight": (e, ff)})
     shapes.update({"model.norm.weight": (e,), "lm_head.weight": (nv, e)})
-    g = torch.Generator().manual_seed(1234)
-    tensors = {n: (torch.randn(s, generator=g) * 0.5).to(torch.bfloat16) for n, s in shapes.items()}
-    d.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
-    with open(d / "config.json", "w") as f:
-        json.dump(c, f, indent=2)
+    save_random_bf16(d, shapes, c)
 
 
 def build_qwen3moe_fused(out: Path):
