@@ -138,40 +138,42 @@ package enum ReferenceKernels {
         return r
     }
 
-    /// q8_0s activation blocks (f16 d, int16 sum of the quants, 32 quants): q8_0 plus the sum.
-    package static func quantizeRowQ8S(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int) {
+    /// Each block of 32 values of x quantized as q8_0 (quantizeRowQ8): `body(block, f16 scale bits, quants)`.
+    @inline(__always) static func q8Blocks(_ x: UnsafePointer<Float>, _ n: Int, _ body: (Int, UInt16, UnsafePointer<Int8>) -> Void) {
         withUnsafeTemporaryAllocation(byteCount: 34, alignment: 4) { tmp in
             let t = tmp.baseAddress!
             for b in 0..<(n / 32) {
                 quantizeRowQ8(x + 32 * b, t, 32, withSum: false)
-                let blk = y + 36 * b
-                var sum: Int16 = 0
-                for j in 0..<32 { let q = t.load(fromByteOffset: 2 + j, as: Int8.self); sum += Int16(q); blk.storeBytes(of: q, toByteOffset: 4 + j, as: Int8.self) }
-                blk.storeBytes(of: t.load(as: UInt16.self), as: UInt16.self)
-                blk.storeBytes(of: sum, toByteOffset: 2, as: Int16.self)
+                body(b, t.load(as: UInt16.self), UnsafePointer((t + 2).assumingMemoryBound(to: Int8.self)))
             }
+        }
+    }
+
+    /// q8_0s activation blocks (f16 d, int16 sum of the quants, 32 quants): q8_0 plus the sum.
+    package static func quantizeRowQ8S(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int) {
+        q8Blocks(x, n) { b, d, qs in
+            let blk = y + 36 * b
+            var sum: Int16 = 0
+            for j in 0..<32 { sum += Int16(qs[j]); blk.storeBytes(of: qs[j], toByteOffset: 4 + j, as: Int8.self) }
+            blk.storeBytes(of: d, as: UInt16.self)
+            blk.storeBytes(of: sum, toByteOffset: 2, as: Int16.self)
         }
     }
 
     /// q8_0p activation blocks (f32 d = the q8_0 f16 scale, int32 128 · sum, 32 low and 32 high parts of each
     /// quant a = 16·hi + lo, hi = floor((a + 8) / 16)): the split the AVX2 q8_0x8 kernel multiplies.
     package static func quantizeRowQ8P(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int) {
-        withUnsafeTemporaryAllocation(byteCount: 34, alignment: 4) { tmp in
-            let t = tmp.baseAddress!
-            for b in 0..<(n / 32) {
-                quantizeRowQ8(x + 32 * b, t, 32, withSum: false)
-                let blk = y + 72 * b
-                var sum: Int32 = 0
-                for j in 0..<32 {
-                    let q = Int32(t.load(fromByteOffset: 2 + j, as: Int8.self))
-                    sum += q
-                    let hi = (q + 8) >> 4
-                    blk.storeBytes(of: Int8(q - 16 * hi), toByteOffset: 8 + j, as: Int8.self)
-                    blk.storeBytes(of: Int8(hi), toByteOffset: 40 + j, as: Int8.self)
-                }
-                blk.storeBytes(of: h2f(t, 0), as: Float.self)
-                blk.storeBytes(of: 128 * sum, toByteOffset: 4, as: Int32.self)
+        q8Blocks(x, n) { b, d, qs in
+            let blk = y + 72 * b
+            var sum: Int32 = 0
+            for j in 0..<32 {
+                let q = Int32(qs[j]), hi = (q + 8) >> 4
+                sum += q
+                blk.storeBytes(of: Int8(q - 16 * hi), toByteOffset: 8 + j, as: Int8.self)
+                blk.storeBytes(of: Int8(hi), toByteOffset: 40 + j, as: Int8.self)
             }
+            blk.storeBytes(of: Float(Float16(bitPattern: d)), as: Float.self)
+            blk.storeBytes(of: 128 * sum, toByteOffset: 4, as: Int32.self)
         }
     }
 
