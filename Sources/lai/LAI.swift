@@ -24,6 +24,7 @@ struct LAI: ParsableCommand {
             ImatrixCommand.self,
             Bench.self,
             Embed.self,
+            Rerank.self,
             Index.self,
             Ask.self,
             VectorBench.self,

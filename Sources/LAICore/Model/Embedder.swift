@@ -155,18 +155,23 @@ package final class Embedder: TextEmbedder {
                                                                         : "text \(i) produced a token id outside the vocabulary")
         }
         lastTokenCount = encoded.reduce(0) { $0 + $1.ids.count }
+        return try run(encoded.map(\.ids), pooling: pooling, normalize: normalize)
+    }
+
+    /// Pooled hidden states of token sequences (validated, each ≤ maxTokens), in the order given.
+    private func run(_ encoded: [[Int32]], pooling: Pooling, normalize: Bool) throws -> [[Float]] {
         let E = dimension
-        var out = [[Float]](repeating: [], count: texts.count)
+        var out = [[Float]](repeating: [], count: encoded.count)
         switch backend {
         case let .bert(encoder):
             // Shortest first, packed greedily into batches of ≤ capacity tokens.
-            let order = encoded.indices.sorted { encoded[$0].ids.count < encoded[$1].ids.count }
+            let order = encoded.indices.sorted { encoded[$0].count < encoded[$1].count }
             var batches: [Range<Int>] = []   // ranges of `order`
             var start = 0
             while start < order.count {
                 var end = start, tokens = 0
-                while end < order.count, tokens + encoded[order[end]].ids.count <= encoder.capacity {
-                    tokens += encoded[order[end]].ids.count
+                while end < order.count, tokens + encoded[order[end]].count <= encoder.capacity {
+                    tokens += encoded[order[end]].count
                     end += 1
                 }
                 batches.append(start..<end)
@@ -181,15 +186,15 @@ package final class Embedder: TextEmbedder {
                 if workers.count != threads || workers.first?.capacity != encoder.capacity {
                     workers = (0..<threads).map { _ in BertEncoder(model: encoder.model, capacity: encoder.capacity, pool: ThreadPool(threads: 1)) }
                 }
-                let ws = workers, next = TaskCounter(), done = TaskCounter(), total = texts.count
-                let pooling = self.pooling, normalize = self.normalize, progress = self.progress
+                let ws = workers, next = TaskCounter(), done = TaskCounter(), total = encoded.count
+                let progress = self.progress
                 BertEncoder.withSingleThreadedBLAS {
                     encoder.pool.parallelFor(threads) { slot in
                         while true {
                             let b = next.claim()
                             if b >= batches.count { return }
                             let r = batches[b]
-                            ws[slot].encode(r.map { encoded[order[$0]].ids }, pooling: pooling, normalize: normalize,
+                            ws[slot].encode(r.map { encoded[order[$0]] }, pooling: pooling, normalize: normalize,
                                             into: buffer + r.lowerBound * E, manageBLASThreads: false)
                             let d = done.add(r.count)
                             if slot == 0 { progress?(d, total) }
@@ -198,20 +203,76 @@ package final class Embedder: TextEmbedder {
                 }
             } else {
                 for r in batches {
-                    encoder.encode(r.map { encoded[order[$0]].ids }, pooling: pooling, normalize: normalize, into: buffer + r.lowerBound * E)
-                    progress?(r.upperBound, texts.count)
+                    encoder.encode(r.map { encoded[order[$0]] }, pooling: pooling, normalize: normalize, into: buffer + r.lowerBound * E)
+                    progress?(r.upperBound, encoded.count)
                 }
             }
             for (j, i) in order.enumerated() { out[i] = Array(UnsafeBufferPointer(start: buffer + j * E, count: E)) }
         case let .decoder(session):
             for (i, e) in encoded.enumerated() {
-                var v = try session.pooledHiddenState(e.ids, last: pooling != .mean)
+                var v = try session.pooledHiddenState(e, last: pooling != .mean)
                 if normalize { v.withUnsafeMutableBufferPointer { Pooling.l2Normalize($0.baseAddress!, E) } }
                 out[i] = v
-                progress?(i + 1, texts.count)
+                progress?(i + 1, encoded.count)
             }
         }
         return out
+    }
+
+    /// The classification head when the model is a reranker (a BERT-family cross-encoder), else nil.
+    package var classifier: BertClassifierHead? {
+        if case let .bert(e) = backend { return e.model.classifier }
+        return nil
+    }
+
+    /// (query, document) as one sequence, as llama-server's /rerank builds it: BOS query EOS SEP document EOS,
+    /// each special as the vocabulary adds them (<s> q </s></s> d </s> for XLM-RoBERTa, [CLS] q [SEP] d [SEP]
+    /// for BERT). A pair longer than `maxTokens` loses the document's tail, then the query's.
+    package func pairTokens(query: String, document: String) -> (ids: [Int32], fullCount: Int) {
+        var q = tokenizer.encode(query, addSpecial: false), d = tokenizer.encode(document, addSpecial: false)
+        let close = tokenizer.eos ?? tokenizer.sep
+        var head: [Int32] = [], middle: [Int32] = [], tail: [Int32] = []
+        if tokenizer.addBOS, let b = tokenizer.bos { head.append(b) }
+        if tokenizer.addEOS, let e = close { middle.append(e); tail.append(e) }
+        if tokenizer.addSep, let s = tokenizer.sep { middle.append(s) }
+        let specials = head.count + middle.count + tail.count, full = specials + q.count + d.count
+        if full > maxTokens {
+            let room = max(maxTokens - specials, 0)
+            d.removeLast(max(0, d.count - max(room - q.count, 0)))
+            q.removeLast(max(0, q.count - room))
+        }
+        return (head + q + middle + d + tail, full)
+    }
+
+    /// The classification head's outputs for each (query, document) pair, in document order; the first output is
+    /// the relevance score of a reranker (a raw logit, as llama-server's /rerank returns it). Throws for a model
+    /// without a head.
+    package func classify(query: String, documents: [String]) throws -> [[Float]] {
+        guard let head = classifier, head.outputs > 0 else {
+            throw ModelError.invalid(path: path, message: "not a reranker: the model has no classification head (cls.output.weight or cls.weight); rerankers are cross-encoders such as bge-reranker-v2-m3")
+        }
+        if documents.isEmpty { return [] }
+        var encoded: [[Int32]] = []
+        for (i, doc) in documents.enumerated() {
+            let p = pairTokens(query: query, document: doc)
+            if p.fullCount > maxTokens {
+                guard truncate else { throw EmbedError.tooLong(index: i, tokens: p.fullCount, limit: maxTokens) }
+                onTruncate(i, p.fullCount)
+            }
+            let vocab = tokenizer.vocabularySize
+            guard !p.ids.isEmpty, p.ids.allSatisfy({ $0 >= 0 && Int($0) < vocab }) else {
+                throw ModelError.invalid(path: path, message: "document \(i) produced no tokens or a token id outside the vocabulary")
+            }
+            encoded.append(p.ids)
+        }
+        lastTokenCount = encoded.reduce(0) { $0 + $1.count }
+        // llama.cpp's rank pooling reads the first token's hidden state, unnormalized.
+        return try run(encoded, pooling: .cls, normalize: false).map { h in h.withUnsafeBufferPointer { head.apply($0.baseAddress!) } }
+    }
+
+    /// Relevance scores of `documents` for `query` (the head's first output), in document order.
+    package func rerank(query: String, documents: [String]) throws -> [Float] {
+        try classify(query: query, documents: documents).map { $0[0] }
     }
 
     /// The F32 GGUF converted from a Hugging Face folder, made if missing or older than the folder's files.

@@ -34,6 +34,7 @@ extension LAIServer {
         router.head("/api/blobs/:digest") { _, ctx in try self.blobExists(ctx.parameters.get("digest") ?? "") }
         router.post("/api/blobs/:digest") { req, ctx in try await self.uploadBlob(req, digest: ctx.parameters.get("digest") ?? "") }
         addOpenAIRoutes(to: router)
+        addRerankRoutes(to: router)
         addKnowledgeBaseRoutes(to: router)
     }
 

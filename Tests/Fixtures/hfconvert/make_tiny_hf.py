@@ -167,7 +167,8 @@ FAMILIES = {
 }
 
 # Families without a transformers class (remote code): written by hand, see build_nomic_bert.
-HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3", "qwen3moe-fused", "llama-fp8")
+HAND_FAMILIES = ("nomic-bert", "xlm-roberta", "chatglm", "ministral3", "qwen3moe-fused", "llama-fp8", "xlm-roberta-reranker",
+                 "bert-reranker")
 # xlm-roberta: Tests/Fixtures/ugm/make_ugm_fixture.py's WORK_DIR/hf (a tiny XLMRobertaModel whose tokenizer is the
 # sentencepiece sdist's 1000-piece Unigram botchan model) with its tokenizer.json cut down to what the converter reads
 # beside sentencepiece.bpe.model (added tokens and the RobertaProcessing post-processor; no vocab, no charsmap copy).
@@ -261,6 +262,38 @@ CHATGLM_CONFIG = {
     "padded_vocab_size": 320, "post_layer_norm": True, "rmsnorm": True, "rope_ratio": 500, "seq_length": 8192,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.42.4", "use_cache": True,
 }
+
+
+def random_classifier(d: Path, model):
+    """Seeded N(0, 0.5²) parameters (norms included), saved as float32 safetensors."""
+    torch.manual_seed(1234)
+    with torch.no_grad():
+        for _, p in model.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.5)
+    model.save_pretrained(d, safe_serialization=True)
+
+
+def build_xlm_roberta_reranker(out: Path):
+    """bge-reranker-v2-m3's layout in small: XLMRobertaForSequenceClassification (roberta.* tensors, a
+    classifier.dense + classifier.out_proj head, one label) with the xlm-roberta fixture's config and tokenizer."""
+    import shutil
+    src, d = out / "xlm-roberta", out / "xlm-roberta-reranker"
+    cfg = transformers.XLMRobertaConfig.from_pretrained(src)
+    cfg.architectures, cfg.num_labels = ["XLMRobertaForSequenceClassification"], 1
+    random_classifier(d, transformers.XLMRobertaForSequenceClassification(cfg))
+    for f in ("sentencepiece.bpe.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(src / f, d / f)
+
+
+def build_bert_reranker(out: Path):
+    """A cross-encoder (ms-marco-MiniLM's layout in small): BertForSequenceClassification with the pooler and one
+    classifier label, and the tiny lower-case WordPiece vocabulary."""
+    d = out / "bert-reranker"
+    cfg = transformers.BertConfig(vocab_size=320, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                  intermediate_size=64, max_position_embeddings=64, num_labels=1,
+                                  architectures=["BertForSequenceClassification"])
+    random_classifier(d, transformers.BertForSequenceClassification(cfg))
+    add_wordpiece_tokenizer(d)
 
 
 def save_random_bf16(d: Path, shapes: dict, config: dict):
@@ -425,7 +458,7 @@ SP_FAMILIES = ("llama", "gemma3", "phi3-spm", "gemma")
 # the token ids of a fixed text, which a tiny vocabulary cannot reproduce, so it is given the name the converter
 # finds for the real model (nomic-embed-text-v1.5 has bert-base-uncased's vocabulary: chkhsh 0876d13b..., which
 # the converter names "jina-v2-en", the last of its matches for that hash).
-WPM_FAMILIES = {"nomic-bert": "jina-v2-en"}
+WPM_FAMILIES = {"nomic-bert": "jina-v2-en", "bert-reranker": "jina-v2-en"}
 
 
 def add_tokenizer(d: Path):
@@ -506,7 +539,7 @@ def digests(gguf_path: Path, converter: Path):
 
 
 def convert(d: Path, outtype: str, converter: Path, dest: Path):
-    if (d / "tokenizer.model").exists() or d.name in ("llama-hf", "xlm-roberta"):
+    if (d / "tokenizer.model").exists() or d.name in ("llama-hf", "xlm-roberta", "xlm-roberta-reranker"):
         subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(d), "--outtype", outtype, "--outfile", str(dest)],
                        check=True, stdout=subprocess.DEVNULL)
         return
@@ -547,6 +580,10 @@ def main():
                 build_qwen3moe_fused(out)
             elif name == "llama-fp8":
                 build_llama_fp8(out)
+            elif name == "xlm-roberta-reranker":
+                build_xlm_roberta_reranker(out)
+            elif name == "bert-reranker":
+                build_bert_reranker(out)
             elif name == "xlm-roberta":
                 sys.exit("xlm-roberta: copy make_ugm_fixture.py's WORK_DIR/hf here first (see HAND_FAMILIES)")
             else:
@@ -559,7 +596,7 @@ def main():
             add_llama_hf_tokenizer(out / name)
         if name in WPM_FAMILIES:
             add_wordpiece_tokenizer(out / name)
-        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES or name in ("llama-hf", "xlm-roberta")
+        tokenizer = name in SP_FAMILIES or name in WPM_FAMILIES or name in ("llama-hf", "xlm-roberta", "xlm-roberta-reranker")
         for outtype in ("f32", "f16") + (("bf16", "q8_0") if tokenizer else ()):
             g = out / f"{name}.{outtype}.gguf"
             convert(out / name, outtype, converter, g)

@@ -12,6 +12,7 @@ extension HFFamily {
             if let n = bertName(hf, nLayer: c.blockCount) { return n }
             var n = hf
             if n.hasPrefix("bert.") { n.removeFirst(5) }
+            if let n = classifierName(n, c) { return n }
             if n == "embeddings.position_ids" || n.hasPrefix("pooler.") || n.hasPrefix("cls.") { return nil }
             throw HFModelError.invalid(path: c.folder.path, message: "cannot map tensor '\(hf)'")
         },
@@ -20,14 +21,39 @@ extension HFFamily {
             try textParameters(c, &w)
             w.bool("{arch}.attention.causal", false)
             if let p = try poolingType(c.folder) { w.u32("{arch}.pooling_type", p) }
+            if let labels = classifierLabels(c) { w.set("{arch}.classifier.output_labels", .array(GGUFArray(strings: labels))) }
         },
         vocabulary: { c, w in try bertVocabulary(c, &w) })
+
+    /// A sequence classifier's labels as the converter keeps them: config.json's id2label values by id, none when
+    /// the config has no id2label or AutoConfig's two placeholders (LABEL_0, LABEL_1).
+    static func classifierLabels(_ c: HFContext) -> [String]? {
+        guard let map = c.hparams["id2label"] as? [String: Any], !map.isEmpty else { return nil }
+        let labels = map.compactMap { k, v in Int(k).map { ($0, v as? String ?? "\(v)") } }.sorted { $0.0 < $1.0 }.map(\.1)
+        if labels.count == 2 && labels.first == "LABEL_0" { return nil }
+        return labels
+    }
+
+    /// The classification head of *ForSequenceClassification (gguf-py's CLS / CLS_OUT): RoBERTa's
+    /// classifier.dense → cls and classifier.out_proj → cls.output; BERT's single `classifier` projection is
+    /// cls.output when the model has labels (the converter renames it to out_proj), else cls.
+    static func classifierName(_ n: String, _ c: HFContext) -> String? {
+        for suffix in ["weight", "bias"] {
+            switch n {
+            case "classifier.dense.\(suffix)": return "cls.\(suffix)"
+            case "classifier.out_proj.\(suffix)": return "cls.output.\(suffix)"
+            case "classifier.\(suffix)": return classifierLabels(c) == nil ? "cls.\(suffix)" : "cls.output.\(suffix)"
+            default: continue
+            }
+        }
+        return nil
+    }
 
     /// XLMRobertaModel (bge-m3, multilingual-e5): BERT's tensors under an optional `roberta.` prefix, the position
     /// embeddings' first pad_token_id + 1 rows dropped and the context shortened by as many, and the Unigram
     /// vocabulary of sentencepiece.bpe.model (`HFVocab.xlmRoberta`).
     static let xlmRoberta = HFFamily(
-        arch: "bert", architectures: ["XLMRobertaModel"],
+        arch: "bert", architectures: ["XLMRobertaModel", "XLMRobertaForSequenceClassification"],
         defaults: { _ in
             ["vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
              "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2]

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Reference scores for the tiny random rerankers (cross-encoders) of Tests/Fixtures/hfconvert.
+
+  make_rerank_fixture.py CONVERTER_DIR LLAMA_BUILD_BIN
+
+For xlm-roberta-reranker (bge-reranker-v2-m3's XLMRobertaForSequenceClassification layout) and bert-reranker
+(a BertForSequenceClassification cross-encoder), both made by ../hfconvert/make_tiny_hf.py:
+1. the folder converted by llama.cpp's convert_hf_to_gguf.py (--outtype f32, into a temporary directory);
+2. llama-server --reranking on that file: POST /v1/rerank with QUERY and DOCUMENTS (top_n = all), its response
+   kept as it came (results sorted by relevance_score, usage), and POST /rerank with "texts" (the TEI form);
+3. for xlm-roberta-reranker also transformers' own logits for the same (query, document) pairs
+   (XLMRobertaForSequenceClassification on tokenizer(query, document)): the pair is <s> q </s></s> d </s> there
+   as in llama.cpp, and the classification head is the same, so the two peers agree.
+   bert-reranker has no transformers reference: the converter drops BERT's pooler (dense + tanh before the
+   classifier) and llama.cpp feeds token type 0 to the second segment, so llama.cpp scores such a GGUF
+   differently from transformers by design; lai follows llama.cpp on the GGUF.
+Written to <name>.scores.json next to this script. The committed files were made with transformers 4.57.6,
+torch 2.15 CPU and llama-cpp-python 0.3.36's vendored llama.cpp (converter and an AVX2 build of llama-server).
+"""
+import json, subprocess, sys, tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "ugm"))
+from make_ugm_fixture import llama_server, post  # noqa: E402
+
+QUERY = "who was always getting into trouble?"
+DOCUMENTS = [
+    "Botchan was a boy who was always getting into trouble.",
+    "The quick brown fox jumps over the lazy dog.",
+    "I'm sure you don't know what it is, do you?",
+    "search query document embed vector",
+    "trouble",
+    "",
+]
+
+
+def main():
+    converter, bindir = Path(sys.argv[1]), Path(sys.argv[2])
+    for name in ("xlm-roberta-reranker", "bert-reranker"):
+        folder = HERE.parent / "hfconvert" / name
+        with tempfile.TemporaryDirectory() as tmp:
+            gguf = Path(tmp) / f"{name}.f32.gguf"
+            code = ("import sys; sys.argv=sys.argv[1:]; sys.path.insert(0, %r);"
+                    "import conversion.base as b; gp = b.TextModel.get_vocab_base_pre\n"
+                    "def pre(self, tokenizer):\n"
+                    "    try: return gp(self, tokenizer)\n"
+                    "    except NotImplementedError: return 'jina-v2-en'\n"
+                    "b.TextModel.get_vocab_base_pre = pre\n"
+                    "import runpy; runpy.run_path(%r, run_name='__main__')") % (str(converter), str(converter / "convert_hf_to_gguf.py"))
+            subprocess.run([sys.executable, "-c", code, "convert", str(folder), "--outtype", "f32", "--outfile", str(gguf)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with llama_server(bindir, gguf, "--reranking", "-b", "64", "-ub", "64") as port:
+                jina = post(port, "/v1/rerank", {"query": QUERY, "documents": DOCUMENTS, "top_n": len(DOCUMENTS)})
+                tei = post(port, "/rerank", {"query": QUERY, "texts": DOCUMENTS, "return_text": True})
+        out = {"query": QUERY, "documents": DOCUMENTS, "llama_server_v1_rerank": jina, "llama_server_tei_rerank": tei}
+        if name == "xlm-roberta-reranker":
+            import torch, transformers
+            # the slow tokenizer: the fixture's tokenizer.json is cut down to what the converter reads
+            tok = transformers.XLMRobertaTokenizer(vocab_file=str(folder / "sentencepiece.bpe.model"))
+            model = transformers.XLMRobertaForSequenceClassification.from_pretrained(folder).eval()
+            with torch.no_grad():
+                enc = [tok(QUERY, d, return_tensors="pt") for d in DOCUMENTS]
+                out["transformers_logits"] = [float(model(**e).logits[0, 0]) for e in enc]
+                out["transformers_ids"] = [e["input_ids"][0].tolist() for e in enc]
+        (HERE / f"{name}.scores.json").write_text(json.dumps(out, indent=1) + "\n")
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
