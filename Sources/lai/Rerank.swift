@@ -62,7 +62,7 @@ struct Rerank: ParsableCommand {
         do {
             ranked = try reranker.rank(query: query, documents: items.map(\.1), top: top)
         } catch let EmbedError.tooLong(i, n, limit) {
-            throw ValidationError("document \(items[i].0) and the query have \(n) tokens, more than the model's \(limit) (allow truncation to cut it)")
+            throw CommandError("document \(items[i].0) and the query have \(n) tokens, more than the model's \(limit) (without --no-truncate the document is cut to fit)")
         }
         var out = OutputBuffer()
         if json {

@@ -167,6 +167,26 @@ struct ServeCLITests {
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }
 
+    /// /v1/rerank, /rerank and their /reranking aliases on the tiny XLM-RoBERTa reranker: llama-server's order, scores
+    /// (±2e-3) and token usage; top_n, {"text"} documents, return_documents, TEI's "texts" shape; truncation; 400s for
+    /// malformed requests and for models that are not rerankers (an embedder, a chat model), 404 for unknown ones.
+    @Test func rerankEndpoints() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let q = try store.lai(["quantize", CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/xlm-roberta-reranker").path,
+                               "--type", "f32", "-o", store.dir.path])
+        try #require(q.status == 0, "\(q.stderr)")
+        let mf = store.dir.appendingPathComponent("reranker.Modelfile")
+        try "FROM \(store.dir.appendingPathComponent("xlm-roberta-reranker-F32.gguf").path)\n".write(to: mf, atomically: true, encoding: .utf8)
+        try #require(store.lai(["create", "tiny-reranker", "-f", mf.path]).status == 0)
+        let server = try ServeProcess([], env: store.env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["rerank", server.url, "-"], env: store.env.merging([
+            "RERANK_MODEL": "tiny-reranker",
+            "RERANK_SCORES": CLI.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/xlm-roberta-reranker.scores.json").path,
+        ]) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
     /// --max-loaded 1: loading a second model unloads the idle first one.
     @Test func leastRecentlyUsedModelIsEvicted() throws {
         let store = try ServeFixtures.store()

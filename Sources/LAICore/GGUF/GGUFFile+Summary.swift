@@ -26,6 +26,10 @@ package struct ModelSummary: Sendable {
     package let tokenizerModel: String?
     package let tokenizerPre: String?
     package let hasChatTemplate: Bool
+    /// Outputs of a classification head (`cls.output` / `cls`: rerankers, sequence classifiers), nil without one.
+    package let classifierOutputs: Int?
+    /// `<arch>.classifier.output_labels` ([] when absent).
+    package let classifierLabels: [String]
     package let license: String?
     package let tensorCount: Int
     package let metadataCount: Int
@@ -55,6 +59,9 @@ package struct ModelSummary: Sendable {
         tokenizerModel = m.string("tokenizer.ggml.model")
         tokenizerPre = m.string("tokenizer.ggml.pre")
         hasChatTemplate = m.string("tokenizer.chat_template") != nil
+        let head = f.tensor(named: "cls.output.weight") ?? f.tensor(named: "cls.weight")
+        classifierOutputs = head.map { $0.shape.count == 2 ? $0.shape[1] : 1 }
+        classifierLabels = m.arch("classifier.output_labels")?.array?.strings ?? []
         license = m.string("general.license")
         tensorCount = f.tensors.count
         metadataCount = m.count

@@ -17,6 +17,10 @@ package enum ModelShowFormat {
         add("rope freq base", s.ropeFreqBase.map { String(format: "%g", $0) })
         add("vocabulary", s.vocabularySize.map { n in "\(n) tokens" + (s.tokenizerModel.map { " (\($0)" + (s.tokenizerPre.map { ", pre \($0)" } ?? "") + ")" } ?? "") })
         add("chat template", s.hasChatTemplate ? "yes" : "no")
+        add("classifier", s.classifierOutputs.map { n in
+            "\(n) output\(n == 1 ? "" : "s")" + (s.classifierLabels.isEmpty ? "" : " (\(s.classifierLabels.joined(separator: ", ")))")
+                + (n == 1 ? ": a reranker (lai rerank)" : "")
+        })
         add("license", s.license)
         add("file size", "\(Formatting.bytes(s.fileSize)) (\(s.fileSize) bytes)")
         add("format", "GGUF v\(s.ggufVersion), \(s.tensorCount) tensors, \(s.metadataCount) metadata keys")
@@ -53,6 +57,8 @@ package enum ModelShowFormat {
             ("tokenizer_model", JSON(s.tokenizerModel)),
             ("tokenizer_pre", JSON(s.tokenizerPre)),
             ("chat_template", .bool(s.hasChatTemplate)),
+            ("classifier_outputs", JSON(s.classifierOutputs)),
+            ("classifier_labels", .array(s.classifierLabels.map { .string($0) })),
             ("license", JSON(s.license)),
             ("file_size", .int(s.fileSize)),
             ("gguf_version", .int(s.ggufVersion)),

@@ -3,6 +3,8 @@
 
   test_serve.py load URL AUDIT_LOG   server: --parallel 4 --max-queue 2 --ctx-size 1024 --preload CHAT --audit-log AUDIT_LOG
   test_serve.py keys URL AUDIT_LOG   server: --keys FILE (alice: read+infer, 3 requests/min; bob: read; root: admin)
+  test_serve.py rerank URL -         the store also holds RERANK_MODEL (the tiny xlm-roberta-reranker); its
+                                     llama-server responses are RERANK_SCORES (Tests/Fixtures/rerank)
 
 Prints one line per check and exits 1 if any failed.
 """
@@ -251,6 +253,75 @@ elif MODE == "keys":
         assert {"alice", "bob", "root"} <= ids, ids
         assert any(l["identity"] == "alice" and l["status"] == 429 for l in lines)
         assert any(l["status"] == 401 for l in lines)
+
+elif MODE == "rerank":
+    RERANK = os.environ["RERANK_MODEL"]
+    REF = json.load(open(os.environ["RERANK_SCORES"]))
+    QUERY, DOCS = REF["query"], REF["documents"]
+    LLAMA = REF["llama_server_v1_rerank"]
+
+    def message(body):
+        e = body["error"]  # OpenAI's envelope under /v1, Ollama's string elsewhere
+        return e["message"] if isinstance(e, dict) else e
+
+    @check
+    def v1_rerank_matches_llama_server():
+        status, _, body = request("POST", "/v1/rerank", {"model": RERANK, "query": QUERY, "documents": DOCS})
+        assert status == 200, body
+        assert body["object"] == "list" and body["model"] == RERANK, body
+        assert [r["index"] for r in body["results"]] == [r["index"] for r in LLAMA["results"]], body
+        for got, want in zip(body["results"], LLAMA["results"]):
+            assert abs(got["relevance_score"] - want["relevance_score"]) <= 2e-3, (got, want)
+            assert "document" not in got, got
+        assert body["usage"] == LLAMA["usage"], body["usage"]
+
+    @check
+    def top_n_documents_as_objects_and_aliases():
+        docs = [{"text": d} for d in DOCS]
+        status, _, body = request("POST", "/v1/reranking", {"model": RERANK, "query": QUERY, "documents": docs, "top_n": 2,
+                                                            "return_documents": True})
+        assert status == 200 and len(body["results"]) == 2, body
+        best = LLAMA["results"][0]["index"]
+        assert body["results"][0]["index"] == best and body["results"][0]["document"] == {"text": DOCS[best]}, body
+        assert request("POST", "/reranking", {"model": RERANK, "query": QUERY, "documents": DOCS})[0] == 200
+
+    @check
+    def tei_shape_with_texts():
+        status, _, body = request("POST", "/rerank", {"model": RERANK, "query": QUERY, "texts": DOCS, "return_text": True})
+        assert status == 200 and isinstance(body, list), body
+        want = REF["llama_server_tei_rerank"]
+        assert [r["index"] for r in body] == [r["index"] for r in want], body
+        assert all(set(r) == {"index", "score", "text"} and r["text"] == DOCS[r["index"]] for r in body), body
+
+    @check
+    def truncation_is_on_unless_refused():
+        long = "Botchan was a boy who was always getting into trouble. " * 20
+        status, _, body = request("POST", "/v1/rerank", {"model": RERANK, "query": QUERY, "documents": ["short", long]})
+        assert status == 200 and len(body["results"]) == 2, body
+        status, _, body = request("POST", "/v1/rerank", {"model": RERANK, "query": QUERY, "documents": ["short", long], "truncate": False})
+        assert status == 400 and "document 1" in message(body), body
+
+    @check
+    def bad_requests_are_400s():
+        cases = [
+            ({"model": RERANK, "documents": DOCS}, "query"),
+            ({"model": RERANK, "query": 3, "documents": DOCS}, "query"),
+            ({"model": RERANK, "query": QUERY, "documents": []}, "documents"),
+            ({"model": RERANK, "query": QUERY}, "documents"),
+            ({"model": RERANK, "query": QUERY, "documents": [1, 2]}, "documents[0]"),
+            ({"model": RERANK, "query": QUERY, "documents": "one"}, "documents"),
+            ({"model": RERANK, "query": QUERY, "documents": DOCS, "top_n": 0}, "top_n"),
+            ({"query": QUERY, "documents": DOCS}, "model"),
+            ({"model": "all-minilm", "query": QUERY, "documents": DOCS}, "not a reranker"),
+            ({"model": CHAT, "query": QUERY, "documents": DOCS}, "not a reranker"),
+        ]
+        for body, word in cases:
+            status, _, got = request("POST", "/v1/rerank", body)
+            assert status == 400 and word in message(got), (body, status, got)
+        status, _, got = request("POST", "/v1/rerank", {"model": "no-such-model", "query": QUERY, "documents": DOCS})
+        assert status == 404, (status, got)
+        status, _, got = request("POST", "/v1/rerank", raw=b"{not json")
+        assert status == 400, (status, got)
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
