@@ -69,6 +69,7 @@ package final class SafetensorsModel: ModelSource {
         }
         // Fine-grained FP8 checkpoints (quantization_config.quant_method "fp8"): each `X_scale_inv` scales the float8
         // weight X, which is dequantized to float32 in its own place; the scales and activation scales are dropped.
+        let sources = checkpoint.tensors.compactMap(Self.textTensor)
         var fp8Scales: [String: HFTensor] = [:]
         var fp8Block: [Int]?
         if let q = raw["quantization_config"] as? [String: Any] {
@@ -78,12 +79,12 @@ package final class SafetensorsModel: ModelSource {
                 guard let bs = b as? [Int], !bs.isEmpty, bs.allSatisfy({ $0 > 0 }) else { throw fail("quantization_config.weight_block_size is not a list of positive integers") }
                 fp8Block = bs
             }
-            for t in checkpoint.tensors where t.name.hasSuffix("_scale_inv") { fp8Scales[String(t.name.dropLast(10))] = t }
+            for t in sources where t.name.hasSuffix("_scale_inv") { fp8Scales[String(t.name.dropLast(10))] = t }
         }
         // Experts are buffered per layer and stacked when the layer's last one is read (the converter's order).
         let nExperts = context.int("num_local_experts", "num_experts", "n_routed_experts") ?? 0
         var experts: [Int: [String: [Int: HFTensor]]] = [:]
-        for t in checkpoint.tensors {
+        for t in sources {
             if !fp8Scales.isEmpty || fp8Block != nil {
                 if t.name.hasSuffix("_scale_inv") || t.name.hasSuffix(".activation_scale") || t.name.hasSuffix("_activation_scale") { continue }
             }
@@ -196,6 +197,23 @@ package final class SafetensorsModel: ModelSource {
     }
 
     deinit { computed.map { $0.1.deallocate() } }
+
+    /// The converter's TextModel/ModelBase.filter_tensors for every family: the tensors of vision and audio towers
+    /// and projectors are not the text model's (nil), and a multimodal checkpoint's `language_model.` goes from the
+    /// name (model.language_model.layers.0… and language_model.model.layers.0… both become model.layers.0…).
+    static func textTensor(_ t: HFTensor) -> HFTensor? {
+        let n = t.name
+        let prefixes = ["mlp", "vit.", "vpm.", "siglip2.", "conformer.", "merger.", "resampler.", "sound_encoder.", "sound_projection.",
+                        "speech_embeddings."]
+        let parts = ["visual.", "vision.", "audio.", "talker.", "vision_", "audio_", "token2wav.", "code2wav.", "projector.",
+                     "pre_mm_projector_norm", "image_newline", "view_seperator", "patch_embed", "patch_embedding", "patch_merger.",
+                     "patch_merge_mlp.", "model.connector."]
+        if prefixes.contains(where: { n.hasPrefix($0) }) || parts.contains(where: { n.contains($0) }) { return nil }
+        var out = t
+        if n.hasSuffix("e_score_correction_bias") { out.name = String(n.dropLast("e_score_correction_bias".count)) + "e_score_correction.bias" }
+        out.name = out.name.replacingOccurrences(of: "language_model.", with: "")
+        return out
+    }
 
     private func add(_ info: GGUFTensorInfo, _ origin: Origin) {
         tensors.append(info)

@@ -79,6 +79,30 @@ FAMILIES = {
         vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=1, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-6, sliding_window=128,
         rope_theta=1000000.0, rope_local_base_freq=10000.0, query_pre_attn_scalar=32), torch.float32, None),
+    # Multimodal checkpoints, of which the converter's text pass keeps the language model: Gemma 3 4B-27B's
+    # Gemma3ForConditionalGeneration (a SigLIP tower and projector, tied embeddings; BF16 as Google ships it) and
+    # Mistral Small 3.1's / Ministral 3's Mistral3ForConditionalGeneration (a Pixtral tower and patch merger).
+    "gemma3-vl": ("Gemma3Config", "Gemma3ForConditionalGeneration", dict(
+        text_config=dict(vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=1, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-6, sliding_window=128,
+                         rope_theta=1000000.0, rope_local_base_freq=10000.0, query_pre_attn_scalar=32),
+        vision_config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=28,
+                           patch_size=14),
+        mm_tokens_per_image=4, boi_token_index=300, eoi_token_index=301, image_token_index=302), torch.bfloat16, None),
+    "mistral3-vl": ("Mistral3Config", "Mistral3ForConditionalGeneration", dict(
+        text_config=dict(model_type="mistral", vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=1024,
+                         rms_norm_eps=1e-5, rope_theta=1000000000.0, sliding_window=None),
+        vision_config=dict(model_type="pixtral", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                           num_attention_heads=2, image_size=28, patch_size=14, head_dim=8),
+        spatial_merge_size=2, image_token_index=10), torch.bfloat16, None),
+    # LLaVA (llava-hf/llava-1.5-7b-hf's LlavaForConditionalGeneration: a CLIP tower, a two-layer projector, Llama).
+    "llava": ("LlavaConfig", "LlavaForConditionalGeneration", dict(
+        text_config=dict(model_type="llama", vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024, rms_norm_eps=1e-5),
+        vision_config=dict(model_type="clip_vision_model", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                           num_attention_heads=2, image_size=28, patch_size=14, projection_dim=16),
+        image_token_index=300), torch.float16, None),
     "gemma2": ("Gemma2Config", "Gemma2ForCausalLM", dict(
         vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-6, sliding_window=128,
@@ -453,7 +477,7 @@ def add_wordpiece_tokenizer(d: Path):
     (d / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2))
 
 
-SP_FAMILIES = ("llama", "gemma3", "phi3-spm", "gemma")
+SP_FAMILIES = ("llama", "gemma3", "phi3-spm", "gemma", "gemma3-vl")
 # Families with a WordPiece tokenizer: the converter's get_vocab_base_pre identifies the pre-tokenizer by hashing
 # the token ids of a fixed text, which a tiny vocabulary cannot reproduce, so it is given the name the converter
 # finds for the real model (nomic-embed-text-v1.5 has bert-base-uncased's vocabulary: chkhsh 0876d13b..., which

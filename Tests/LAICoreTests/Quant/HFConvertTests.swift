@@ -14,12 +14,12 @@ import Testing
     /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
     /// numbers as little-endian 4-byte values).
     @Test(arguments: ["llama", "llama-fp8", "llama-hf", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-spm", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "qwen3moe-fused", "gemma2", "gemma",
-                            "falcon", "falcon40b", "glm4", "glm", "chatglm", "ministral3", "deepseek2", "deepseek2-qlora", "nomic-bert", "xlm-roberta", "xlm-roberta-reranker", "bert-reranker"])
+                            "falcon", "falcon40b", "glm4", "glm", "chatglm", "ministral3", "gemma3-vl", "mistral3-vl", "llava", "deepseek2", "deepseek2-qlora", "nomic-bert", "xlm-roberta", "xlm-roberta-reranker", "bert-reranker"])
     func equalsConverter(family: String) throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         // The converter's other output types were recorded for the families with a tokenizer.
-        let extra: [(QuantTarget, String)] = ["llama", "llama-hf", "gemma3", "gemma", "nomic-bert", "phi3-spm", "xlm-roberta", "xlm-roberta-reranker", "bert-reranker"].contains(family) ? [(.bf16, "bf16"), (.q8_0, "q8_0")] : []
+        let extra: [(QuantTarget, String)] = ["llama", "llama-hf", "gemma3", "gemma", "nomic-bert", "phi3-spm", "xlm-roberta", "xlm-roberta-reranker", "bert-reranker", "gemma3-vl"].contains(family) ? [(.bf16, "bf16"), (.q8_0, "q8_0")] : []
         for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] + extra {
             let out = dir.appendingPathComponent("\(family)-\(outtype).gguf").path
             _ = try ModelQuantizer.run(input: Self.directory.appendingPathComponent(family).path, output: out, target: target, threads: 2)

@@ -19,7 +19,7 @@ package enum HFDType: String, Sendable {
 
 /// One tensor of a safetensors file: its bytes are `byteCount` bytes at `offset` in `files[file]`.
 package struct HFTensor: Sendable {
-    package let name: String
+    package internal(set) var name: String
     /// nil for element types lai does not convert (`rawDType`); such a tensor may only be one the family drops.
     package let dtype: HFDType?
     package let rawDType: String

@@ -16,8 +16,17 @@ extension HFFamily {
                 "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": hidden / max(heads, 1), "tie_word_embeddings": false]
     }
 
+    /// MistralConfig defaults (transformers 4.57).
+    static func mistralDefaults(_ c: [String: Any]) -> [String: Any] {
+        let hidden = (c["hidden_size"] as? Int) ?? 4096, heads = (c["num_attention_heads"] as? Int) ?? 32
+        return ["vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+                "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 4096 * 32,
+                "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": hidden / max(heads, 1), "sliding_window": 4096,
+                "tie_word_embeddings": false]
+    }
+
     static let llama = HFFamily(
-        arch: "llama", architectures: ["LlamaForCausalLM", "LLaMAForCausalLM", "MistralForCausalLM", "LlamaModel"],
+        arch: "llama", architectures: ["LlamaForCausalLM", "LLaMAForCausalLM", "MistralForCausalLM", "LlamaModel", "LlavaForConditionalGeneration"],
         defaults: llamaDefaults,
         rename: tableRenamer(top: decoderTop, block: decoderBlock, skip: { _ in false }),
         transforms: { hf, _, c in try ropePermutation(hf, c) },
@@ -29,13 +38,14 @@ extension HFFamily {
         },
         vocabulary: { c, w in try HFVocab.llama(c, &w) })
 
-    /// Mistral3Model.Ministral3Model (Ministral 3's text model, transformers 5's Ministral3ForCausalLM): LlamaModel with
-    /// arch mistral3, plus the YaRN log multiplier (rope_parameters.mscale_all_dim) and the Llama-4 attention
-    /// temperature scale (llama_4_scaling_beta). transformers 4.57 does not know model_type ministral3, so the
-    /// converter reads config.json as written (no config-class defaults).
+    /// Mistral3Model.Ministral3Model (Ministral 3's text model, transformers 5's Ministral3ForCausalLM, and the
+    /// language model of Mistral3ForConditionalGeneration: Mistral Small 3.1/3.2, Ministral 3 with vision): LlamaModel
+    /// with arch mistral3, plus, for text model_type ministral3, the YaRN log multiplier (rope_parameters.mscale_all_dim)
+    /// and the Llama-4 attention temperature scale (llama_4_scaling_beta). transformers 4.57 does not know ministral3,
+    /// so the converter reads such a config.json as written; a `mistral` text_config gets MistralConfig's defaults.
     static let ministral3 = HFFamily(
-        arch: "mistral3", architectures: ["Ministral3ForCausalLM"],
-        defaults: { _ in [:] },
+        arch: "mistral3", architectures: ["Ministral3ForCausalLM", "Mistral3ForConditionalGeneration"],
+        defaults: { h in h["model_type"] as? String == "mistral" ? mistralDefaults(h) : [:] },
         rename: tableRenamer(top: decoderTop, block: decoderBlock, skip: { _ in false }),
         transforms: { hf, _, c in try ropePermutation(hf, c) },
         extraTensors: { _ in [] },
@@ -159,7 +169,7 @@ extension HFFamily {
     }
 
     static let gemma3 = HFFamily(
-        arch: "gemma3", architectures: ["Gemma3ForCausalLM"],
+        arch: "gemma3", architectures: ["Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"],
         defaults: gemma3Defaults,
         rename: tableRenamer(top: decoderTop, block: gemmaBlock, skip: { _ in false }),
         transforms: { hf, _, c in try gemmaTransforms(hf, c) }, extraTensors: { _ in [] },

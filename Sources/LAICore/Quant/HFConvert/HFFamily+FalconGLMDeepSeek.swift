@@ -211,9 +211,8 @@ extension HFFamily {
                 // Multi-token-prediction layers (past num_hidden_layers) are not written.
                 if hf.hasPrefix("model.layers."), let n = Int(hf.dropFirst(13).prefix(while: \.isNumber)), n >= c.blockCount { return nil }
                 if c.hparams["tie_word_embeddings"] as? Bool == true, hf == "lm_head.weight" || hf == "model.lm_head.weight" { return nil }
-                // ModelBase.filter_tensors: e_score_correction_bias → e_score_correction.bias (DeepSeek-V3's router bias).
-                let name = hf.hasSuffix("e_score_correction_bias") ? String(hf.dropLast("_bias".count)) + ".bias" : hf
-                return try deepseekRenamer(name, c)
+                // (DeepSeek-V3's router bias arrives as e_score_correction.bias: SafetensorsModel.textTensor.)
+                return try deepseekRenamer(hf, c)
             },
             transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
             parameters: { c0, w in
