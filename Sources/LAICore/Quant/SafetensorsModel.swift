@@ -45,7 +45,7 @@ package final class SafetensorsModel: ModelSource {
         guard let raw = try HFCheckpoint.json(url, "config.json") else { throw fail("no config.json") }
         guard let family = HFFamily.find(raw) else {
             let names = HFFamily.all.flatMap(\.architectures).joined(separator: ", ")
-            let arch = (raw["architectures"] as? [String])?.first ?? (raw["model_type"] as? String) ?? "(none)"
+            let arch = HFFamily.architecture(raw) ?? (raw["model_type"] as? String) ?? "(none)"
             throw HFModelError.invalid(path: url.appendingPathComponent("config.json").path,
                                        message: "unsupported architecture \(arch) (lai converts \(names))")
         }
@@ -56,7 +56,7 @@ package final class SafetensorsModel: ModelSource {
         var h = raw
         if let text = raw["text_config"] as? [String: Any] { h.merge(text) { $1 } }
         h.merge(family.defaults(h)) { file, _ in file }
-        let hfArch = (raw["architectures"] as? [String])?.first ?? ""
+        let hfArch = HFFamily.architecture(raw) ?? ""
         var blocks = 0
         for k in ["n_layers", "num_hidden_layers", "n_layer", "num_layers"] where h[k] != nil {
             guard let v = h[k] as? Int, v >= 0 else { throw fail("config.json '\(k)' is not a non-negative integer") }
@@ -180,6 +180,9 @@ package final class SafetensorsModel: ModelSource {
         }
         if let layer = experts.keys.min() { throw fail("layer \(layer) has only some of its \(nExperts) experts' tensors") }
         guard !tensors.isEmpty else { throw fail("no tensors to convert") }
+        if let t = tensors.first(where: { $0.shape.count > GGUFFile.maxDims }) {
+            throw fail("tensor '\(t.name)' has \(t.shape.count) dimensions (GGUF holds at most \(GGUFFile.maxDims))")
+        }
 
         // Metadata in convert_hf_to_gguf.py's order: architecture, type, name, the family's parameters
         // (ending with general.file_type), quantization version, then the tokenizer.

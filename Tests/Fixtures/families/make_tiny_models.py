@@ -80,7 +80,7 @@ class Model:
     def __init__(self, name, arch, vocab, seed):
         self.name, self.arch, self.vocab = name, arch, vocab
         self.rng = np.random.default_rng(seed)
-        self.kv = []        # (key, value, GGUFValueType)
+        self.kv = []        # (key, value, GGUFValueType[, array element type])
         self.tensors = []   # (name, np.ndarray float32), numpy shape = reversed ggml ne
         kvs, self.n_vocab = load_vocab(vocab)
         self.tok_kvs = kvs
@@ -94,6 +94,9 @@ class Model:
 
     def boolean(self, key, v):
         self.kv.append((key.format(arch=self.arch), bool(v), gguf.GGUFValueType.BOOL))
+
+    def i32s(self, key, v):
+        self.kv.append((key.format(arch=self.arch), [int(x) for x in v], gguf.GGUFValueType.ARRAY, gguf.GGUFValueType.INT32))
 
     def string(self, key, v):
         self.kv.append((key.format(arch=self.arch), str(v), gguf.GGUFValueType.STRING))
@@ -117,8 +120,8 @@ class Model:
         # no general.name: llama.cpp's vocab loader keys tokenizer quirks off the model name
         # (a name containing "phi3" makes it look up "<|endoftext|>", absent from the SPM vocab)
         w.add_file_type(0)  # ALL_F32
-        for key, val, vt in self.kv:
-            w.add_key_value(key, val, vt)
+        for key, val, vt, *st in self.kv:
+            w.add_key_value(key, val, vt, sub_type=st[0] if st else None)
         for key, val, vt, st in self.tok_kvs:
             w.add_key_value(key, val, vt, sub_type=st)
         for name, arr in self.tensors:
@@ -294,6 +297,23 @@ def make_qwen2moe():
         m.mat(f"blk.{i}.ffn_gate_shexp.weight", (FS, E), 1.0 / math.sqrt(E))
         m.mat(f"blk.{i}.ffn_up_shexp.weight", (FS, E), 1.0 / math.sqrt(E))
         m.mat(f"blk.{i}.ffn_down_shexp.weight", (E, FS), 1.0 / math.sqrt(FS))
+    return m
+
+
+def make_qwen2vl():
+    # Qwen2-VL / Qwen2.5-VL's language model: qwen2 blocks (Q/K/V biases) with M-RoPE sections; for text the
+    # temporal, height and width positions are all the token's position, which llama.cpp feeds as such.
+    m = Model("qwen2vl", "qwen2vl", "bpe", 1018)
+    E, L, H, KV, F, HD = 64, 2, 4, 2, 128, 16
+    common(m, 128000, E, L, H, KV, F, rope_base=1000000.0, rms_eps=1e-6)
+    m.i32s("{arch}.rope.dimension_sections", [2, 3, 3, 0])
+    embd(m, E)
+    head(m, E, tied=False)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD, bias=True)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        ffn_glu(m, i, E, F)
     return m
 
 
@@ -607,6 +627,7 @@ FAMILIES = {
     "gemma": make_gemma,
     "falcon40b": make_falcon40b,
     "chatglm": make_chatglm,
+    "qwen2vl": make_qwen2vl,
 }
 
 

@@ -4,6 +4,20 @@ enum Qwen2Family: DecoderFamily {
     static let architectures = ["qwen2"]
 }
 
+/// Qwen2-VL / Qwen2.5-VL's language model: Qwen2 blocks with M-RoPE (`rope.dimension_sections`: the rotary pairs
+/// split among temporal, height and width positions). lai runs text only, where all three positions are the token's
+/// position, so every pair turns by it as in NeoX RoPE; the sections are checked, then need nothing more.
+enum Qwen2VLFamily: DecoderFamily {
+    static let architectures = ["qwen2vl"]
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws {
+        let key = "\(c.architecture).rope.dimension_sections"
+        guard let sections = file.metadata.array(key)?.ints, sections.count == 4, sections.allSatisfy({ $0 >= 0 }),
+              sections.reduce(0, +) <= c.rope.dims / 2 else {
+            throw ModelError.invalid(path: file.path, message: "\(key) must be 4 non-negative counts of rotary pairs (at most \(c.rope.dims / 2) in all)")
+        }
+    }
+}
+
 /// Qwen3: Qwen2 blocks plus per-head RMSNorm of Q and K before RoPE (loaded by the standard block).
 enum Qwen3Family: DecoderFamily {
     static let architectures = ["qwen3"]

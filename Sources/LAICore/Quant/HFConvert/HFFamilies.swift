@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen2VL, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
                                              falcon, glm4, chatglm, ministral3, deepseek2, nomicBert, xlmRoberta]
 
     // MARK: llama
@@ -117,6 +117,19 @@ extension HFFamily {
             if let p = try poolingType(c.folder) { w.u32("{arch}.pooling_type", p) }
         },
         vocabulary: { c, w in try HFVocab.sentencePieceOrGPT2(c, &w) })
+
+    /// Qwen2-VL / Qwen2.5-VL (conversion/qwenvl.py Qwen2VLModel, the text pass): the language model as qwen2 with arch
+    /// qwen2vl and `rope.dimension_sections` from rope_scaling.mrope_section; the vision tower is skipped.
+    static let qwen2VL = HFFamily(
+        arch: "qwen2vl", architectures: ["Qwen2VLForConditionalGeneration", "Qwen2_5_VLForConditionalGeneration", "Qwen2VLModel"],
+        defaults: { _ in
+            ["vocab_size": 152064, "hidden_size": 8192, "intermediate_size": 29568, "num_hidden_layers": 80, "num_attention_heads": 64,
+             "num_key_value_heads": 8, "max_position_embeddings": 32768, "rms_norm_eps": 1e-5, "rope_theta": 1000000.0,
+             "tie_word_embeddings": false]
+        },
+        rename: qwen2.rename, transforms: qwen2.transforms, extraTensors: qwen2.extraTensors,
+        parameters: { c, w in try textParameters(c, &w) },
+        vocabulary: qwen2.vocabulary)
 
     static let qwen3 = HFFamily(
         arch: "qwen3", architectures: ["Qwen3ForCausalLM", "Qwen3Model"],

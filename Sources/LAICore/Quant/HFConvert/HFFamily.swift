@@ -108,10 +108,15 @@ package struct HFFamily: Sendable {
     /// Keys the converter writes while generating extra tensors, before `general.type` (Phi-3's attn_factor).
     var early: @Sendable (HFContext, inout HFMetadataWriter) throws -> Void = { _, _ in }
 
-    /// The family whose `architectures` holds config.json's first architecture.
+    /// config.json's architecture as the converter's get_model_architecture reads it for the text model:
+    /// `text_config.architectures[0]` when present (transformers 4.57 saves Qwen2-VL's there), else `architectures[0]`.
+    package static func architecture(_ config: [String: Any]) -> String? {
+        ((config["text_config"] as? [String: Any])?["architectures"] as? [String])?.first ?? (config["architectures"] as? [String])?.first
+    }
+
+    /// The family whose `architectures` holds config.json's architecture.
     package static func find(_ config: [String: Any]) -> HFFamily? {
-        let arch = (config["architectures"] as? [String])?.first
-            ?? ((config["model_type"] as? String) == "bert" ? "BertModel" : "")
+        let arch = architecture(config) ?? ((config["model_type"] as? String) == "bert" ? "BertModel" : "")
         return all.first { $0.architectures.contains(arch) }
     }
 }
