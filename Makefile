@@ -132,7 +132,7 @@ EMBEDDINGGEMMA_WHEELS := \
 # in the repository; the JSON fixtures pin each file's sha256).
 TOOLS_VENV := $(LAI_CACHE)/venv
 TINY_DIR := $(LAI_CACHE)/tiny
-TINY_NAMES := llama3rope qwen3 gemma3 mixtral qwen2moe qwen3moe gemma2 phi3 granite olmo2 falcon glm4 deepseek2 mistral3 gemma falcon40b chatglm qwen2vl
+TINY_NAMES := llama3rope qwen3 gemma3 mixtral qwen2moe qwen3moe gemma2 phi3 granite olmo2 falcon glm4 deepseek2 mistral3 gemma falcon40b chatglm qwen2vl qwen3vl qwen3vlmoe
 TINY_MODELS := $(foreach n,$(TINY_NAMES),$(TINY_DIR)/$(n).gguf)
 # The F16 dequantization of gemma3's Q4_K_M, by lai's quantizer.
 GEMMA3_F16 := $(LAI_CACHE)/gemma3/gemma-3-270m-q4_k_m-F16.gguf

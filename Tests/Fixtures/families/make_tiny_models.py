@@ -317,6 +317,42 @@ def make_qwen2vl():
     return m
 
 
+def qwen3vl_layout(name, seed, moe_layers):
+    # Qwen3-VL's language model: qwen3 blocks (per-head QK-norm, head_dim 32 ≠ n_embd/n_head) with interleaved M-RoPE
+    # sections and deepstack layers (for text their inputs are zeros); experts in the MoE variant.
+    m = Model(name, name, "bpe", seed)
+    E, L, H, KV, F, HD, NE, NU, FE = 64, 2, 4, 2, 128, 32, 4, 2, 64
+    common(m, 262144, E, L, H, KV, F, head_dim=HD, rope_base=5000000.0, rms_eps=1e-6)
+    m.u32("{arch}.rope.dimension_count", HD)
+    m.i32s("{arch}.rope.dimension_sections", [6, 5, 5, 0])
+    m.u32("{arch}.n_deepstack_layers", 1)  # fewer than the layers: llama.cpp cannot add one to the last (outputs only)
+    if moe_layers:
+        m.u32("{arch}.expert_count", NE)
+        m.u32("{arch}.expert_used_count", NU)
+        m.u32("{arch}.expert_feed_forward_length", FE)
+    embd(m, E, std=0.25)
+    head(m, E, tied=not moe_layers)
+    for i in range(L):
+        m.norm(f"blk.{i}.attn_norm.weight", E)
+        attn_sep(m, i, E, H, KV, HD)
+        m.norm(f"blk.{i}.attn_q_norm.weight", HD)
+        m.norm(f"blk.{i}.attn_k_norm.weight", HD)
+        m.norm(f"blk.{i}.ffn_norm.weight", E)
+        if moe_layers:
+            moe(m, i, E, NE, FE)
+        else:
+            ffn_glu(m, i, E, F)
+    return m
+
+
+def make_qwen3vl():
+    return qwen3vl_layout("qwen3vl", 1019, moe_layers=False)
+
+
+def make_qwen3vlmoe():
+    return qwen3vl_layout("qwen3vlmoe", 1020, moe_layers=True)
+
+
 def make_qwen3moe():
     m = Model("qwen3moe", "qwen3moe", "bpe", 1006)
     E, L, H, KV, F, HD, NE, NU, FE = 64, 2, 4, 2, 128, 32, 4, 2, 64
@@ -628,6 +664,8 @@ FAMILIES = {
     "falcon40b": make_falcon40b,
     "chatglm": make_chatglm,
     "qwen2vl": make_qwen2vl,
+    "qwen3vl": make_qwen3vl,
+    "qwen3vlmoe": make_qwen3vlmoe,
 }
 
 

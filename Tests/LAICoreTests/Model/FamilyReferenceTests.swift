@@ -10,7 +10,7 @@ struct FamilyFixture: CustomStringConvertible, Sendable {
     var description: String { name }
 
     static let directory = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/families")
-    static let names = ["llama3rope", "qwen3", "gemma3", "mixtral", "qwen2moe", "qwen3moe", "gemma2", "phi3", "granite", "olmo2", "falcon", "glm4", "deepseek2", "mistral3", "gemma", "falcon40b", "chatglm", "qwen2vl"]
+    static let names = ["llama3rope", "qwen3", "gemma3", "mixtral", "qwen2moe", "qwen3moe", "gemma2", "phi3", "granite", "olmo2", "falcon", "glm4", "deepseek2", "mistral3", "gemma", "falcon40b", "chatglm", "qwen2vl", "qwen3vl", "qwen3vlmoe"]
     static var all: [FamilyFixture] { names.map(FamilyFixture.init) }
     /// Where `make tiny-models` writes the GGUFs.
     static var modelDirectory: URL { Fixtures.cache.appendingPathComponent("tiny") }

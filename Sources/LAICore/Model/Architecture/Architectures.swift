@@ -3,7 +3,7 @@
 package enum Architectures {
     /// Decoder families, each a file in Families/. Adding a family: write the file, add it here.
     static let decoderFamilies: [any DecoderFamily.Type] = [
-        LlamaFamily.self, GraniteFamily.self, Qwen2Family.self, Qwen2VLFamily.self, Qwen3Family.self, Qwen2MoEFamily.self, Qwen3MoEFamily.self,
+        LlamaFamily.self, GraniteFamily.self, Qwen2Family.self, Qwen2VLFamily.self, Qwen3Family.self, Qwen3VLFamily.self, Qwen3VLMoEFamily.self, Qwen2MoEFamily.self, Qwen3MoEFamily.self,
         GemmaFamily.self, Phi3Family.self, OLMo2Family.self, FalconFamily.self, Mistral3Family.self,
         GLM4Family.self, ChatGLMFamily.self, DeepSeek2Family.self,
     ]

@@ -9,12 +9,30 @@ enum Qwen2Family: DecoderFamily {
 /// position, so every pair turns by it as in NeoX RoPE; the sections are checked, then need nothing more.
 enum Qwen2VLFamily: DecoderFamily {
     static let architectures = ["qwen2vl"]
-    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws {
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws { try checkRopeSections(c, file) }
+
+    /// `rope.dimension_sections`: 4 non-negative counts of rotary pairs, together at most half the rotated dims.
+    static func checkRopeSections(_ c: DecoderConfig, _ file: GGUFFile) throws {
         let key = "\(c.architecture).rope.dimension_sections"
         guard let sections = file.metadata.array(key)?.ints, sections.count == 4, sections.allSatisfy({ $0 >= 0 }),
               sections.reduce(0, +) <= c.rope.dims / 2 else {
             throw ModelError.invalid(path: file.path, message: "\(key) must be 4 non-negative counts of rotary pairs (at most \(c.rope.dims / 2) in all)")
         }
+    }
+}
+
+/// Qwen3-VL's language model (and its MoE): Qwen3 blocks with interleaved M-RoPE (same turn for text, as above) and
+/// deepstack layers, which add image features to the first `n_deepstack_layers` outputs: zeros for text tokens.
+enum Qwen3VLFamily: DecoderFamily {
+    static let architectures = ["qwen3vl"]
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws { try Qwen2VLFamily.checkRopeSections(c, file) }
+}
+
+enum Qwen3VLMoEFamily: DecoderFamily {
+    static let architectures = ["qwen3vlmoe"]
+    static func configure(_ c: inout DecoderConfig, _ file: GGUFFile) throws {
+        try Qwen3MoEFamily.configure(&c, file)
+        try Qwen2VLFamily.checkRopeSections(c, file)
     }
 }
 
