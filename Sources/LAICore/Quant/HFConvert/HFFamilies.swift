@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen2VL, qwen3, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen2VL, qwen3, qwen3VL, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
                                              falcon, glm4, chatglm, ministral3, deepseek2, nomicBert, xlmRoberta]
 
     // MARK: llama
@@ -138,6 +138,24 @@ extension HFFamily {
                              skip: { _ in false }),
         transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
         parameters: qwen2.parameters, vocabulary: qwen2.vocabulary)
+
+    /// Qwen3-VL (conversion/qwen3vl.py Qwen3VLTextModel, the text pass): qwen3 with arch qwen3vl, M-RoPE sections and
+    /// `n_deepstack_layers` = the vision tower's deepstack_visual_indexes count (Qwen3VLVisionConfig's [8, 16, 24] when
+    /// config.json leaves it out).
+    static let qwen3VL = HFFamily(
+        arch: "qwen3vl", architectures: ["Qwen3VLForConditionalGeneration"],
+        defaults: { _ in
+            ["vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016, "num_hidden_layers": 32, "num_attention_heads": 32,
+             "num_key_value_heads": 32, "head_dim": 128, "max_position_embeddings": 128000, "rms_norm_eps": 1e-6,
+             "rope_theta": 5000000.0, "tie_word_embeddings": false]
+        },
+        rename: qwen3.rename, transforms: qwen3.transforms, extraTensors: qwen3.extraTensors,
+        parameters: { c, w in
+            try qwen3.parameters(c, &w)
+            let vision = c.rawConfig["vision_config"] as? [String: Any]
+            w.u32("{arch}.n_deepstack_layers", (vision?["deepstack_visual_indexes"] as? [Any])?.count ?? 3)
+        },
+        vocabulary: qwen2.vocabulary)
 
     // MARK: gemma3, EmbeddingGemma
 
