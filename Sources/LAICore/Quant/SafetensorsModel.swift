@@ -129,6 +129,16 @@ package final class SafetensorsModel: ModelSource {
                     throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
                 }
                 for o in outputs {
+                    if case .columnSlice(let heads, let start, let count) = o.transform {
+                        guard t.shape.count == 3, t.shape[0] == heads, heads > 0, count > 0, start >= 0, start + count <= t.shape[2] else {
+                            throw fail("tensor '\(t.name)' of shape \(t.shape) does not split into \(heads) experts' columns \(start)..<\(start + count)")
+                        }
+                        guard origins[o.name] == nil else { throw fail("two tensors map to '\(o.name)'") }
+                        let type: GGMLType = dtype == .f16 ? .f16 : .f32
+                        add(GGUFTensorInfo(name: o.name, type: type, shape: [t.shape[1], count, heads], offset: 0,
+                                           byteCount: heads * count * t.shape[1] * (type == .f32 ? 4 : 2)), .stored(t, [o.transform]))
+                        continue
+                    }
                     guard case .headSlice(let heads, let per, let start, let count, let transpose) = o.transform, heads > 0,
                           (t.shape.count == 2 && t.shape[0] == heads * per) || (t.shape.count == 3 && t.shape[0] == heads && t.shape[1] == per),
                           start >= 0, start + count <= per else {
@@ -159,8 +169,8 @@ package final class SafetensorsModel: ModelSource {
                     guard kv > 0, heads % kv == 0, t.shape.count == 2, t.shape[0] == kv * (heads / kv + 2) * dim else {
                         throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)': \(t.shape.first ?? 0) rows are not \(kv) groups of \(heads / max(kv, 1)) queries, a key and a value of \(dim)")
                     }
-                case .headSlice:
-                    throw fail("tensor '\(t.name)': a head slice is a split output")
+                case .headSlice, .columnSlice:
+                    throw fail("tensor '\(t.name)': a head or column slice is a split output")
                 case .dropRows(let n):
                     guard shape.count > 1, n >= 0, n < shape[shape.count - 1] else {
                         throw fail("tensor '\(t.name)' has no rows past the first \(n)")

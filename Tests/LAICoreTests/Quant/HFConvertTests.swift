@@ -14,7 +14,7 @@ import Testing
     /// equals the converter's, tokenizer keys included (arrays compared by digest: strings joined by NUL,
     /// numbers as little-endian 4-byte values).
     @Test(arguments: ["llama", "llama-fp8", "llama-hf", "qwen2", "qwen3", "gemma3", "granite", "olmo2", "phi3", "phi3-spm", "phi3-longrope", "mixtral", "qwen2moe", "qwen3moe", "qwen3moe-fused", "gemma2", "gemma",
-                            "falcon", "falcon40b", "glm4", "glm", "chatglm", "ministral3", "gemma3-vl", "mistral3-vl", "llava", "qwen2vl", "qwen25vl", "qwen3vl", "deepseek2", "deepseek2-qlora", "nomic-bert", "xlm-roberta", "xlm-roberta-reranker", "bert-reranker"])
+                            "falcon", "falcon40b", "glm4", "glm", "chatglm", "ministral3", "gemma3-vl", "mistral3-vl", "llava", "qwen2vl", "qwen25vl", "qwen3vl", "qwen3vlmoe", "deepseek2", "deepseek2-qlora", "nomic-bert", "xlm-roberta", "xlm-roberta-reranker", "bert-reranker"])
     func equalsConverter(family: String) throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -3,7 +3,7 @@
 import Foundation
 
 extension HFFamily {
-    package static let all: [HFFamily] = [bert, llama, qwen2, qwen2VL, qwen3, qwen3VL, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
+    package static let all: [HFFamily] = [bert, llama, qwen2, qwen2VL, qwen3, qwen3VL, qwen3VLMoE, gemma3, gemmaEmbedding, granite, olmo2, phi3, mixtral, qwen2moe, qwen3moe, gemma2, gemma,
                                              falcon, glm4, chatglm, ministral3, deepseek2, nomicBert, xlmRoberta]
 
     // MARK: llama
@@ -459,6 +459,45 @@ extension HFFamily {
                     HFSplitOutput(name: "blk.\(l).ffn_up_exps.weight", transform: .headSlice(heads: experts, rowsPerHead: 2 * ff, start: ff, count: ff, transpose: false))]
         }
     }
+
+    /// Qwen3VLMoeTextModel: Qwen3-MoE with arch qwen3vlmoe, M-RoPE sections and n_deepstack_layers; its experts come
+    /// fused and transposed (gate_up_proj [E, n_embd, 2·ff], down_proj [E, ff, n_embd]), split and transposed back.
+    static let qwen3VLMoE: HFFamily = {
+        var f = HFFamily(arch: "qwen3vlmoe", architectures: ["Qwen3VLMoeForConditionalGeneration"],
+                     defaults: { _ in
+                         ["vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 24,
+                          "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 128, "max_position_embeddings": 128000,
+                          "rms_norm_eps": 1e-6, "rope_theta": 5000000.0, "moe_intermediate_size": 1408, "num_experts": 60,
+                          "num_experts_per_tok": 4, "tie_word_embeddings": false]
+                     },
+                     rename: qwen3moe.rename, transforms: qwen3moe.transforms, extraTensors: qwen3moe.extraTensors,
+                     parameters: { c, w in
+                         try qwen3moe.parameters(c, &w)
+                         let vision = c.rawConfig["vision_config"] as? [String: Any]
+                         w.u32("{arch}.n_deepstack_layers", (vision?["deepstack_visual_indexes"] as? [Any])?.count ?? 3)
+                     },
+                     vocabulary: qwen3moe.vocabulary)
+        f.expert = qwen3moe.expert
+        f.expertOutputs = qwen3moe.expertOutputs
+        func layerOf(_ hf: String, _ projection: String) -> Int? {
+            let stem = hf.hasSuffix(".weight") ? String(hf.dropLast(7)) : hf
+            guard stem.hasSuffix(".mlp.experts.\(projection)") else { return nil }
+            return try? layerIndex(stem)
+        }
+        f.split = { hf, c in
+            let experts = try c.require("num_experts")
+            if let l = layerOf(hf, "down_proj") {
+                if l >= c.blockCount { return [] }
+                return [HFSplitOutput(name: "blk.\(l).ffn_down_exps.weight", transform: .columnSlice(heads: experts, start: 0, count: try c.require("hidden_size")))]
+            }
+            guard let l = layerOf(hf, "gate_up_proj") else { return nil }
+            if l >= c.blockCount { return [] }
+            let ff = try c.require("moe_intermediate_size")
+            return [HFSplitOutput(name: "blk.\(l).ffn_gate_exps.weight", transform: .columnSlice(heads: experts, start: 0, count: ff)),
+                    HFSplitOutput(name: "blk.\(l).ffn_up_exps.weight", transform: .columnSlice(heads: experts, start: ff, count: ff))]
+        }
+        return f
+    }()
 
     static let qwenMoEBlock = decoderBlock.merging([
         "mlp.gate": "ffn_gate_inp", "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",

@@ -20,6 +20,10 @@ package enum HFTransform: Sendable, Equatable {
     /// Rows viewed as [heads, rowsPerHead, columns]: rows start..<start+count of every head, transposed per head
     /// when `transpose` (DeepseekV2Model's kv_b_proj → attn_k_b (transposed), attn_v_b). The output is 3-D.
     case headSlice(heads: Int, rowsPerHead: Int, start: Int, count: Int, transpose: Bool)
+    /// A 3-D [heads, rows, columns] tensor: columns start..<start+count of every head, transposed per head to
+    /// [heads, count, rows] (Qwen3-VL-MoE's fused experts: gate_up_proj [E, n_embd, 2·ff] split and transposed,
+    /// down_proj [E, ff, n_embd] transposed whole).
+    case columnSlice(heads: Int, start: Int, count: Int)
 }
 
 /// One checkpoint tensor written as several GGUF tensors (DeepSeek-V2's kv_b_proj).

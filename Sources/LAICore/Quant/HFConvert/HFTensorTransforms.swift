@@ -25,6 +25,17 @@ package enum HFTensorTransforms {
                 headSlice(source, dtype, columns: hfShape.last ?? 1, heads: h, rowsPerHead: per, start: start, count: count,
                           transpose: transpose, to: out.baseAddress!, as: outType)
                 return
+            case .columnSlice(let h, let start, let count):
+                let perHead = hfShape.count == 3 ? hfShape[1] : 1, columns = hfShape.last ?? 1
+                let src = source.baseAddress!, dst = out.baseAddress!
+                for e in 0..<h {
+                    for i in 0..<count {
+                        for r in 0..<perHead {
+                            copyRow(src, dtype, (e * perHead + r) * columns + start + i, dst, outType, (e * count + i) * perHead + r, 1)
+                        }
+                    }
+                }
+                return
             }
         }
         let src = source.baseAddress!, dst = out.baseAddress!
