@@ -26,12 +26,15 @@ struct Ask: ParsableCommand {
     @Option(name: .customLong("ef-search"), help: "HNSW search beam (default \(SearchOptions.defaultEfSearch(rows: 0)), growing beyond 200,000 chunks to \(SearchOptions.defaultEfSearch(rows: 1_000_000)) at 1M; larger finds more of the exact neighbours, slower).")
     var efSearch: Int?
     @Option(help: "Ask a knowledge base kept in Milvus: milvus://HOST:19530/COLLECTION (what lai index --store made).") var store: String?
+    @Option(help: "Reorder the retrieved chunks with this reranker (a cross-encoder such as bge-reranker-v2-m3: GGUF, folder or store name).") var rerank: String?
+    @Option(name: .customLong("rerank-depth"), help: "How many retrieved candidates the reranker scores (default 20).") var rerankDepth = 20
     @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false
     @OptionGroup var sampling: SamplingOptions
 
     func validate() throws {
         if k < 1 || k > 100 { throw ValidationError("-k must be between 1 and 100") }
         if let e = efSearch, !(1...4096).contains(e) { throw ValidationError("--ef-search must be 1 … 4096") }
+        if !(1...1000).contains(rerankDepth) { throw ValidationError("--rerank-depth must be 1 … 1000") }
     }
 
     /// A source for the prompt and the output.
@@ -40,6 +43,7 @@ struct Ask: ParsableCommand {
         var path: String
         var lines: String
         var score: Double
+        var rerankScore: Float? = nil
         var text: String
     }
 
@@ -65,13 +69,23 @@ struct Ask: ParsableCommand {
             let embedder = try makeEmbedder(embedModel ?? defaultEmbedModel)
             var retriever = try Retriever(store: store, embedder: embedder)
             retriever.search = SearchOptions(mode: exact ? .exact : .automatic, efSearch: efSearch)
+            if let r = rerank {
+                let path = FileManager.default.fileExists(atPath: r) ? r : try ModelResolution.resolve(r).path
+                let reranker = try Embedder(path: path, normalize: false)
+                guard reranker.classifier != nil else {
+                    throw ValidationError("--rerank: \(r) is not a reranker (it has no classification head)")
+                }
+                reranker.onTruncate = { _, _ in }  // long chunks are cut to the reranker's context, quietly
+                retriever.reranker = reranker
+                retriever.rerankDepth = rerankDepth
+            }
             for c in try retriever.retrieve(text, k: k) {
                 let r = c.record
                 let lines = "\(r.lineRange.lowerBound)-\(r.lineRange.upperBound)"
                 var shown = r
                 shown.path = Self.display(r.path)
                 sources.append(Source(label: GroundedPrompt.label(shown) + (r.title.isEmpty ? "" : " (\(r.title))"),
-                                      path: r.path, lines: lines, score: c.score, text: r.text))
+                                      path: r.path, lines: lines, score: c.score, rerankScore: c.rerankScore, text: r.text))
             }
         } else if kb != nil || at != nil {
             throw RAGError.noKnowledgeBase(name: name, path: dir)
@@ -128,7 +142,8 @@ struct Ask: ParsableCommand {
             var fields: [(String, JSON)] = []
             if let a = answer { fields.append(("answer", .string(a))) }
             fields.append(("sources", .array(sources.map { s in
-                .object([("path", .string(s.path)), ("lines", .string(s.lines)), ("score", .double(s.score)), ("text", .string(s.text))])
+                .object([("path", .string(s.path)), ("lines", .string(s.lines)), ("score", .double(s.score))]
+                        + (s.rerankScore.map { [("rerank_score", JSON.float($0))] } ?? []) + [("text", .string(s.text))])
             })))
             print(JSON.object(fields).serialized())
             return
@@ -137,7 +152,7 @@ struct Ask: ParsableCommand {
         if !retrieveOnly { print("Sources:") }
         for (i, s) in sources.enumerated() {
             if retrieveOnly {
-                print("[\(i + 1)] \(s.label)  score \(String(format: "%.4f", s.score))")
+                print("[\(i + 1)] \(s.label)  score \(String(format: "%.4f", s.score))" + (s.rerankScore.map { "  rerank \(String(format: "%.4f", $0))" } ?? ""))
                 let preview = s.text.split(separator: "\n").prefix(3).joined(separator: " ").prefix(200)
                 print("    \(preview)")
             } else {

@@ -65,6 +65,36 @@ enum KB {
         #expect(r.stdout.contains("no knowledge bases"))
     }
 
+    /// --rerank: the fused candidates (all of this small knowledge base's chunks at --rerank-depth 100) reordered by the
+    /// reranker, best first; the k kept are `lai rerank`'s best k of those chunks (the tiny random XLM-RoBERTa reranker,
+    /// whose scores are checked against llama-server's in RerankerTests). An embedder as --rerank is refused.
+    @Test func askReranksWithACrossEncoder() throws {
+        let home = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: home) }
+        let env = KB.env(home)
+        #expect(try CLI.run(["index", KB.corpus, "--kb", "docs"], env: env).status == 0)
+        let q = try CLI.run(["quantize", CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/xlm-roberta-reranker").path,
+                             CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/xlm-roberta").path, "--type", "f32", "-o", home.path])
+        try #require(q.status == 0, "\(q.stderr)")
+        let reranker = home.appendingPathComponent("xlm-roberta-reranker-F32.gguf").path
+        let question = "What are the moons of Mars called?"
+        let all = try #require(try KB.json(try CLI.run(["ask", "--kb", "docs", "--retrieve-only", "--json", "-k", "100", question], env: env).stdout)["sources"] as? [[String: Any]])
+        let texts = all.compactMap { $0["text"] as? String }
+        try #require(texts.count == all.count && texts.count > 3 && texts.count < 100)
+        let r = try CLI.run(["ask", "--kb", "docs", "--retrieve-only", "--json", "-k", "3", "--rerank", reranker, "--rerank-depth", "100", question], env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let sources = try #require(try KB.json(r.stdout)["sources"] as? [[String: Any]])
+        let scores = sources.compactMap { $0["rerank_score"] as? Double }
+        #expect(sources.count == 3 && scores.count == 3 && scores == scores.sorted(by: >), "\(sources)")
+        let ranked = try CLI.run(["rerank", "--json", "--top", "3", reranker, question] + texts)
+        let best = try #require(try KB.json(ranked.stdout)["results"] as? [[String: Any]])
+        #expect(sources.compactMap { $0["text"] as? String } == best.compactMap { ($0["document"] as? [String: Any])?["text"] as? String })
+        for (s, b) in zip(scores, best.compactMap { $0["relevance_score"] as? Double }) { #expect(abs(s - b) < 1e-6) }
+        let text = try CLI.run(["ask", "--kb", "docs", "--retrieve-only", "-k", "2", "--rerank", reranker, question], env: env)
+        #expect(text.stdout.split(separator: "\n")[0].contains("  rerank "), "\(text.stdout)")
+        let notReranker = try CLI.run(["ask", "--kb", "docs", "--retrieve-only", "--rerank", home.appendingPathComponent("xlm-roberta-F32.gguf").path, question], env: env)
+        #expect(notReranker.status != 0 && notReranker.stderr.contains("not a reranker"), "\(notReranker.stderr)")
+    }
+
     @Test func incrementalReindex() throws {
         let home = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: home) }
         let corpus = home.appendingPathComponent("corpus")

@@ -179,8 +179,12 @@ struct ServeCLITests {
         let mf = store.dir.appendingPathComponent("reranker.Modelfile")
         try "FROM \(store.dir.appendingPathComponent("xlm-roberta-reranker-F32.gguf").path)\n".write(to: mf, atomically: true, encoding: .utf8)
         try #require(store.lai(["create", "tiny-reranker", "-f", mf.path]).status == 0)
-        let server = try ServeProcess([], env: store.env)
-        let r = try server.python("/usr/bin/python3", "test_serve.py", ["rerank", server.url, "-"], env: store.env.merging([
+        // A knowledge base (the demo MiniLM embedder) for /lai/v1/retrieve with "rerank".
+        let env = store.env.merging(["LAI_HOME": store.dir.appendingPathComponent("home").path]) { $1 }
+        let ix = try store.lai(["index", CLI.repoRoot.appendingPathComponent("Tests/Fixtures/kb").path, "--kb", "docs"], env: env)
+        try #require(ix.status == 0, "\(ix.stderr)")
+        let server = try ServeProcess([], env: env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["rerank", server.url, "-"], env: env.merging([
             "RERANK_MODEL": "tiny-reranker",
             "RERANK_SCORES": CLI.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/xlm-roberta-reranker.scores.json").path,
         ]) { $1 })

@@ -10,6 +10,8 @@ package struct RetrievedChunk: Sendable {
     package var keywordRank: Int?
     /// Cosine (or dot) similarity with the question, when the vector search found it.
     package var similarity: Float?
+    /// The reranker's score of (question, chunk), when a reranker ordered the results.
+    package var rerankScore: Float?
 }
 
 package struct Retriever {
@@ -21,6 +23,11 @@ package struct Retriever {
     package var rrfK = 60.0
     /// Exact scan or graph search (by default graphs above `SearchOptions.defaultThreshold` live rows).
     package var search = SearchOptions()
+    /// A cross-encoder that reorders the best fused candidates (`lai ask --rerank`): it reads the question and each
+    /// chunk together, which ranks better than either retriever alone, at one encoder pass per candidate.
+    package var reranker: Embedder?
+    /// How many fused candidates the reranker scores (at least k).
+    package var rerankDepth = 20
 
     package init(store: any ChunkReader, embedder: TextEmbedder) throws {
         guard embedder.modelName == store.model else {
@@ -47,11 +54,16 @@ package struct Retriever {
             let add = 1 / (rrfK + Double(i + 1))
             if fused[h.row] != nil { fused[h.row]?.score += add; fused[h.row]?.keywordRank = i + 1 } else { fused[h.row] = (add, nil, i + 1, nil) }
         }
-        let top = fused.sorted { $0.value.score > $1.value.score || ($0.value.score == $1.value.score && $0.key < $1.key) }.prefix(k)
+        let top = fused.sorted { $0.value.score > $1.value.score || ($0.value.score == $1.value.score && $0.key < $1.key) }
+            .prefix(reranker == nil ? k : max(k, rerankDepth))
         let records = try store.records(top.map(\.key))
-        return try top.map { row, f in
+        let chunks = try top.map { row, f in
             guard let r = records[row] else { throw VectorError.invalid("\(store.location): chunk \(row) was found but has no record") }
             return RetrievedChunk(row: row, record: r, score: f.score, vectorRank: f.vectorRank, keywordRank: f.keywordRank, similarity: f.similarity)
         }
+        guard let reranker, !chunks.isEmpty else { return chunks }
+        // Best reranker score first; ties keep the fused order.
+        let ranked = try reranker.rank(query: question, documents: chunks.map(\.record.text), top: k)
+        return ranked.map { var c = chunks[$0.index]; c.rerankScore = $0.score; return c }
     }
 }

@@ -22,7 +22,7 @@ extension LAIServer {
     func addKnowledgeBaseRoutes(to router: Router<ServeContext>) {
         router.post("/lai/v1/retrieve") { req, ctx in
             let b = try await self.body(req)
-            let sources = try await self.retrieve(b)
+            let sources = try await self.retrieve(b, ctx)
             return LAIServer.json(.object([("sources", .array(sources.enumerated().map { LAIServer.sourceJSON($1, n: $0 + 1) }))]))
         }
         router.post("/lai/v1/ask") { req, ctx in try await self.ask(self.body(req), ctx) }
@@ -31,17 +31,50 @@ extension LAIServer {
     static func sourceJSON(_ c: RetrievedChunk, n: Int) -> JSON {
         let r = c.record
         return .object([("n", .int(n)), ("path", .string(r.path)), ("lines", .string("\(r.lineRange.lowerBound)-\(r.lineRange.upperBound)")),
-                        ("title", .string(r.title)), ("score", .double(c.score)), ("text", .string(r.text))])
+                        ("title", .string(r.title)), ("score", .double(c.score))]
+                        + (c.rerankScore.map { [("rerank_score", JSON.float($0))] } ?? []) + [("text", .string(r.text))])
     }
 
     /// The k best chunks of knowledge base `kb` for `question` (the embedder given by `embed_model`, a path, else
     /// the demo MiniLM the knowledge base is indexed with by default).
-    func retrieve(_ b: RequestBody) async throws -> [RetrievedChunk] {
+    /// With `rerank` (a reranker in the store), the best `rerank_depth` (default 20) fused candidates are reordered by
+    /// it and the k best kept, as `lai ask --rerank`.
+    func retrieve(_ b: RequestBody, _ ctx: ServeContext) async throws -> [RetrievedChunk] {
         let question = try b.string("question") ?? b.string("query") ?? ""
         guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.badRequest("field 'question' is required") }
-        let name = try b.string("kb") ?? KnowledgeBase.defaultName
         let k = try b.int("k") ?? 5
         guard (1...100).contains(k) else { throw APIError.badRequest("field 'k' must be between 1 and 100") }
+        guard let rerankName = try b.string("rerank") else { return try await retrieve(b, question: question, k: k) }
+        let depth = try b.int("rerank_depth") ?? 20
+        guard (1...1000).contains(depth) else { throw APIError.badRequest("field 'rerank_depth' must be between 1 and 1000") }
+        let candidates = try await retrieve(b, question: question, k: max(k, depth))
+        let (model, _) = try await acquire(rerankName, ctx)
+        do {
+            guard case let .embedding(e, lock) = model.kind, e.classifier != nil else {
+                throw APIError.badRequest("field 'rerank': '\(model.name)' is not a reranker (it has no classification head)")
+            }
+            let reranked: [RetrievedChunk] = candidates.isEmpty ? [] : try await withCheckedThrowingContinuation { cont in
+                DispatchQueue.global().async {
+                    lock.lock(); defer { lock.unlock() }
+                    e.onTruncate = { _, _ in }
+                    do {
+                        let ranked = try e.rank(query: question, documents: candidates.map(\.record.text), top: k)
+                        cont.resume(returning: ranked.map { var c = candidates[$0.index]; c.rerankScore = $0.score; return c })
+                    } catch {
+                        cont.resume(throwing: APIError(500, "rerank: \(error)"))
+                    }
+                }
+            }
+            await manager.release(model)
+            return reranked
+        } catch {
+            await manager.release(model)
+            throw error
+        }
+    }
+
+    private func retrieve(_ b: RequestBody, question: String, k: Int) async throws -> [RetrievedChunk] {
+        let name = try b.string("kb") ?? KnowledgeBase.defaultName
         let dir: String
         if let d = config.knowledgeBases[name] { dir = d } else {
             do { dir = try KnowledgeBase.directory(name) } catch { throw APIError.badRequest("\(error)") }
@@ -71,7 +104,7 @@ extension LAIServer {
         let requested = try b.requiredString("model")
         let streaming = try b.bool("stream") ?? true
         let question = try b.string("question") ?? ""
-        let sources = try await retrieve(b)
+        let sources = try await retrieve(b, ctx)
         let (model, _) = try await acquire(requested, ctx)
         let options = try b.object("options")
         return try await complete(model, requested: requested, keep: nil, ctx: ctx, streaming: streaming, start: start, load: 0,

@@ -302,6 +302,24 @@ elif MODE == "rerank":
         assert status == 400 and "document 1" in message(body), body
 
     @check
+    def knowledge_base_retrieval_reranked():
+        q = "What are the moons of Mars called?"
+        status, _, plain = request("POST", "/lai/v1/retrieve", {"question": q, "kb": "docs", "k": 100})
+        assert status == 200 and 3 < len(plain["sources"]) < 100, plain
+        assert all("rerank_score" not in s for s in plain["sources"]), plain
+        status, _, got = request("POST", "/lai/v1/retrieve", {"question": q, "kb": "docs", "k": 3, "rerank": RERANK, "rerank_depth": 100})
+        assert status == 200 and len(got["sources"]) == 3, got
+        scores = [s["rerank_score"] for s in got["sources"]]
+        assert scores == sorted(scores, reverse=True), scores
+        texts = [s["text"] for s in plain["sources"]]
+        status, _, best = request("POST", "/v1/rerank", {"model": RERANK, "query": q, "documents": texts, "top_n": 3})
+        assert [texts[r["index"]] for r in best["results"]] == [s["text"] for s in got["sources"]], (best, got)
+        status, _, bad = request("POST", "/lai/v1/retrieve", {"question": q, "kb": "docs", "rerank": "all-minilm"})
+        assert status == 400 and "not a reranker" in message(bad), bad
+        status, _, bad = request("POST", "/lai/v1/retrieve", {"question": q, "kb": "docs", "rerank": RERANK, "rerank_depth": 0})
+        assert status == 400 and "rerank_depth" in message(bad), bad
+
+    @check
     def bad_requests_are_400s():
         cases = [
             ({"model": RERANK, "documents": DOCS}, "query"),
