@@ -150,12 +150,18 @@ extension HFFamily {
              "rope_theta": 5000000.0, "tie_word_embeddings": false]
         },
         rename: qwen3.rename, transforms: qwen3.transforms, extraTensors: qwen3.extraTensors,
-        parameters: { c, w in
-            try qwen3.parameters(c, &w)
+        parameters: withDeepstack(qwen3.parameters),
+        vocabulary: qwen2.vocabulary)
+
+    /// A family's keys, then Qwen3VLTextModel's `n_deepstack_layers`.
+    static func withDeepstack(_ base: @escaping @Sendable (HFContext, inout HFMetadataWriter) throws -> Void)
+        -> @Sendable (HFContext, inout HFMetadataWriter) throws -> Void {
+        return { c, w in
+            try base(c, &w)
             let vision = c.rawConfig["vision_config"] as? [String: Any]
             w.u32("{arch}.n_deepstack_layers", (vision?["deepstack_visual_indexes"] as? [Any])?.count ?? 3)
-        },
-        vocabulary: qwen2.vocabulary)
+        }
+    }
 
     // MARK: gemma3, EmbeddingGemma
 
@@ -439,12 +445,15 @@ extension HFFamily {
     /// transformers 5's fused experts (Qwen2MoeModel/Qwen3MoeModel.modify_tensors): `mlp.experts.gate_up_proj`
     /// [n_expert, 2·n_ff, n_embd] split into ffn_gate_exps (first n_ff rows of each expert) and ffn_up_exps;
     /// `mlp.experts.down_proj` [n_expert, n_embd, n_ff] is ffn_down_exps as it is. Either may end in `.weight`.
+    /// The layer of a fused experts tensor `….mlp.experts.<projection>[.weight]`, nil for other names.
+    static func fusedExpertLayer(_ hf: String, _ projection: String) -> Int? {
+        let stem = hf.hasSuffix(".weight") ? String(hf.dropLast(7)) : hf
+        guard stem.hasSuffix(".mlp.experts.\(projection)") else { return nil }
+        return try? layerIndex(stem)
+    }
+
     static func fusedExperts(_ f: inout HFFamily) {
-        func layerOf(_ hf: String, _ projection: String) -> Int? {
-            let stem = hf.hasSuffix(".weight") ? String(hf.dropLast(7)) : hf
-            guard stem.hasSuffix(".mlp.experts.\(projection)") else { return nil }
-            return try? layerIndex(stem)
-        }
+        let layerOf = fusedExpertLayer
         let rename = f.rename
         f.rename = { hf, c in
             if let l = layerOf(hf, "down_proj") { return l < c.blockCount ? "blk.\(l).ffn_down_exps.weight" : nil }
@@ -471,19 +480,11 @@ extension HFFamily {
                           "num_experts_per_tok": 4, "tie_word_embeddings": false]
                      },
                      rename: qwen3moe.rename, transforms: qwen3moe.transforms, extraTensors: qwen3moe.extraTensors,
-                     parameters: { c, w in
-                         try qwen3moe.parameters(c, &w)
-                         let vision = c.rawConfig["vision_config"] as? [String: Any]
-                         w.u32("{arch}.n_deepstack_layers", (vision?["deepstack_visual_indexes"] as? [Any])?.count ?? 3)
-                     },
+                     parameters: withDeepstack(qwen3moe.parameters),
                      vocabulary: qwen3moe.vocabulary)
         f.expert = qwen3moe.expert
         f.expertOutputs = qwen3moe.expertOutputs
-        func layerOf(_ hf: String, _ projection: String) -> Int? {
-            let stem = hf.hasSuffix(".weight") ? String(hf.dropLast(7)) : hf
-            guard stem.hasSuffix(".mlp.experts.\(projection)") else { return nil }
-            return try? layerIndex(stem)
-        }
+        let layerOf = fusedExpertLayer
         f.split = { hf, c in
             let experts = try c.require("num_experts")
             if let l = layerOf(hf, "down_proj") {
