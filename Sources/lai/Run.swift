@@ -17,6 +17,7 @@ struct Run: ParsableCommand {
     @Argument(parsing: .remaining, help: "The prompt (optional).") var prompt: [String] = []
     @Option(help: "System prompt.") var system: String?
     @Flag(help: "Send the prompt as is, without the chat template.") var raw = false
+    @Flag(help: "Print generated control tokens (<|im_end|>, <end_of_turn>, …) as their text; by default they print as nothing, as in llama-cli.") var special = false
     @Flag(help: "Print load time, prompt and generation token counts and speeds on stderr.") var verbose = false
     @Flag(help: "Print one JSON object with the answer and statistics.") var json = false
     @Flag(help: "Run the portable Swift kernels instead of the AVX2 ones.") var portable = false
@@ -50,6 +51,7 @@ struct Run: ParsableCommand {
             if !piped.isEmpty { text = text.isEmpty ? piped : text + "\n\n" + piped }
         }
         var chat = Conversation(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
+        chat.special = special
         chat.messages = resolved.messages  // Modelfile MESSAGE lines start the conversation
         try constrain(&chat, lm: lm, template: resolved.template)
         if !text.isEmpty || !stdinIsTTY {

@@ -22,6 +22,8 @@ package struct Conversation {
     /// calls in `toolFormat`'s syntax, and the calls land in the assistant message.
     package var tools: [JSON] = []
     package var toolFormat: ToolCallFormat = .generic
+    /// Print generated control tokens' text (llama-cli --special); by default they print as nothing.
+    package var special = false
 
     package init(lm: LanguageModel, session: DecoderSession, formatter: ChatFormatter, system: String?, raw: Bool, params: SamplingParameters) {
         self.lm = lm; self.session = session; self.formatter = formatter; self.system = system; self.raw = raw
@@ -59,7 +61,9 @@ package struct Conversation {
         session.truncate(to: common)
         cached = Array(cached.prefix(common))
         let before = session.position
-        let stats = try Generator(lm: lm, session: session).generate(prompt: Array(full[common...]), sampler: &sampler, isCancelled: isCancelled, emit: emit)
+        var generator = Generator(lm: lm, session: session)
+        generator.special = special
+        let stats = try generator.generate(prompt: Array(full[common...]), sampler: &sampler, isCancelled: isCancelled, emit: emit)
         let evaluatedGenerated = session.position - before - (full.count - common)
         cached = full + stats.tokens.prefix(max(0, evaluatedGenerated))
         if !raw {

@@ -62,6 +62,8 @@ package final class LanguageModel: @unchecked Sendable {
 package struct Generator {
     package let lm: LanguageModel
     package let session: DecoderSession
+    /// Print control tokens' text (llama-cli --special); off by default, as llama-cli.
+    package var special = false
 
     package init(lm: LanguageModel, session: DecoderSession) { self.lm = lm; self.session = session }
 
@@ -81,7 +83,7 @@ package struct Generator {
         stats.promptTokens = prompt.count
         stats.promptSeconds = Date().timeIntervalSince(t0)
         let tg0 = Date()
-        var streamer = TextStreamer(tokenizer: lm.tokenizer, stop: p.stop)
+        var streamer = TextStreamer(tokenizer: lm.tokenizer, stop: p.stop, special: special)
         var produced = 0
         while true {
             if isCancelled() { stats.doneReason = "cancelled"; break }

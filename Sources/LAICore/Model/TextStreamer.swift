@@ -10,8 +10,10 @@ package struct TextStreamer {
     /// True once a stop sequence appeared; the text before it has been returned, nothing after it will be.
     package private(set) var stopped = false
 
-    package init(tokenizer: Tokenizer, stop: [String]) {
+    /// `special`: control tokens render as their text (the server) or as nothing (`lai run`, as llama-cli).
+    package init(tokenizer: Tokenizer, stop: [String], special: Bool = true) {
         decoder = StreamingDecoder(tokenizer: tokenizer)
+        decoder.skipControl = !special
         stops = stop.filter { !$0.isEmpty }
     }
 

@@ -84,11 +84,15 @@ package struct StreamingDecoder {
     let tokenizer: Tokenizer
     var pending: [UInt8] = []
     var first: Bool
+    /// Control tokens (<|im_start|>, <end_of_turn>, …) render as nothing, as llama.cpp's token_to_piece without
+    /// `special` (what llama-cli prints); the server keeps them (its tool-call formats read some).
+    package var skipControl = false
 
     package init(tokenizer: Tokenizer, atStartOfText: Bool = false) { self.tokenizer = tokenizer; first = atStartOfText }
 
     /// Adds one token; returns the text that is now complete (possibly empty).
     package mutating func append(_ id: Int32) -> String {
+        if skipControl && tokenizer.isControlOnly(id) { return "" }
         var p = tokenizer.pieceBytes(id)
         if first && tokenizer.addSpacePrefix && p.first == 0x20 { p.removeFirst() }
         if !p.isEmpty { first = false }

@@ -439,6 +439,12 @@ package final class Tokenizer: @unchecked Sendable {
     /// The id of the vocabulary entry spelled exactly `text`.
     package func tokenID(_ text: String) -> Int32? { textTable.find(Array(text.utf8)) }
 
+    /// True for control tokens (not unknown ones, which llama.cpp still prints as ▅).
+    package func isControlOnly(_ id: Int32) -> Bool {
+        guard id >= 0 && Int(id) < attrs.count else { return false }
+        return attrs[Int(id)].contains(.control)
+    }
+
     /// True for control and unknown tokens (the ones `decode(skipSpecial: true)` drops).
     package func isControl(_ id: Int32) -> Bool {
         guard id >= 0 && Int(id) < attrs.count else { return false }

@@ -107,6 +107,18 @@ func divergence(_ text: String, want: [Int32], got: [Int32]) -> String {
         #expect(out == text)
     }
 
+    /// `lai run` prints generated control tokens as nothing, as llama-cli does without --special (llama.cpp's
+    /// token_to_piece(special = false)); the server's streamer keeps their text for its tool-call formats.
+    @Test func controlTokensRenderAsNothingInRun() throws {
+        let tok = try Tokenizer(gguf: try GGUFFile(path: Fixtures.smolLM2))
+        let ids: [Int32] = [1, 4093, 198, 6004, 2]   // <|im_start|>user\nhi<|im_end|>
+        var run = TextStreamer(tokenizer: tok, stop: [], special: false)
+        #expect(ids.map { run.append($0) }.joined() + run.finish() == "user\nhi")
+        var serve = TextStreamer(tokenizer: tok, stop: [])
+        #expect(ids.map { serve.append($0) }.joined() + serve.finish() == "<|im_start|>user\nhi<|im_end|>")
+        #expect(tok.isControlOnly(1) && !tok.isControlOnly(4093))
+    }
+
     /// Generated text continues its prompt: the first piece keeps SentencePiece's space, as llama.cpp prints it
     /// (`lai run --raw "The quick fox"` must print " jumps", not "jumps").
     @Test func spmStreamingKeepsTheSpaceOfAContinuation() throws {
