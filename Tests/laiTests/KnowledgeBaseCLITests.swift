@@ -251,9 +251,8 @@ enum KB {
     /// Ctrl-C while MiniLM embeds (OpenBLAS threads busy): the batch in hand is committed, one line says what
     /// was kept, exit 130, and no "BLAS : Bad memory unallocation!" (what exit() from the handler printed).
     @Test func interruptCommitsAndExitsCleanly() throws {
-        guard FileManager.default.fileExists(atPath: CLI.cache.appendingPathComponent("minilm/model.safetensors").path) else {
-            Issue.record("missing the MiniLM folder (make models)"); return
-        }
+        try #require(FileManager.default.fileExists(atPath: CLI.cache.appendingPathComponent("minilm/model.safetensors").path),
+                     "missing the MiniLM folder (make models)")
         let home = try CLI.tempDir(); defer { try? FileManager.default.removeItem(at: home) }
         let corpus = home.appendingPathComponent("big")
         try KB.bigCorpus(corpus, files: 200)
