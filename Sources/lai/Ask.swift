@@ -70,8 +70,7 @@ struct Ask: ParsableCommand {
             var retriever = try Retriever(store: store, embedder: embedder)
             retriever.search = SearchOptions(mode: exact ? .exact : .automatic, efSearch: efSearch)
             if let r = rerank {
-                let path = FileManager.default.fileExists(atPath: r) ? r : try ModelResolution.resolve(r).path
-                let reranker = try Embedder(path: path, normalize: false)
+                let reranker = try Embedder(path: try ModelResolution.modelPath(r), normalize: false)
                 guard reranker.classifier != nil else {
                     throw ValidationError("--rerank: \(r) is not a reranker (it has no classification head)")
                 }

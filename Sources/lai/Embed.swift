@@ -68,10 +68,7 @@ struct Embed: ParsableCommand {
         } else {
             items = try Self.lines(FileHandle.standardInput.readDataToEndOfFile(), source: "stdin")
         }
-        // A Hugging Face folder or GGUF path as given; otherwise a store name.
-        var isDir: ObjCBool = false
-        let path = FileManager.default.fileExists(atPath: model, isDirectory: &isDir) ? model : try ModelResolution.resolve(model).path
-        let embedder = try Embedder(path: path, normalize: !noNormalize, truncate: truncate)
+        let embedder = try Embedder(path: try ModelResolution.modelPath(model), normalize: !noNormalize, truncate: truncate)
         embedder.batchTokens = batch
         if let p = pooling.flatMap(Pooling.init(name:)) { embedder.pooling = p }
         let prefix: String

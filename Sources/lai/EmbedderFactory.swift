@@ -15,6 +15,5 @@ var defaultEmbedModel: String { laiCache + "/minilm" }
 /// `LAI_TEST_EMBEDDER=hash` selects the deterministic hashing embedder (tests; no model needed).
 func makeEmbedder(_ name: String) throws -> TextEmbedder {
     if ProcessInfo.processInfo.environment["LAI_TEST_EMBEDDER"] == "hash" { return HashingEmbedder() }
-    let path = FileManager.default.fileExists(atPath: name) ? name : try ModelResolution.resolve(name).path
-    return try Embedder(path: path)
+    return try Embedder(path: try ModelResolution.modelPath(name))
 }

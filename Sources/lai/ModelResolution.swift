@@ -21,6 +21,12 @@ enum ModelResolution {
         return out
     }
 
+    /// An encoder's path (`lai embed`, `lai rerank`, `--embed-model`, `--rerank`): a GGUF file or Hugging Face folder
+    /// as given, else a store name's GGUF.
+    static func modelPath(_ arg: String) throws -> String {
+        FileManager.default.fileExists(atPath: arg) ? arg : try resolve(arg).path
+    }
+
     /// Sampling parameters: Ollama's defaults, then the store entry's PARAMETER lines.
     static func parameters(for r: ResolvedModelArgument) throws -> SamplingParameters {
         var p = SamplingParameters()

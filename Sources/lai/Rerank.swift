@@ -52,8 +52,7 @@ struct Rerank: ParsableCommand {
             items = try Embed.lines(FileHandle.standardInput.readDataToEndOfFile(), source: "stdin")
         }
         guard !items.isEmpty else { throw ValidationError("no documents to rank") }
-        let path = FileManager.default.fileExists(atPath: model) ? model : try ModelResolution.resolve(model).path
-        let reranker = try Embedder(path: path, normalize: false, truncate: truncate)
+        let reranker = try Embedder(path: try ModelResolution.modelPath(model), normalize: false, truncate: truncate)
         reranker.onTruncate = { i, n in
             Stderr.line("lai: warning: document \(items[i].0) and the query have \(n) tokens; the document was cut to fit the model's \(reranker.maxTokens)")
         }

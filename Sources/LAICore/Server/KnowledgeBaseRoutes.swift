@@ -48,29 +48,13 @@ extension LAIServer {
         let depth = try b.int("rerank_depth") ?? 20
         guard (1...1000).contains(depth) else { throw APIError.badRequest("field 'rerank_depth' must be between 1 and 1000") }
         let candidates = try await retrieve(b, question: question, k: max(k, depth))
-        let (model, _) = try await acquire(rerankName, ctx)
+        let ranked: [RankedDocument]
         do {
-            guard case let .embedding(e, lock) = model.kind, e.classifier != nil else {
-                throw APIError.badRequest("field 'rerank': '\(model.name)' is not a reranker (it has no classification head)")
-            }
-            let reranked: [RetrievedChunk] = candidates.isEmpty ? [] : try await withCheckedThrowingContinuation { cont in
-                DispatchQueue.global().async {
-                    lock.lock(); defer { lock.unlock() }
-                    e.onTruncate = { _, _ in }
-                    do {
-                        let ranked = try e.rank(query: question, documents: candidates.map(\.record.text), top: k)
-                        cont.resume(returning: ranked.map { var c = candidates[$0.index]; c.rerankScore = $0.score; return c })
-                    } catch {
-                        cont.resume(throwing: APIError(500, "rerank: \(error)"))
-                    }
-                }
-            }
-            await manager.release(model)
-            return reranked
-        } catch {
-            await manager.release(model)
-            throw error
+            (ranked, _) = try await rank(rerankName, ctx, query: question, documents: candidates.map(\.record.text), top: k)
+        } catch let e as APIError where e.status == 400 {
+            throw APIError.badRequest("field 'rerank': \(e.message)")
         }
+        return ranked.map { var c = candidates[$0.index]; c.rerankScore = $0.score; return c }
     }
 
     private func retrieve(_ b: RequestBody, question: String, k: Int) async throws -> [RetrievedChunk] {

@@ -27,6 +27,23 @@ extension LAIServer {
         guard top > 0 else { throw APIError.badRequest("field 'top_n' must be positive") }
         let truncate = try b.bool("truncate") ?? true
         let returnText = try b.bool(tei ? "return_text" : "return_documents") ?? false
+        let (ranked, tokens) = try await rank(requested, ctx, query: query, documents: documents, top: top, truncate: truncate)
+        let results: [JSON] = ranked.map { r in
+            var o: [(String, JSON)] = [("index", .int(r.index)), (tei ? "score" : "relevance_score", JSON.float(r.score))]
+            if returnText { o.append(tei ? ("text", .string(documents[r.index])) : ("document", .object([("text", .string(documents[r.index]))]))) }
+            return .object(o)
+        }
+        if tei { return LAIServer.json(.array(results)) }
+        return LAIServer.json(.object([("model", .string(requested)), ("object", .string("list")),
+                                       ("usage", .object([("prompt_tokens", .int(tokens)), ("total_tokens", .int(tokens))])),
+                                       ("results", .array(results))]))
+    }
+
+    /// `documents` ranked for `query` by the store's reranker `requested` (loaded on demand, used under its lock,
+    /// released after), best first, `top` kept; with the prompt tokens it read (audited and counted here).
+    /// 400 for a model without a classification head, and for a pair over the context when `truncate` is false.
+    func rank(_ requested: String, _ ctx: ServeContext, query: String, documents: [String], top: Int,
+              truncate: Bool = true) async throws -> ([RankedDocument], Int) {
         let (model, _) = try await acquire(requested, ctx)
         let ranked: [RankedDocument], tokens: Int
         do {
@@ -36,7 +53,7 @@ extension LAIServer {
             guard e.classifier != nil else {
                 throw APIError.badRequest("'\(model.name)' is not a reranker: it has no classification head (it embeds; use /v1/embeddings)")
             }
-            (ranked, tokens) = try await withCheckedThrowingContinuation { cont in
+            (ranked, tokens) = documents.isEmpty ? ([], 0) : try await withCheckedThrowingContinuation { cont in
                 DispatchQueue.global().async {
                     lock.lock(); defer { lock.unlock() }
                     e.onTruncate = { _, _ in }
@@ -63,14 +80,6 @@ extension LAIServer {
         }
         ctx.audit.update { $0.promptTokens = tokens }
         metrics.tokens(model: model.name, prompt: tokens, generated: 0)
-        let results: [JSON] = ranked.map { r in
-            var o: [(String, JSON)] = [("index", .int(r.index)), (tei ? "score" : "relevance_score", JSON.float(r.score))]
-            if returnText { o.append(tei ? ("text", .string(documents[r.index])) : ("document", .object([("text", .string(documents[r.index]))]))) }
-            return .object(o)
-        }
-        if tei { return LAIServer.json(.array(results)) }
-        return LAIServer.json(.object([("model", .string(requested)), ("object", .string("list")),
-                                       ("usage", .object([("prompt_tokens", .int(tokens)), ("total_tokens", .int(tokens))])),
-                                       ("results", .array(results))]))
+        return (ranked, tokens)
     }
 }
