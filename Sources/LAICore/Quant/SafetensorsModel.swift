@@ -129,26 +129,39 @@ package final class SafetensorsModel: ModelSource {
                     throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)' has dtype \(t.rawDType) (F32, F16 and BF16 are read)")
                 }
                 for o in outputs {
-                    if case .columnSlice(let heads, let start, let count) = o.transform {
+                    guard origins[o.name] == nil else { throw fail("two tensors map to '\(o.name)'") }
+                    guard let transform = o.transform else {
+                        add(GGUFTensorInfo(name: o.name, type: dtype.ggml, shape: t.shape.isEmpty ? [1] : Array(t.shape.reversed()), offset: 0,
+                                           byteCount: t.byteCount), .stored(t, []))
+                        continue
+                    }
+                    if case .selectRows(let list) = transform {
+                        guard t.shape.count == 2, list.allSatisfy({ $0 >= 0 && $0 < t.shape[0] }) else {
+                            throw fail("tensor '\(t.name)' of shape \(t.shape) has no rows \(list)")
+                        }
+                        let type: GGMLType = dtype == .f16 ? .f16 : .f32
+                        add(GGUFTensorInfo(name: o.name, type: type, shape: [t.shape[1], list.count], offset: 0,
+                                           byteCount: list.count * t.shape[1] * (type == .f32 ? 4 : 2)), .stored(t, [transform]))
+                        continue
+                    }
+                    if case .columnSlice(let heads, let start, let count) = transform {
                         guard t.shape.count == 3, t.shape[0] == heads, heads > 0, count > 0, start >= 0, start + count <= t.shape[2] else {
                             throw fail("tensor '\(t.name)' of shape \(t.shape) does not split into \(heads) experts' columns \(start)..<\(start + count)")
                         }
-                        guard origins[o.name] == nil else { throw fail("two tensors map to '\(o.name)'") }
                         let type: GGMLType = dtype == .f16 ? .f16 : .f32
                         add(GGUFTensorInfo(name: o.name, type: type, shape: [t.shape[1], count, heads], offset: 0,
-                                           byteCount: heads * count * t.shape[1] * (type == .f32 ? 4 : 2)), .stored(t, [o.transform]))
+                                           byteCount: heads * count * t.shape[1] * (type == .f32 ? 4 : 2)), .stored(t, [transform]))
                         continue
                     }
-                    guard case .headSlice(let heads, let per, let start, let count, let transpose) = o.transform, heads > 0,
+                    guard case .headSlice(let heads, let per, let start, let count, let transpose) = transform, heads > 0,
                           (t.shape.count == 2 && t.shape[0] == heads * per) || (t.shape.count == 3 && t.shape[0] == heads && t.shape[1] == per),
                           start >= 0, start + count <= per else {
                         throw fail("tensor '\(t.name)' of shape \(t.shape) does not split into its heads")
                     }
-                    guard origins[o.name] == nil else { throw fail("two tensors map to '\(o.name)'") }
                     let columns = t.shape[t.shape.count - 1]
                     let type: GGMLType = dtype == .f16 ? .f16 : .f32
                     add(GGUFTensorInfo(name: o.name, type: type, shape: transpose ? [count, columns, heads] : [columns, count, heads], offset: 0,
-                                       byteCount: heads * count * columns * (type == .f32 ? 4 : 2)), .stored(t, [o.transform]))
+                                       byteCount: heads * count * columns * (type == .f32 ? 4 : 2)), .stored(t, [transform]))
                 }
                 continue
             }
@@ -169,8 +182,8 @@ package final class SafetensorsModel: ModelSource {
                     guard kv > 0, heads % kv == 0, t.shape.count == 2, t.shape[0] == kv * (heads / kv + 2) * dim else {
                         throw HFModelError.invalid(path: folder, message: "tensor '\(t.name)': \(t.shape.first ?? 0) rows are not \(kv) groups of \(heads / max(kv, 1)) queries, a key and a value of \(dim)")
                     }
-                case .headSlice, .columnSlice:
-                    throw fail("tensor '\(t.name)': a head or column slice is a split output")
+                case .headSlice, .columnSlice, .selectRows:
+                    throw fail("tensor '\(t.name)': a head, column or row selection is a split output")
                 case .dropRows(let n):
                     guard shape.count > 1, n >= 0, n < shape[shape.count - 1] else {
                         throw fail("tensor '\(t.name)' has no rows past the first \(n)")

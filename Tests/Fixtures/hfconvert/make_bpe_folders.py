@@ -11,10 +11,15 @@ convert_hf_to_gguf.py makes of them.
       llama-bpe = the committed llama/ checkpoint (config.json, model.safetensors; not its SentencePiece files)
                   with vocab_size 49152, plus the SmolLM2 tokenizer files.
       The embedding matrices keep their 320 rows; the converter only asserts max token id < vocab_size.
+      qwen3-reranker = Qwen3-Reranker-0.6B's layout (a tied Qwen3ForCausalLM whose README opens "# Qwen3-Reranker",
+                  which is how the converter recognizes a reranker) in small: the committed qwen3/ checkpoint's
+                  shards merged into one model.safetensors with embed_tokens tiled to 151936 rows (row i = row
+                  i mod 320, so the "yes" and "no" rows the converter picks exist), vocab_size 151936, the Qwen2.5
+                  tokenizer plus Qwen3's four added tokens (<tool_response>, </tool_response>, <think>, </think>).
 
-  make_bpe_folders.py reference DEST CONVERTER_DIR OUT_DIR
-      (converter environment) converts DEST/qwen2-bpe and DEST/llama-bpe with CONVERTER_DIR/convert_hf_to_gguf.py
-      --outtype f32 and writes OUT_DIR/qwen2-bpe.f32.json and OUT_DIR/llama-bpe.f32.json with make_tiny_hf.py's
+  make_bpe_folders.py reference DEST CONVERTER_DIR OUT_DIR [NAME...]
+      (converter environment) converts DEST/qwen2-bpe, DEST/llama-bpe and DEST/qwen3-reranker with CONVERTER_DIR/convert_hf_to_gguf.py
+      --outtype f32 and writes OUT_DIR/<name>.f32.json (qwen3-reranker also .f16.json) with make_tiny_hf.py's
       digests() (tensor sha256s and all metadata, arrays as sha256 of their elements).
 
 The tokenizer dirs come from scripts/bpe-tokenizer-from-gguf.py run on the cached GGUF files:
@@ -23,7 +28,7 @@ The committed qwen2-bpe.f32.json and llama-bpe.f32.json were made with OUT_DIR =
 converter of llama-cpp-python 0.3.36's vendored llama.cpp (its gguf-py on sys.path), torch 2.13.0 CPU,
 transformers 4.57.6, tokenizers 0.22.2, numpy 2.2.6, sentencepiece 0.2.3, protobuf 4.25.9.
 """
-import json, shutil, subprocess, sys
+import json, shutil, struct, subprocess, sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +37,57 @@ FOLDERS = {
     # name: (committed checkpoint, tokenizer argument index, config.json changes)
     "qwen2-bpe": ("qwen2", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151645}),
     "llama-bpe": ("llama", 1, {"vocab_size": 49152}),
+    "qwen3-reranker": ("qwen3", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151645}),
 }
+QWEN3_ADDED = ["<tool_response>", "</tool_response>", "<think>", "</think>"]  # ids 151665-151668, not special
+
+
+def read_safetensors(path: Path):
+    b = path.read_bytes()
+    n = struct.unpack("<Q", b[:8])[0]
+    header = json.loads(b[8:8 + n])
+    header.pop("__metadata__", None)
+    return {k: (v["dtype"], v["shape"], b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]]) for k, v in header.items()}
+
+
+def write_safetensors(path: Path, tensors: dict):
+    header, offset = {"__metadata__": {"format": "pt"}}, 0
+    for k, (dtype, shape, data) in tensors.items():
+        header[k] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for _, _, data in tensors.values():
+            f.write(data)
+
+
+def reranker_weights(src: Path, d: Path, vocab: int):
+    """The shards of src merged (in the index's order) into d/model.safetensors, embed_tokens tiled to vocab rows."""
+    index = json.loads((src / "model.safetensors.index.json").read_text())
+    shards = {f: read_safetensors(src / f) for f in sorted(set(index["weight_map"].values()))}
+    tensors = {}
+    for name in sorted(index["weight_map"]):
+        dtype, shape, data = shards[index["weight_map"][name]][name]
+        if name == "model.embed_tokens.weight":
+            rows, row = shape[0], len(data) // shape[0]
+            data = b"".join(data[(i % rows) * row:(i % rows + 1) * row] for i in range(vocab))
+            shape = [vocab, shape[1]]
+        tensors[name] = (dtype, shape, data)
+    write_safetensors(d / "model.safetensors", tensors)
+
+
+def add_qwen3_tokens(d: Path):
+    tj = json.loads((d / "tokenizer.json").read_text())
+    cfg = json.loads((d / "tokenizer_config.json").read_text())
+    for i, content in enumerate(QWEN3_ADDED, start=151665):
+        tj["added_tokens"].append({"id": i, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
+                                   "normalized": False, "special": False})
+        cfg["added_tokens_decoder"][str(i)] = {"content": content, "lstrip": False, "normalized": False, "rstrip": False,
+                                               "single_word": False, "special": False}
+    (d / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
+    (d / "tokenizer_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2))
 
 
 def folders(tok_dirs, dest: Path):
@@ -44,31 +99,37 @@ def folders(tok_dirs, dest: Path):
         config = json.loads((HERE / src / "config.json").read_text())
         config.update(changes)
         (d / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        shutil.copyfile(HERE / src / "model.safetensors", d / "model.safetensors")
         for f in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copyfile(Path(tok_dirs[ti]) / f, d / f)
+        if name == "qwen3-reranker":
+            reranker_weights(HERE / src, d, changes["vocab_size"])
+            add_qwen3_tokens(d)
+            (d / "README.md").write_text("# Qwen3-Reranker-0.6B\n\nA tiny random checkpoint in its layout (lai's test fixture).\n")
+        else:
+            shutil.copyfile(HERE / src / "model.safetensors", d / "model.safetensors")
         print("made", d)
 
 
-def reference(dest: Path, converter: Path, out: Path):
+def reference(dest: Path, converter: Path, out: Path, names):
     sys.path.insert(0, str(HERE))
     from make_tiny_hf import digests
-    for name in FOLDERS:
-        g = out / f"{name}.f32.gguf"
-        subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(dest / name), "--outtype", "f32",
-                        "--outfile", str(g)], check=True, stdout=subprocess.DEVNULL)
-        with open(out / f"{name}.f32.json", "w") as f:
-            json.dump(digests(g, converter), f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
-        g.unlink()
-        print("wrote", out / f"{name}.f32.json")
+    for name in names or FOLDERS:
+        for outtype in ("f32", "f16") if name == "qwen3-reranker" else ("f32",):
+            g = out / f"{name}.{outtype}.gguf"
+            subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(dest / name), "--outtype", outtype,
+                            "--outfile", str(g)], check=True, stdout=subprocess.DEVNULL)
+            with open(out / f"{name}.{outtype}.json", "w") as f:
+                json.dump(digests(g, converter), f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+            g.unlink()
+            print("wrote", out / f"{name}.{outtype}.json")
 
 
 def main():
     a = sys.argv[1:]
     if len(a) == 4 and a[0] == "folders":
         folders(a[1:3], Path(a[3]))
-    elif len(a) == 4 and a[0] == "reference":
-        reference(Path(a[1]), Path(a[2]), Path(a[3]))
+    elif len(a) >= 4 and a[0] == "reference":
+        reference(Path(a[1]), Path(a[2]), Path(a[3]), a[4:])
     else:
         sys.exit(__doc__.split("\n\n")[1] + "\n\n" + __doc__.split("\n\n")[2])
 

@@ -45,6 +45,21 @@ import Testing
         #expect(g.metadata.string("tokenizer.ggml.pre") == (name == "qwen2-bpe" ? "qwen2" : "smollm"))
     }
 
+    /// Qwen3-Reranker-0.6B's layout (make_bpe_folders.py qwen3-reranker: README "# Qwen3-Reranker-0.6B", tied
+    /// embeddings tiled to Qwen's 151936 rows, Qwen's tokenizer): F32 and F16 equal the converter's, with rank
+    /// pooling, yes/no labels, the rerank template and cls.output = the embedding rows of "yes" and "no".
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen3-reranker/tokenizer.json").path),
+                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"))
+    func qwen3RerankerEqualsConverter() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] {
+            let out = dir.appendingPathComponent("qwen3-reranker-\(outtype).gguf").path
+            _ = try ModelQuantizer.run(input: Self.bpeFolders.appendingPathComponent("qwen3-reranker").path, output: out, target: target, threads: 2)
+            try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("qwen3-reranker.\(outtype).json"), label: "qwen3-reranker \(outtype)")
+        }
+    }
+
     /// A BPE vocabulary whose check-text hash is in no table entry is refused with one line, as the converter
     /// refuses it (here: Qwen2.5's tokenizer.json cut to its first 1,000 merges, which no model publishes).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen2-bpe/tokenizer.json").path),

@@ -131,13 +131,75 @@ extension HFFamily {
         parameters: { c, w in try textParameters(c, &w) },
         vocabulary: qwen2.vocabulary)
 
-    static let qwen3 = HFFamily(
-        arch: "qwen3", architectures: ["Qwen3ForCausalLM", "Qwen3Model"],
-        defaults: qwenDefaults(headDim: true),
-        rename: tableRenamer(top: decoderTop, block: decoderBlock.merging(["self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"]) { $1 },
-                             skip: { _ in false }),
-        transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
-        parameters: qwen2.parameters, vocabulary: qwen2.vocabulary)
+    /// Qwen3Model, and Qwen3-Reranker in it: a folder whose README opens "# Qwen3-Reranker" (or whose name says so)
+    /// is written as a reranker — rank pooling, output labels yes/no, the "rerank" prompt template, and `cls.output`
+    /// = the lm_head (or tied embedding) rows of "yes" and "no"; an untied lm_head is not written beside it.
+    static let qwen3: HFFamily = {
+        var f = HFFamily(
+            arch: "qwen3", architectures: ["Qwen3ForCausalLM", "Qwen3Model"],
+            defaults: qwenDefaults(headDim: true),
+            rename: tableRenamer(top: decoderTop, block: decoderBlock.merging(["self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"]) { $1 },
+                                 skip: { _ in false }),
+            transforms: { _, _, _ in [] }, extraTensors: { _ in [] },
+            parameters: { c, w in
+                try qwen2.parameters(c, &w)
+                guard isQwen3Reranker(c) else { return }
+                _ = try qwen3RerankerRows(c)  // the converter asserts both tokens exist
+                w.u32("{arch}.pooling_type", 4)  // LLAMA_POOLING_TYPE_RANK
+                w.set("{arch}.classifier.output_labels", .array(GGUFArray(strings: ["yes", "no"])))
+                w.string("tokenizer.chat_template.rerank", qwen3RerankTemplate)
+                w.set("tokenizer.chat_templates", .array(GGUFArray(strings: ["rerank"])))
+            },
+            vocabulary: qwen2.vocabulary)
+        f.split = { hf, c in
+            guard isQwen3Reranker(c) else { return nil }
+            let tied = c.hparams["tie_word_embeddings"] as? Bool ?? false
+            let stem = hf.hasPrefix("model.") ? String(hf.dropFirst(6)) : hf
+            if tied && stem == "embed_tokens.weight" {
+                return [HFSplitOutput(name: "cls.output.weight", transform: .selectRows(try qwen3RerankerRows(c))),
+                        HFSplitOutput(name: "token_embd.weight", transform: nil)]
+            }
+            if !tied && stem == "lm_head.weight" {
+                return [HFSplitOutput(name: "cls.output.weight", transform: .selectRows(try qwen3RerankerRows(c)))]
+            }
+            return nil
+        }
+        return f
+    }()
+
+    /// The prompt convert_hf_to_gguf.py stores for Qwen3-Reranker ({query} and {document} are replaced by llama-server).
+    static let qwen3RerankTemplate = "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n"
+        + "<|im_start|>user\n<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: {query}\n<Document>: {document}<|im_end|>\n"
+        + "<|im_start|>assistant\n<think>\n\n</think>\n\n"
+
+    /// Qwen3Model._is_qwen3_reranker: README.md's "# qwen3-reranker" / "# qwen3-vl-reranker" (any case), or the
+    /// folder's name, `_name_or_path`, `model_type` or architecture containing "qwen3-reranker" / "qwen3-vl-reranker".
+    static func isQwen3Reranker(_ c: HFContext) -> Bool {
+        let marks = ["qwen3-reranker", "qwen3-vl-reranker"]
+        if let readme = try? String(contentsOf: c.folder.appendingPathComponent("README.md"), encoding: .utf8).lowercased(),
+           marks.contains(where: { readme.contains("# " + $0) }) {
+            return true
+        }
+        let hints = [c.folder.standardizedFileURL.lastPathComponent, c.rawConfig["_name_or_path"] as? String ?? "",
+                     c.rawConfig["model_type"] as? String ?? "", c.hfArch].map { $0.lowercased() }
+        return hints.contains { h in marks.contains { h.contains($0) } } || c.hfArch.lowercased().contains("sequenceclassification")
+    }
+
+    /// The token ids of "yes" and "no" (tokenizer.json's added tokens, then its vocabulary: convert_tokens_to_ids).
+    static func qwen3RerankerRows(_ c: HFContext) throws -> [Int] {
+        let url = c.folder.appendingPathComponent("tokenizer.json")
+        guard let d = try? Data(contentsOf: url), let tj = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else {
+            throw HFModelError.invalid(path: url.path, message: "a Qwen3 reranker needs tokenizer.json (for the ids of \"yes\" and \"no\")")
+        }
+        let added = (tj["added_tokens"] as? [[String: Any]]) ?? []
+        let vocab = ((tj["model"] as? [String: Any])?["vocab"] as? [String: Any]) ?? [:]
+        func id(_ token: String) throws -> Int {
+            if let a = added.first(where: { $0["content"] as? String == token }), let i = (a["id"] as? NSNumber)?.intValue { return i }
+            if let i = (vocab[token] as? NSNumber)?.intValue { return i }
+            throw HFModelError.invalid(path: url.path, message: "a Qwen3 reranker's vocabulary needs the token \"\(token)\"")
+        }
+        return [try id("yes"), try id("no")]
+    }
 
     /// Qwen3-VL (conversion/qwen3vl.py Qwen3VLTextModel, the text pass): qwen3 with arch qwen3vl, M-RoPE sections and
     /// `n_deepstack_layers` = the vision tower's deepstack_visual_indexes count (Qwen3VLVisionConfig's [8, 16, 24] when

@@ -24,12 +24,14 @@ package enum HFTransform: Sendable, Equatable {
     /// [heads, count, rows] (Qwen3-VL-MoE's fused experts: gate_up_proj [E, n_embd, 2·ff] split and transposed,
     /// down_proj [E, ff, n_embd] transposed whole).
     case columnSlice(heads: Int, start: Int, count: Int)
+    /// The listed rows, in that order (Qwen3Model's reranker head: the lm_head rows of "yes" and "no").
+    case selectRows([Int])
 }
 
-/// One checkpoint tensor written as several GGUF tensors (DeepSeek-V2's kv_b_proj).
+/// One checkpoint tensor written as several GGUF tensors (DeepSeek-V2's kv_b_proj); a nil transform writes it as it is.
 package struct HFSplitOutput {
     package let name: String
-    package let transform: HFTransform
+    package let transform: HFTransform?
 }
 
 /// A tensor the converter writes that is not in the checkpoint (rope_freqs, sentence-transformers Dense).

@@ -36,6 +36,9 @@ package enum HFTensorTransforms {
                     }
                 }
                 return
+            case .selectRows(let list):
+                for (i, r) in list.enumerated() { copyRow(source.baseAddress!, dtype, r * rowLength, out.baseAddress!, outType, i * rowLength, rowLength) }
+                return
             }
         }
         let src = source.baseAddress!, dst = out.baseAddress!
