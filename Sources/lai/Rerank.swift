@@ -1,19 +1,21 @@
-// lai rerank: order documents by relevance to a query with a cross-encoder (bge-reranker-v2-m3 and the like).
+// lai rerank: order documents by relevance to a query with a reranker (bge-reranker-v2-m3 and the like, Qwen3-Reranker).
 import ArgumentParser
 import Foundation
 import LAICore
 
 struct Rerank: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Order documents by relevance to a query with a reranker (a cross-encoder).",
+        abstract: "Order documents by relevance to a query with a reranker (a cross-encoder, or Qwen3-Reranker).",
         discussion: """
         Documents come from the arguments, else from --file, else one per line on stdin (empty lines skipped; \
         "index" is the 0-based line number). Each (query, document) pair is scored as llama-server's /rerank \
         scores it: <s> query </s></s> document </s> (XLM-RoBERTa) or [CLS] query [SEP] document [SEP] (BERT), \
-        the classification head's first output on the first token. Scores are raw logits: higher is more relevant.
+        the classification head's first output on the first token. Scores are raw logits: higher is more relevant. \
+        A model with a "rerank" prompt template (Qwen3-Reranker) is given that template with the query and the \
+        document filled in and scores P("yes") at the last token, between 0 and 1.
         """)
 
-    @Argument(help: "A reranker: a GGUF file, a Hugging Face *ForSequenceClassification folder, or a store name.")
+    @Argument(help: "A reranker: a GGUF file, a Hugging Face folder (*ForSequenceClassification, Qwen3-Reranker), or a store name.")
     var model: String
 
     @Argument(help: "The query.")

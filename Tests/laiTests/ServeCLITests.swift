@@ -170,14 +170,18 @@ struct ServeCLITests {
     /// /v1/rerank, /rerank and their /reranking aliases on the tiny XLM-RoBERTa reranker: llama-server's order, scores
     /// (±2e-3) and token usage; top_n, {"text"} documents, return_documents, TEI's "texts" shape; truncation; 400s for
     /// malformed requests and for models that are not rerankers (an embedder, a chat model), 404 for unknown ones.
-    @Test func rerankEndpoints() throws {
+    /// The same checks on Qwen3-Reranker's layout (a decoder with a yes/no head, make hf-bpe's qwen3-reranker folder).
+    @Test(arguments: ["xlm-roberta-reranker", "qwen3-reranker"])
+    func rerankEndpoints(reranker: String) throws {
         let store = try ServeFixtures.store()
         defer { store.cleanup() }
-        let q = try store.lai(["quantize", CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/xlm-roberta-reranker").path,
-                               "--type", "f32", "-o", store.dir.path])
+        let folder = reranker == "qwen3-reranker" ? CLI.cache.appendingPathComponent("hf-bpe/qwen3-reranker")
+                                                  : CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/\(reranker)")
+        try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path), "\(folder.path) is missing: make hf-bpe")
+        let q = try store.lai(["quantize", folder.path, "--type", "f32", "-o", store.dir.path])
         try #require(q.status == 0, "\(q.stderr)")
         let mf = store.dir.appendingPathComponent("reranker.Modelfile")
-        try "FROM \(store.dir.appendingPathComponent("xlm-roberta-reranker-F32.gguf").path)\n".write(to: mf, atomically: true, encoding: .utf8)
+        try "FROM \(store.dir.appendingPathComponent("\(reranker)-F32.gguf").path)\n".write(to: mf, atomically: true, encoding: .utf8)
         try #require(store.lai(["create", "tiny-reranker", "-f", mf.path]).status == 0)
         // A knowledge base (the demo MiniLM embedder) for /lai/v1/retrieve with "rerank".
         let env = store.env.merging(["LAI_HOME": store.dir.appendingPathComponent("home").path]) { $1 }
@@ -186,7 +190,7 @@ struct ServeCLITests {
         let server = try ServeProcess([], env: env)
         let r = try server.python("/usr/bin/python3", "test_serve.py", ["rerank", server.url, "-"], env: env.merging([
             "RERANK_MODEL": "tiny-reranker",
-            "RERANK_SCORES": CLI.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/xlm-roberta-reranker.scores.json").path,
+            "RERANK_SCORES": CLI.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/\(reranker).scores.json").path,
         ]) { $1 })
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }

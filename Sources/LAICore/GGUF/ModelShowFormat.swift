@@ -19,7 +19,7 @@ package enum ModelShowFormat {
         add("chat template", s.hasChatTemplate ? "yes" : "no")
         add("classifier", s.classifierOutputs.map { n in
             "\(n) output\(n == 1 ? "" : "s")" + (s.classifierLabels.isEmpty ? "" : " (\(s.classifierLabels.joined(separator: ", ")))")
-                + (n == 1 ? ": a reranker (lai rerank)" : "")
+                + (s.isReranker ? ": a reranker (lai rerank)" : "")
         })
         add("license", s.license)
         add("file size", "\(Formatting.bytes(s.fileSize)) (\(s.fileSize) bytes)")

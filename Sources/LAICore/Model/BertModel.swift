@@ -95,38 +95,6 @@ package struct BertLayer: @unchecked Sendable {
     package let outNormW, outNormB: UnsafePointer<Float>       // layer_output_norm
 }
 
-/// A sequence classifier's head (llama.cpp's LLAMA_POOLING_TYPE_RANK): on the first token's hidden state,
-/// `cls` (dense + tanh, RoBERTa's classifier.dense) when present, then `cls.output` (the projection to the
-/// labels) when present. Rerankers (bge-reranker-v2-m3, ms-marco cross-encoders) have one output, the relevance
-/// score. Weights are expanded to f32 at load: they are one or two small matrices.
-package struct BertClassifierHead: Sendable {
-    package struct Dense: Sendable {
-        package let weight: [Float]   // (rows, cols) row-major
-        package let bias: [Float]?
-        package let rows: Int, cols: Int
-    }
-    package let dense: Dense?
-    package let output: Dense?
-    /// `<arch>.classifier.output_labels`, one per output ([] when the file names none).
-    package let labels: [String]
-    package var outputs: Int { output?.rows ?? dense?.rows ?? 0 }
-
-    /// The head's outputs for one hidden state of `cols` floats.
-    package func apply(_ hidden: UnsafePointer<Float>) -> [Float] {
-        var x = Array(UnsafeBufferPointer(start: hidden, count: dense?.cols ?? output?.cols ?? 0))
-        func project(_ d: Dense) -> [Float] {
-            (0..<d.rows).map { r in
-                var s: Float = 0
-                for c in 0..<d.cols { s += d.weight[r * d.cols + c] * x[c] }
-                return s + (d.bias?[r] ?? 0)
-            }
-        }
-        if let d = dense { x = project(d).map { tanhf($0) } }
-        if let o = output { x = project(o) }
-        return x
-    }
-}
-
 package final class BertModel: @unchecked Sendable {
     package let file: GGUFFile
     package let config: BertConfig
@@ -136,7 +104,7 @@ package final class BertModel: @unchecked Sendable {
     package let embNormW, embNormB: UnsafePointer<Float>
     package let layers: [BertLayer]
     /// The classification head of a reranker / sequence classifier (`cls.*` tensors), nil for embedders.
-    package let classifier: BertClassifierHead?
+    package let classifier: ClassifierHead?
     /// f32 copies made at load (freed with the model).
     private var owned: [UnsafeMutablePointer<Float>] = []
 
@@ -213,26 +181,7 @@ package final class BertModel: @unchecked Sendable {
                     outNormB: try vector(p + "layer_output_norm.bias", E)))
             }
             layers = ls
-            func head(_ name: String, cols: Int) throws -> BertClassifierHead.Dense? {
-                guard let t = file.tensor(named: name + ".weight") else { return nil }
-                let rows = t.shape.count == 2 ? t.shape[1] : 0
-                guard rows > 0, t.shape.first == cols else {
-                    throw TensorError.badShape(path: file.path, tensor: name + ".weight", shape: t.shape, expected: [cols, max(rows, 1)])
-                }
-                let w = try WeightMatrix(file: file, name: name + ".weight", rows: rows, cols: cols)
-                var weight = [Float](repeating: 0, count: rows * cols)
-                weight.withUnsafeMutableBufferPointer { b in for r in 0..<rows { w.dequantizeRow(r, into: b.baseAddress! + r * cols) } }
-                let bias = file.tensor(named: name + ".bias") == nil ? nil : Array(UnsafeBufferPointer(start: try vector(name + ".bias", rows), count: rows))
-                return .init(weight: weight, bias: bias, rows: rows, cols: cols)
-            }
-            let dense = try head("cls", cols: E)
-            let output = try head("cls.output", cols: dense?.rows ?? E)
-            if dense != nil || output != nil {
-                let labels = file.metadata.array("\(c.architecture).classifier.output_labels")?.strings ?? []
-                classifier = BertClassifierHead(dense: dense, output: output, labels: labels)
-            } else {
-                classifier = nil
-            }
+            classifier = try ClassifierHead.load(file, embedding: E, architecture: c.architecture)
         } catch {
             for p in copies { p.deallocate() }
             throw error

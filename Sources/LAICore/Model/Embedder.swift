@@ -31,6 +31,8 @@ package final class Embedder: TextEmbedder {
     package let normalize: Bool
     package let truncate: Bool
     package let tokenizer: Tokenizer
+    /// The model's "rerank" prompt template (`tokenizer.chat_template.rerank`, Qwen3-Reranker's), nil when it has none.
+    package let rerankTemplate: String?
     /// Pooling of the hidden states; defaults to the model's `*.pooling_type` (mean when absent).
     package var pooling: Pooling
     /// Called once per text cut to `maxTokens` (index in the `embed` call, its full token count).
@@ -73,6 +75,7 @@ package final class Embedder: TextEmbedder {
         self.normalize = normalize
         self.truncate = truncate
         tokenizer = try Tokenizer(gguf: file)
+        rerankTemplate = file.metadata.string("tokenizer.chat_template.rerank")
         let arch = file.metadata.architecture ?? ""
         switch arch {
         case _ where BertConfig.architectures.contains(arch):
@@ -219,16 +222,39 @@ package final class Embedder: TextEmbedder {
         return out
     }
 
-    /// The classification head when the model is a reranker (a BERT-family cross-encoder), else nil.
-    package var classifier: BertClassifierHead? {
-        if case let .bert(e) = backend { return e.model.classifier }
-        return nil
+    /// The classification head when the model is a reranker (a BERT-family cross-encoder or Qwen3-Reranker), else nil.
+    package var classifier: ClassifierHead? {
+        switch backend {
+        case let .bert(e): e.model.classifier
+        case let .decoder(s): s.model.classifier
+        }
     }
+
 
     /// (query, document) as one sequence, as llama-server's /rerank builds it: BOS query EOS SEP document EOS,
     /// each special as the vocabulary adds them (<s> q </s></s> d </s> for XLM-RoBERTa, [CLS] q [SEP] d [SEP]
     /// for BERT). A pair longer than `maxTokens` loses the document's tail, then the query's.
+    /// A model with a "rerank" template (Qwen3-Reranker) gets the template with {query} and {document} filled in,
+    /// tokenized with special tokens and without BOS (llama-server's format_prompt_rerank); a pair longer than
+    /// `maxTokens` loses the document's tail.
     package func pairTokens(query: String, document: String) -> (ids: [Int32], fullCount: Int) {
+        if let template = rerankTemplate {
+            func render(_ doc: String) -> [Int32] {
+                tokenizer.encode(template.replacingOccurrences(of: "{query}", with: query).replacingOccurrences(of: "{document}", with: doc),
+                                 addSpecial: false, parseSpecial: true)
+            }
+            let ids = render(document)
+            guard ids.count > maxTokens else { return (ids, ids.count) }
+            // Cut the document's tokens by the overflow and render again (a cut can merge differently at the edge).
+            var d = tokenizer.encode(document, addSpecial: false)
+            var cut = ids
+            while cut.count > maxTokens && !d.isEmpty {
+                d.removeLast(min(d.count, cut.count - maxTokens))
+                cut = render(tokenizer.decode(d))
+            }
+            if cut.count > maxTokens { cut.removeLast(cut.count - maxTokens) }
+            return (cut, ids.count)
+        }
         var q = tokenizer.encode(query, addSpecial: false), d = tokenizer.encode(document, addSpecial: false)
         let close = tokenizer.eos ?? tokenizer.sep
         var head: [Int32] = [], middle: [Int32] = [], tail: [Int32] = []
@@ -249,7 +275,7 @@ package final class Embedder: TextEmbedder {
     /// without a head.
     package func classify(query: String, documents: [String]) throws -> [[Float]] {
         guard let head = classifier, head.outputs > 0 else {
-            throw ModelError.invalid(path: path, message: "not a reranker: the model has no classification head (cls.output.weight or cls.weight); rerankers are cross-encoders such as bge-reranker-v2-m3")
+            throw ModelError.invalid(path: path, message: "not a reranker: the model has no classification head (cls.output.weight or cls.weight); rerankers are cross-encoders such as bge-reranker-v2-m3, or Qwen3-Reranker")
         }
         if documents.isEmpty { return [] }
         var encoded: [[Int32]] = []
@@ -266,8 +292,16 @@ package final class Embedder: TextEmbedder {
             encoded.append(p.ids)
         }
         lastTokenCount = encoded.reduce(0) { $0 + $1.count }
-        // llama.cpp's rank pooling reads the first token's hidden state, unnormalized.
-        return try run(encoded, pooling: .cls, normalize: false).map { h in h.withUnsafeBufferPointer { head.apply($0.baseAddress!) } }
+        // llama.cpp's rank pooling reads the first token's hidden state (an encoder's) or, with causal attention,
+        // the last token's after the output norm (a decoder's), unnormalized.
+        var pooling = Pooling.cls
+        if case let .decoder(s) = backend {
+            guard s.model.config.causal else {
+                throw ModelError.invalid(path: path, message: "a bidirectional decoder cannot rerank (llama.cpp's rank pooling reads its first token; lai does not)")
+            }
+            pooling = .last
+        }
+        return try run(encoded, pooling: pooling, normalize: false).map { h in h.withUnsafeBufferPointer { head.apply($0.baseAddress!) } }
     }
 
     /// Relevance scores of `documents` for `query` (the head's first output), in document order.

@@ -61,7 +61,8 @@ package final class LoadedModel: @unchecked Sendable {
         }
         defaults = p
         let arch = file.metadata.string("general.architecture") ?? ""
-        if Architectures.encoders.contains(arch) {
+        // A decoder with a rank head (Qwen3-Reranker) serves /v1/rerank, as llama-server --reranking does.
+        if Architectures.encoders.contains(arch) || summary.isReranker {
             let e = try Embedder(path: resolved.ggufPath)
             kind = .embedding(e, NSLock())
             sizeBytes = file.file.count

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference scores for the tiny random rerankers (cross-encoders) of Tests/Fixtures/hfconvert.
 
-  make_rerank_fixture.py CONVERTER_DIR LLAMA_BUILD_BIN
+  make_rerank_fixture.py CONVERTER_DIR LLAMA_BUILD_BIN [HF_BPE_DIR]
 
 For xlm-roberta-reranker (bge-reranker-v2-m3's XLMRobertaForSequenceClassification layout) and bert-reranker
 (a BertForSequenceClassification cross-encoder), both made by ../hfconvert/make_tiny_hf.py:
@@ -14,6 +14,11 @@ For xlm-roberta-reranker (bge-reranker-v2-m3's XLMRobertaForSequenceClassificati
    bert-reranker has no transformers reference: the converter drops BERT's pooler (dense + tanh before the
    classifier) and llama.cpp feeds token type 0 to the second segment, so llama.cpp scores such a GGUF
    differently from transformers by design; lai follows llama.cpp on the GGUF.
+With HF_BPE_DIR (make hf-bpe's folders), also qwen3-reranker (Qwen3-Reranker-0.6B's layout, a decoder): llama-server
+scores it with the converter's "rerank" prompt template ({query}, {document} filled in, tokenized with special tokens,
+no BOS), rank pooling at the last token and a softmax over cls.output's (yes, no) rows; transformers'
+Qwen3ForCausalLM on the same prompt ids (its own tokenizer) gives softmax(logit[yes], logit[no])[0] — the official
+Qwen3-Reranker score.
 Written to <name>.scores.json next to this script. The committed files were made with transformers 4.57.6,
 torch 2.15 CPU and llama-cpp-python 0.3.36's vendored llama.cpp (converter and an AVX2 build of llama-server).
 """
@@ -37,6 +42,8 @@ DOCUMENTS = [
 
 def main():
     converter, bindir = Path(sys.argv[1]), Path(sys.argv[2])
+    if len(sys.argv) > 3:
+        qwen3_reranker(converter, bindir, Path(sys.argv[3]) / "qwen3-reranker")
     for name in ("xlm-roberta-reranker", "bert-reranker"):
         folder = HERE.parent / "hfconvert" / name
         with tempfile.TemporaryDirectory() as tmp:
@@ -65,6 +72,32 @@ def main():
                 out["transformers_ids"] = [e["input_ids"][0].tolist() for e in enc]
         (HERE / f"{name}.scores.json").write_text(json.dumps(out, indent=1) + "\n")
         print("wrote", name)
+
+
+def qwen3_reranker(converter: Path, bindir: Path, folder: Path):
+    import torch, transformers
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = Path(tmp) / "qwen3-reranker.f32.gguf"
+        subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(folder), "--outtype", "f32", "--outfile", str(gguf)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sys.path.insert(0, str(converter / "gguf-py"))
+        import gguf as gg
+        template = gg.GGUFReader(gguf).fields["tokenizer.chat_template.rerank"].contents()
+        with llama_server(bindir, gguf, "--reranking", "-b", "512", "-ub", "512", ctx=512) as port:
+            jina = post(port, "/v1/rerank", {"query": QUERY, "documents": DOCUMENTS, "top_n": len(DOCUMENTS)})
+            tei = post(port, "/rerank", {"query": QUERY, "texts": DOCUMENTS, "return_text": True})
+            prompts = [template.replace("{query}", QUERY).replace("{document}", d) for d in DOCUMENTS]
+            server_ids = [post(port, "/tokenize", {"content": p, "add_special": False, "parse_special": True})["tokens"] for p in prompts]
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    model = transformers.Qwen3ForCausalLM.from_pretrained(folder, torch_dtype=torch.float32).eval()
+    yes, no = tok.convert_tokens_to_ids("yes"), tok.convert_tokens_to_ids("no")
+    ids = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    with torch.no_grad():
+        scores = [float(torch.softmax(model(torch.tensor([i])).logits[0, -1, [yes, no]], dim=0)[0]) for i in ids]
+    out = {"query": QUERY, "documents": DOCUMENTS, "llama_server_v1_rerank": jina, "llama_server_tei_rerank": tei,
+           "llama_server_ids": server_ids, "transformers_scores": scores, "transformers_ids": ids}
+    (HERE / "qwen3-reranker.scores.json").write_text(json.dumps(out, indent=1) + "\n")
+    print("wrote qwen3-reranker")
 
 
 if __name__ == "__main__":

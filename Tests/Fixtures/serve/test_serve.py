@@ -3,7 +3,7 @@
 
   test_serve.py load URL AUDIT_LOG   server: --parallel 4 --max-queue 2 --ctx-size 1024 --preload CHAT --audit-log AUDIT_LOG
   test_serve.py keys URL AUDIT_LOG   server: --keys FILE (alice: read+infer, 3 requests/min; bob: read; root: admin)
-  test_serve.py rerank URL -         the store also holds RERANK_MODEL (the tiny xlm-roberta-reranker); its
+  test_serve.py rerank URL -         the store also holds RERANK_MODEL (a tiny reranker: xlm-roberta or qwen3); its
                                      llama-server responses are RERANK_SCORES (Tests/Fixtures/rerank)
 
 Prints one line per check and exits 1 if any failed.
@@ -295,7 +295,7 @@ elif MODE == "rerank":
 
     @check
     def truncation_is_on_unless_refused():
-        long = "Botchan was a boy who was always getting into trouble. " * 20
+        long = "Botchan was a boy who was always getting into trouble. " * 60  # past 64 (XLM-R) and 512 (Qwen3) tokens
         status, _, body = request("POST", "/v1/rerank", {"model": RERANK, "query": QUERY, "documents": ["short", long]})
         assert status == 200 and len(body["results"]) == 2, body
         status, _, body = request("POST", "/v1/rerank", {"model": RERANK, "query": QUERY, "documents": ["short", long], "truncate": False})

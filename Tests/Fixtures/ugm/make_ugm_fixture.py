@@ -137,12 +137,12 @@ def post(port, path, body):
 
 
 @contextlib.contextmanager
-def llama_server(bindir: Path, model: Path, *args: str):
+def llama_server(bindir: Path, model: Path, *args: str, ctx: int = 64):
     """llama-server on a free port with --embeddings and ARGS, waited for until /health answers; yields the port."""
     port = free_port()
     env = dict(os.environ, LD_LIBRARY_PATH=str(bindir))
     proc = subprocess.Popen([str(bindir / "llama-server"), "-m", str(model), "--embeddings", *args, "--port", str(port),
-                             "-t", "2", "-c", "64"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "-t", "2", "-c", str(ctx)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
             try:

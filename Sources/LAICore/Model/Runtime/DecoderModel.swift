@@ -14,6 +14,8 @@ package final class DecoderModel: @unchecked Sendable {
     package let ropeOriginalContext: Int
     /// sentence-transformers Dense layers after pooling (llama.cpp's dense_2 / dense_3), when the converter kept them.
     package let poolingProjections: [WeightMatrix]
+    /// A reranker's head (`cls.output`: Qwen3-Reranker's yes/no rows), nil for other models.
+    package let classifier: ClassifierHead?
 
     package init(file: GGUFFile) throws {
         self.file = file
@@ -44,6 +46,7 @@ package final class DecoderModel: @unchecked Sendable {
         let dense2Out = file.metadata.int("\(arch).dense_2_feat_out") ?? 0, dense3In = file.metadata.int("\(arch).dense_3_feat_in") ?? 0
         poolingProjections = [try dense2Out > 0 ? w.optionalMatrix(.dense2, rows: dense2Out, cols: c.embedding) : nil,
                               try dense3In > 0 ? w.optionalMatrix(.dense3, rows: c.embedding, cols: dense3In) : nil].compactMap { $0 }
+        classifier = try ClassifierHead.load(file, embedding: c.embedding, architecture: arch)
     }
 
     package convenience init(path: String) throws { try self.init(file: GGUFFile(path: path)) }
