@@ -8,7 +8,8 @@ struct Quantize: ParsableCommand {
         abstract: "Convert GGUF models to quantized (or F16/BF16/F32) GGUF files, bit-identical to llama-quantize.",
         discussion: """
         Every input × type pair is one job; jobs run one after another, each tensor's rows split over \
-        --threads cores. Outputs are <name>-<TYPE>.gguf beside the input (or in -o DIR), written atomically; \
+        --threads cores. Outputs are <name>-<TYPE>.gguf beside the input (or in -o DIR; --output FILE, or -o \
+        FILE.gguf, for one input and one type), written atomically; \
         existing outputs are skipped unless --force. A failing job does not stop the others; the exit status \
         is 1 if any job failed. Pass - as an input to read input paths from stdin, one per line.
 
@@ -35,8 +36,11 @@ struct Quantize: ParsableCommand {
     @Option(name: [.short, .long], help: "Comma-separated target types, e.g. q4_0,q8_0,q4_K_M,iq4_xs.")
     var type: String
 
-    @Option(name: [.short, .customLong("output-dir")], help: "Directory for the outputs (default: beside each input).")
+    @Option(name: [.short, .customLong("output-dir")], help: "Directory for the outputs (default: beside each input); a name ending in .gguf that is not a directory is the output file, as --output.")
     var outputDir: String?
+
+    @Option(name: .customLong("output"), help: "The output file, for one input and one type (as llama-quantize IN OUT TYPE).")
+    var output: String?
 
     @Flag(help: "Allow quantized inputs: dequantize, then quantize again (loses quality).")
     var allowRequantize = false
@@ -99,6 +103,36 @@ struct Quantize: ParsableCommand {
             }
         }
         guard !paths.isEmpty else { throw CommandError("no input files") }
+        // -o NAME.gguf names the file (what llama-quantize users type) unless NAME.gguf is an existing directory.
+        var outputFile = output
+        var outputDir = self.outputDir
+        if let d = outputDir {
+            var isDir: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: d, isDirectory: &isDir)
+            if d.lowercased().hasSuffix(".gguf") && !(exists && isDir.boolValue) {
+                guard outputFile == nil else { throw CommandError("give either --output FILE or -o \(d), not both") }
+                (outputFile, outputDir) = (d, nil)
+            }
+        }
+        if let f = outputFile {
+            guard outputDir == nil else { throw CommandError("--output names the file; -o/--output-dir \(outputDir!) names a directory: give one") }
+            let jobs = paths.count * (try targets()).count
+            guard jobs == 1 else {
+                throw CommandError("\(f): one output file for \(jobs) jobs (\(paths.count) input(s) × \((try targets()).count) type(s)); give -o DIR for several")
+            }
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: f, isDirectory: &isDir), isDir.boolValue {
+                throw CommandError("\(f): the output file is a directory")
+            }
+            let parent = (f as NSString).deletingLastPathComponent
+            if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
+                do {
+                    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                } catch {
+                    throw CommandError("\(parent): cannot create the output directory (\((error as NSError).localizedDescription))")
+                }
+            }
+        }
         if let d = outputDir {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: d, isDirectory: &isDir) {
@@ -114,7 +148,7 @@ struct Quantize: ParsableCommand {
         let weights = try imatrix.map { try QuantImatrix(path: $0) }
         var jobs: [Job] = []
         for p in paths {
-            for t in try targets() { jobs.append(Job(input: p, output: outputPath(p, t), target: t)) }
+            for t in try targets() { jobs.append(Job(input: p, output: outputFile ?? outputPath(p, t, directory: outputDir), target: t)) }
         }
         let tty = isatty(2) != 0
         for i in jobs.indices {
@@ -157,11 +191,11 @@ struct Quantize: ParsableCommand {
         if jobs.contains(where: { $0.status == "failed" }) { throw ExitCode(1) }
     }
 
-    func outputPath(_ input: String, _ t: QuantTarget) -> String {
+    func outputPath(_ input: String, _ t: QuantTarget, directory: String?) -> String {
         let url = URL(fileURLWithPath: input)
         var base = url.lastPathComponent
         if base.lowercased().hasSuffix(".gguf") { base = String(base.dropLast(5)) }
-        let dir = outputDir ?? url.deletingLastPathComponent().path
+        let dir = directory ?? url.deletingLastPathComponent().path
         return (dir as NSString).appendingPathComponent("\(base)-\(t.name).gguf")
     }
 

@@ -131,6 +131,28 @@ private func leftovers(_ dir: URL) -> [String] {
         #expect(none.stderr == "lai: no input files\n", "\(none.stderr)")
     }
 
+    /// `--output FILE` and `-o FILE.gguf` name the output file of one job (its directory made when missing); several
+    /// jobs for one file are refused with one line; a directory named *.gguf is still a directory.
+    @Test func outputFile() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let qwen3 = CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/qwen3").path
+        let named = dir.appendingPathComponent("sub/named.gguf")
+        let r = try CLI.run(["quantize", qwen3, "--type", "q8_0", "-o", named.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let head = try FileHandle(forReadingFrom: named).read(upToCount: 4)
+        #expect(head == Data("GGUF".utf8), "a GGUF file, not a directory")
+        let long = dir.appendingPathComponent("long.gguf")
+        #expect(try CLI.run(["quantize", qwen3, "--type", "f16", "--output", long.path]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: long.path))
+        let two = try CLI.run(["quantize", qwen3, "--type", "q8_0,f16", "-o", dir.appendingPathComponent("x.gguf").path])
+        #expect(two.status == 1 && two.stderr.hasPrefix("lai: ") && two.stderr.contains("one output file for 2 jobs") && two.stderr.filter { $0 == "\n" }.count == 1, "\(two.stderr)")
+        let asDir = dir.appendingPathComponent("models.gguf")
+        try FileManager.default.createDirectory(at: asDir, withIntermediateDirectories: true)
+        #expect(try CLI.run(["quantize", qwen3, "--type", "q8_0", "-o", asDir.path]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: asDir.appendingPathComponent("qwen3-Q8_0.gguf").path))
+    }
+
     @Test func rejectsUnknownTypes() throws {
         let r = try CLI.run(["quantize", CLI.smolLM2, "--type", "q4_0,q9_9"])
         #expect(r.status != 0)

@@ -204,16 +204,20 @@ extension HFFamily {
     /// Qwen3-VL (conversion/qwen3vl.py Qwen3VLTextModel, the text pass): qwen3 with arch qwen3vl, M-RoPE sections and
     /// `n_deepstack_layers` = the vision tower's deepstack_visual_indexes count (Qwen3VLVisionConfig's [8, 16, 24] when
     /// config.json leaves it out).
-    static let qwen3VL = HFFamily(
-        arch: "qwen3vl", architectures: ["Qwen3VLForConditionalGeneration"],
-        defaults: { _ in
-            ["vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016, "num_hidden_layers": 32, "num_attention_heads": 32,
-             "num_key_value_heads": 32, "head_dim": 128, "max_position_embeddings": 128000, "rms_norm_eps": 1e-6,
-             "rope_theta": 5000000.0, "tie_word_embeddings": false]
-        },
-        rename: qwen3.rename, transforms: qwen3.transforms, extraTensors: qwen3.extraTensors,
-        parameters: withDeepstack(qwen3.parameters),
-        vocabulary: qwen2.vocabulary)
+    static let qwen3VL: HFFamily = {
+        var f = HFFamily(
+            arch: "qwen3vl", architectures: ["Qwen3VLForConditionalGeneration"],
+            defaults: { _ in
+                ["vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016, "num_hidden_layers": 32, "num_attention_heads": 32,
+                 "num_key_value_heads": 32, "head_dim": 128, "max_position_embeddings": 128000, "rms_norm_eps": 1e-6,
+                 "rope_theta": 5000000.0, "tie_word_embeddings": false]
+            },
+            rename: qwen3.rename, transforms: qwen3.transforms, extraTensors: qwen3.extraTensors,
+            parameters: withDeepstack(qwen3.parameters),
+            vocabulary: qwen2.vocabulary)
+        f.split = qwen3.split  // Qwen3VLTextModel is a Qwen3Model: Qwen3-VL-Reranker converts as Qwen3-Reranker
+        return f
+    }()
 
     /// A family's keys, then Qwen3VLTextModel's `n_deepstack_layers`.
     static func withDeepstack(_ base: @escaping @Sendable (HFContext, inout HFMetadataWriter) throws -> Void)
