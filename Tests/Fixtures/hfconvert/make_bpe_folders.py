@@ -16,10 +16,13 @@ convert_hf_to_gguf.py makes of them.
                   shards merged into one model.safetensors with embed_tokens tiled to 151936 rows (row i = row
                   i mod 320, so the "yes" and "no" rows the converter picks exist), vocab_size 151936, the Qwen2.5
                   tokenizer plus Qwen3's four added tokens (<tool_response>, </tool_response>, <think>, </think>).
+      qwen3-vl-reranker = the same made of the committed qwen3vl/ checkpoint (Qwen3-VL-Reranker's layout: a
+                  Qwen3VLForConditionalGeneration whose README opens "# Qwen3-VL-Reranker"; text_config.vocab_size
+                  151936).
 
   make_bpe_folders.py reference DEST CONVERTER_DIR OUT_DIR [NAME...]
       (converter environment) converts DEST/qwen2-bpe, DEST/llama-bpe and DEST/qwen3-reranker with CONVERTER_DIR/convert_hf_to_gguf.py
-      --outtype f32 and writes OUT_DIR/<name>.f32.json (qwen3-reranker also .f16.json) with make_tiny_hf.py's
+      --outtype f32 and writes OUT_DIR/<name>.f32.json (the rerankers also .f16.json) with make_tiny_hf.py's
       digests() (tensor sha256s and all metadata, arrays as sha256 of their elements).
 
 The tokenizer dirs come from scripts/bpe-tokenizer-from-gguf.py run on the cached GGUF files:
@@ -38,7 +41,10 @@ FOLDERS = {
     "qwen2-bpe": ("qwen2", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151645}),
     "llama-bpe": ("llama", 1, {"vocab_size": 49152}),
     "qwen3-reranker": ("qwen3", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151645}),
+    # vocab_size goes to text_config: Qwen3VLConfig keeps the language model's keys there
+    "qwen3-vl-reranker": ("qwen3vl", 0, {"text_config.vocab_size": 151936}),
 }
+RERANKERS = {"qwen3-reranker": "Qwen3-Reranker-0.6B", "qwen3-vl-reranker": "Qwen3-VL-Reranker-2B"}
 QWEN3_ADDED = ["<tool_response>", "</tool_response>", "<think>", "</think>"]  # ids 151665-151668, not special
 
 
@@ -65,12 +71,15 @@ def write_safetensors(path: Path, tensors: dict):
 
 def reranker_weights(src: Path, d: Path, vocab: int):
     """The shards of src merged (in the index's order) into d/model.safetensors, embed_tokens tiled to vocab rows."""
-    index = json.loads((src / "model.safetensors.index.json").read_text())
-    shards = {f: read_safetensors(src / f) for f in sorted(set(index["weight_map"].values()))}
+    if (src / "model.safetensors.index.json").exists():
+        index = json.loads((src / "model.safetensors.index.json").read_text())["weight_map"]
+    else:
+        index = {k: "model.safetensors" for k in read_safetensors(src / "model.safetensors")}
+    shards = {f: read_safetensors(src / f) for f in sorted(set(index.values()))}
     tensors = {}
-    for name in sorted(index["weight_map"]):
-        dtype, shape, data = shards[index["weight_map"][name]][name]
-        if name == "model.embed_tokens.weight":
+    for name in sorted(index):
+        dtype, shape, data = shards[index[name]][name]
+        if name.endswith("embed_tokens.weight"):
             rows, row = shape[0], len(data) // shape[0]
             data = b"".join(data[(i % rows) * row:(i % rows + 1) * row] for i in range(vocab))
             shape = [vocab, shape[1]]
@@ -97,14 +106,18 @@ def folders(tok_dirs, dest: Path):
             shutil.rmtree(d)
         d.mkdir(parents=True)
         config = json.loads((HERE / src / "config.json").read_text())
-        config.update(changes)
+        for k, v in changes.items():
+            if k.startswith("text_config."):
+                config["text_config"][k.split(".", 1)[1]] = v
+            else:
+                config[k] = v
         (d / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         for f in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copyfile(Path(tok_dirs[ti]) / f, d / f)
-        if name == "qwen3-reranker":
-            reranker_weights(HERE / src, d, changes["vocab_size"])
+        if name in RERANKERS:
+            reranker_weights(HERE / src, d, 151936)
             add_qwen3_tokens(d)
-            (d / "README.md").write_text("# Qwen3-Reranker-0.6B\n\nA tiny random checkpoint in its layout (lai's test fixture).\n")
+            (d / "README.md").write_text(f"# {RERANKERS[name]}\n\nA tiny random checkpoint in its layout (lai's test fixture).\n")
         else:
             shutil.copyfile(HERE / src / "model.safetensors", d / "model.safetensors")
         print("made", d)
@@ -114,7 +127,7 @@ def reference(dest: Path, converter: Path, out: Path, names):
     sys.path.insert(0, str(HERE))
     from make_tiny_hf import digests
     for name in names or FOLDERS:
-        for outtype in ("f32", "f16") if name == "qwen3-reranker" else ("f32",):
+        for outtype in ("f32", "f16") if name in RERANKERS else ("f32",):
             g = out / f"{name}.{outtype}.gguf"
             subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(dest / name), "--outtype", outtype,
                             "--outfile", str(g)], check=True, stdout=subprocess.DEVNULL)

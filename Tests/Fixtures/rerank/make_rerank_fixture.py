@@ -14,7 +14,8 @@ For xlm-roberta-reranker (bge-reranker-v2-m3's XLMRobertaForSequenceClassificati
    bert-reranker has no transformers reference: the converter drops BERT's pooler (dense + tanh before the
    classifier) and llama.cpp feeds token type 0 to the second segment, so llama.cpp scores such a GGUF
    differently from transformers by design; lai follows llama.cpp on the GGUF.
-With HF_BPE_DIR (make hf-bpe's folders), also qwen3-reranker (Qwen3-Reranker-0.6B's layout, a decoder): llama-server
+With HF_BPE_DIR (make hf-bpe's folders), also qwen3-reranker and qwen3-vl-reranker (Qwen3-Reranker-0.6B's and
+Qwen3-VL-Reranker's layouts, decoders; transformers runs the VL one as Qwen3VLForConditionalGeneration on text): llama-server
 scores it with the converter's "rerank" prompt template ({query}, {document} filled in, tokenized with special tokens,
 no BOS), rank pooling at the last token and a softmax over cls.output's (yes, no) rows; transformers'
 Qwen3ForCausalLM on the same prompt ids (its own tokenizer) gives softmax(logit[yes], logit[no])[0] — the official
@@ -43,7 +44,8 @@ DOCUMENTS = [
 def main():
     converter, bindir = Path(sys.argv[1]), Path(sys.argv[2])
     if len(sys.argv) > 3:
-        qwen3_reranker(converter, bindir, Path(sys.argv[3]) / "qwen3-reranker")
+        for name in ("qwen3-reranker", "qwen3-vl-reranker"):
+            qwen3_reranker(converter, bindir, Path(sys.argv[3]) / name)
     for name in ("xlm-roberta-reranker", "bert-reranker"):
         folder = HERE.parent / "hfconvert" / name
         with tempfile.TemporaryDirectory() as tmp:
@@ -77,7 +79,7 @@ def main():
 def qwen3_reranker(converter: Path, bindir: Path, folder: Path):
     import torch, transformers
     with tempfile.TemporaryDirectory() as tmp:
-        gguf = Path(tmp) / "qwen3-reranker.f32.gguf"
+        gguf = Path(tmp) / f"{folder.name}.f32.gguf"
         subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(folder), "--outtype", "f32", "--outfile", str(gguf)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sys.path.insert(0, str(converter / "gguf-py"))
@@ -89,15 +91,16 @@ def qwen3_reranker(converter: Path, bindir: Path, folder: Path):
             prompts = [template.replace("{query}", QUERY).replace("{document}", d) for d in DOCUMENTS]
             server_ids = [post(port, "/tokenize", {"content": p, "add_special": False, "parse_special": True})["tokens"] for p in prompts]
     tok = transformers.AutoTokenizer.from_pretrained(folder)
-    model = transformers.Qwen3ForCausalLM.from_pretrained(folder, torch_dtype=torch.float32).eval()
+    cls = transformers.Qwen3VLForConditionalGeneration if folder.name == "qwen3-vl-reranker" else transformers.Qwen3ForCausalLM
+    model = cls.from_pretrained(folder, dtype=torch.float32).eval()
     yes, no = tok.convert_tokens_to_ids("yes"), tok.convert_tokens_to_ids("no")
     ids = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
     with torch.no_grad():
         scores = [float(torch.softmax(model(torch.tensor([i])).logits[0, -1, [yes, no]], dim=0)[0]) for i in ids]
     out = {"query": QUERY, "documents": DOCUMENTS, "llama_server_v1_rerank": jina, "llama_server_tei_rerank": tei,
            "llama_server_ids": server_ids, "transformers_scores": scores, "transformers_ids": ids}
-    (HERE / "qwen3-reranker.scores.json").write_text(json.dumps(out, indent=1) + "\n")
-    print("wrote qwen3-reranker")
+    (HERE / f"{folder.name}.scores.json").write_text(json.dumps(out, indent=1) + "\n")
+    print("wrote", folder.name)
 
 
 if __name__ == "__main__":

@@ -65,25 +65,27 @@ import Testing
         }
     }
 
-    static var qwen3Folder: URL { Fixtures.cache.appendingPathComponent("hf-bpe/qwen3-reranker") }
+    static var bpeFolders: URL { Fixtures.cache.appendingPathComponent("hf-bpe") }
 
     /// Qwen3-Reranker-0.6B's layout (a decoder: make_bpe_folders.py qwen3-reranker, converted here by lai): each
     /// prompt is the converter's "rerank" template filled in — token ids equal llama-server's /tokenize and
     /// transformers' — and the score, softmax(yes, no)[0] at the last token, is within 1e-4 of llama-server's
     /// /v1/rerank and within 5e-4 of transformers' Qwen3ForCausalLM (llama.cpp and lai keep K/V in f16; llama-server
-    /// itself is 1.6e-4 from transformers here), in the same order with the same token count.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: qwen3Folder.appendingPathComponent("tokenizer.json").path),
-                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"))
-    func qwen3RerankerMatchesLlamaServerAndTransformers() throws {
-        let ref = try Self.reference("qwen3-reranker")
-        let url = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/qwen3-reranker.scores.json")
+    /// itself is 1.6e-4 from transformers here), in the same order with the same token count. The same for
+    /// Qwen3-VL-Reranker's layout (arch qwen3vl, text prompts; transformers' Qwen3VLForConditionalGeneration).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen3-vl-reranker/tokenizer.json").path),
+                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"),
+          arguments: ["qwen3-reranker", "qwen3-vl-reranker"])
+    func qwen3RerankerMatchesLlamaServerAndTransformers(name: String) throws {
+        let ref = try Self.reference(name)
+        let url = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/\(name).scores.json")
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let serverIds = try #require(doc["llama_server_ids"] as? [[Int]]).map { $0.map(Int32.init) }
         let hfScores = try #require(doc["transformers_scores"] as? [Double])
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("qwen3-reranker.gguf").path
-        _ = try ModelQuantizer.run(input: Self.qwen3Folder.path, output: out, target: .f32, threads: 2)
+        let out = dir.appendingPathComponent("\(name).gguf").path
+        _ = try ModelQuantizer.run(input: Self.bpeFolders.appendingPathComponent(name).path, output: out, target: .f32, threads: 2)
         let e = try Embedder(path: out, normalize: false)
         let head = try #require(e.classifier)
         #expect(head.outputs == 2 && head.labels == ["yes", "no"] && head.softmax)

@@ -48,15 +48,17 @@ import Testing
     /// Qwen3-Reranker-0.6B's layout (make_bpe_folders.py qwen3-reranker: README "# Qwen3-Reranker-0.6B", tied
     /// embeddings tiled to Qwen's 151936 rows, Qwen's tokenizer): F32 and F16 equal the converter's, with rank
     /// pooling, yes/no labels, the rerank template and cls.output = the embedding rows of "yes" and "no".
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen3-reranker/tokenizer.json").path),
-                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"))
-    func qwen3RerankerEqualsConverter() throws {
+    /// Also Qwen3-VL-Reranker's layout (qwen3-vl-reranker: the tiny qwen3vl checkpoint made the same way; arch qwen3vl).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen3-vl-reranker/tokenizer.json").path),
+                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"),
+          arguments: ["qwen3-reranker", "qwen3-vl-reranker"])
+    func qwen3RerankerEqualsConverter(name: String) throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] {
-            let out = dir.appendingPathComponent("qwen3-reranker-\(outtype).gguf").path
-            _ = try ModelQuantizer.run(input: Self.bpeFolders.appendingPathComponent("qwen3-reranker").path, output: out, target: target, threads: 2)
-            try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("qwen3-reranker.\(outtype).json"), label: "qwen3-reranker \(outtype)")
+            let out = dir.appendingPathComponent("\(name)-\(outtype).gguf").path
+            _ = try ModelQuantizer.run(input: Self.bpeFolders.appendingPathComponent(name).path, output: out, target: target, threads: 2)
+            try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("\(name).\(outtype).json"), label: "\(name) \(outtype)")
         }
     }
 
