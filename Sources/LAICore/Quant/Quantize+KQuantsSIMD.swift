@@ -74,6 +74,30 @@ extension Quantize {
         }
     }
 
+    /// 16 `make_qx_quants(16, nmax)` searches with weights `qw` (16 per group), 8 groups at a time (Q3_K's and
+    /// Q6_K's weighted paths); `L` gets int8 levels offset by nmax.
+    @inline(__always)
+    static func qxSearchWeighted8(_ x: UnsafePointer<Float>, _ qw: UnsafePointer<Float>, nmax: Int32, _ L: UnsafeMutablePointer<Int8>,
+                                  _ scales: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: F8.self, capacity: 32) { fb in
+        withUnsafeTemporaryAllocation(of: I8.self, capacity: 16) { ib in
+            let xT = fb.baseAddress!, wT = xT + 16, LT = ib.baseAddress!
+            for g0 in stride(from: 0, to: 16, by: 8) {
+                for i in 0..<16 {
+                    let p = x + g0 * 16 + i, q = qw + g0 * 16 + i
+                    xT[i] = F8(p[0], p[16], p[32], p[48], p[64], p[80], p[96], p[112])
+                    wT[i] = F8(q[0], q[16], q[32], q[48], q[64], q[80], q[96], q[112])
+                }
+                let sc = makeQxQuantsWeighted8(16, nmax, xT, wT, LT)
+                for k in 0..<8 {
+                    scales[g0 + k] = sc[k]
+                    for i in 0..<16 { L[(g0 + k) * 16 + i] = Int8(truncatingIfNeeded: LT[i][k]) }
+                }
+            }
+        }
+        }
+    }
+
     /// `make_qkx2_quants` for 8 groups: `x[i]`, `w[i]` hold element i of each group (lane = group).
     /// `L[i]` receives the levels. Returns each group's scale and -min.
     static func makeQkx2Quants8(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<F8>, _ w: UnsafePointer<F8>,
@@ -150,6 +174,18 @@ extension Quantize {
     /// `make_qx_quants(n, nmax, x, L, rmse_type 1, no weights)` for 8 groups (lane = group).
     /// `L[i]` receives levels offset by nmax. Returns each group's scale.
     static func makeQxQuants8(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<F8>, _ L: UnsafeMutablePointer<I8>) -> F8 {
+        qxQuants8(n, nmax, x, nil, L)
+    }
+
+    /// `make_qx_quants` with weights `w` (lane = group), as Quantize+Weighted's makeQxQuants(weights:).
+    static func makeQxQuantsWeighted8(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<F8>, _ w: UnsafePointer<F8>, _ L: UnsafeMutablePointer<I8>) -> F8 {
+        qxQuants8(n, nmax, x, w, L)
+    }
+
+    /// Both: the weight of element i is w[i], or x[i]² without weights (the branch is the same for every
+    /// element, so it folds once inlined).
+    @inline(__always)
+    private static func qxQuants8(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<F8>, _ w: UnsafePointer<F8>?, _ L: UnsafeMutablePointer<I8>) -> F8 {
         var max = F8.zero, amax = F8.zero
         for i in 0..<n {
             let ax = abs8(x[i])
@@ -164,7 +200,7 @@ extension Quantize {
         for i in 0..<n {
             let l = nearestInt8(iscale * x[i]).clamped(lowerBound: lo, upperBound: hi)
             L[i] = l &+ off
-            let wgt = x[i] * x[i], lf = float8(l)
+            let wgt = w?[i] ?? x[i] * x[i], lf = float8(l)
             sumlx += wgt * x[i] * lf
             suml2 += wgt * lf * lf
         }
@@ -176,7 +212,7 @@ extension Quantize {
             sumlx = .zero; suml2 = .zero
             for i in 0..<n {
                 let l = nearestInt8(iscale * x[i]).clamped(lowerBound: lo, upperBound: hi)
-                let wgt = x[i] * x[i], lf = float8(l)
+                let wgt = w?[i] ?? x[i] * x[i], lf = float8(l)
                 sumlx += wgt * x[i] * lf
                 suml2 += wgt * lf * lf
             }

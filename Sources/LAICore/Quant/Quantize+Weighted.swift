@@ -12,20 +12,22 @@ extension Quantize {
     /// The types whose quantization uses importance weights; the others ignore them, as ggml does.
     package static let weightedTypes: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]
 
-    /// One row of `count` elements with per-column importance `weights` (`count` values).
-    static func weightedRow(_ type: GGMLType, _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, count n: Int, _ qw: UnsafePointer<Float>) {
+    /// One row of `count` elements with per-column importance `weights` (`count` values). `simd` false runs the
+    /// scalar reference twins of the Q3_K–Q6_K and IQ4 searches (the SIMD ones run 8 groups per lane set).
+    static func weightedRow(_ type: GGMLType, _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, count n: Int, _ qw: UnsafePointer<Float>,
+                            simd: Bool = true) {
         switch type {
         case .q4_0: q4_0(x, y, n, qw)
         case .q4_1: q4_1(x, y, n, qw)
         case .q5_0: q5_0(x, y, n, qw)
         case .q5_1: q5_1(x, y, n, qw)
         case .q2_K: q2_K(x, y, n / QK_K, qw)
-        case .q3_K: q3_K(x, y, n / QK_K, qw)
-        case .q4_K: q4_K(x, y, n / QK_K, qw)
-        case .q5_K: q5_K(x, y, n / QK_K, qw)
-        case .q6_K: q6_K(x, y, n / QK_K, qw)
-        case .iq4_nl: iq4_nl(x, y, n / 32, weights: qw)
-        case .iq4_xs: iq4_xs(x, y, n / QK_K, weights: qw)
+        case .q3_K: q3_K(x, y, n / QK_K, qw, simd: simd)
+        case .q4_K: q4_K(x, y, n / QK_K, qw, simd: simd)
+        case .q5_K: q5_K(x, y, n / QK_K, qw, simd: simd)
+        case .q6_K: q6_K(x, y, n / QK_K, qw, simd: simd)
+        case .iq4_nl: iq4_nl(x, y, n / 32, weights: qw, simd: simd)
+        case .iq4_xs: iq4_xs(x, y, n / QK_K, weights: qw, simd: simd)
         default: preconditionFailure("\(type.name) has no weighted quantizer")
         }
     }
@@ -354,20 +356,25 @@ extension Quantize {
     }
 
     /// `quantize_row_q3_K_impl`.
-    static func q3_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>) {
+    static func q3_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K + 16) { l8 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * 3) { f in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * 2 + QK_K) { f in
             let L = l8.baseAddress!, Ls = L + QK_K
             let scales = f.baseAddress!, sw = scales + 16, weight = sw + 16
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ3_K.size
                 let sigma2 = 2 * sumSquares(x) / Float(QK_K)
+                // Every group's weights first (same values as one group at a time), then the 16 searches.
                 for j in 0..<16 {
-                    blockWeights(weight, qw0 + QK_K * i + 16 * j, x + 16 * j, 16, sigma2)
+                    blockWeights(weight + 16 * j, qw0 + QK_K * i + 16 * j, x + 16 * j, 16, sigma2)
                     var sumw: Float = 0
-                    for l in 0..<16 { sumw += weight[l] }
+                    for l in 0..<16 { sumw += weight[16 * j + l] }
                     sw[j] = sumw
-                    scales[j] = makeQxQuants(16, 4, x + 16 * j, L + 16 * j, weights: weight)
+                }
+                if simd {
+                    qxSearchWeighted8(x, weight, nmax: 4, L, scales)
+                } else {
+                    for j in 0..<16 { scales[j] = makeQxQuants(16, 4, x + 16 * j, L + 16 * j, weights: weight + 16 * j) }
                 }
                 let sc = b + BlockQ3_K.scales
                 for j in 0..<12 { sc.storeBytes(of: UInt8(0), toByteOffset: j, as: UInt8.self) }
@@ -396,16 +403,31 @@ extension Quantize {
                                  _ L: UnsafeMutablePointer<UInt8>, _ Laux: UnsafeMutablePointer<UInt8>,
                                  _ Ls: UnsafeMutablePointer<UInt8>, _ Lm: UnsafeMutablePointer<UInt8>,
                                  _ weights: UnsafeMutablePointer<Float>, _ sw: UnsafeMutablePointer<Float>,
-                                 _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>) {
+                                 _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>, simd: Bool) {
         let sigma2 = 2 * sumSquares(x) / Float(QK_K)
+        // Every group's weights first (`weights` holds QK_K), then the 8 searches.
         for j in 0..<8 {
-            blockWeights(weights, qw + 32 * j, x + 32 * j, 32, sigma2)
+            blockWeights(weights + 32 * j, qw + 32 * j, x + 32 * j, 32, sigma2)
             var sumw: Float = 0
-            for l in 0..<32 { sumw += weights[l] }
+            for l in 0..<32 { sumw += weights[32 * j + l] }
             sw[j] = sumw
-            var m: Float = 0
-            scales[j] = makeQkx3Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &m, Laux, -0.9, 0.05, 36)
-            mins[j] = m
+        }
+        if simd {
+            // make_qkx3_quants without use_mad is make_qkx2_quants's arithmetic (their degenerate tests, max <= min
+            // and max == min, agree once min is clamped to ≤ 0 and the values are finite).
+            groupSearch8(x, groups: 8, n: 32, L: L, scales: scales, mins: mins) { xT, wT, LT, LauxT in
+                for l in 0..<32 {
+                    let p = weights + l
+                    wT[l] = F8(p[0], p[32], p[64], p[96], p[128], p[160], p[192], p[224])
+                }
+                return makeQkx2Quants8(32, nmax, xT, wT, LT, LauxT, -0.9, 0.05, 36, false)
+            }
+        } else {
+            for j in 0..<8 {
+                var m: Float = 0
+                scales[j] = makeQkx3Quants(32, nmax, x + 32 * j, weights + 32 * j, L + 32 * j, &m, Laux, -0.9, 0.05, 36)
+                mins[j] = m
+            }
         }
         let dBlock = makeQpQuants(8, 63, scales, Ls, sw)
         let mBlock = makeQpQuants(8, 63, mins, Lm, sw)
@@ -427,15 +449,15 @@ extension Quantize {
     }
 
     /// `quantize_row_q4_K_impl`.
-    static func q4_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>) {
+    static func q4_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 32 + 16) { u8 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 + 8 * 3) { f in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K + 8 * 3) { f in
             let L = u8.baseAddress!, Laux = L + QK_K, Ls = Laux + 32, Lm = Ls + 8
-            let weights = f.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
+            let weights = f.baseAddress!, sw = weights + QK_K, mins = sw + 8, scales = mins + 8
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ4_K.size
                 kx3Block(x, b, qw0 + QK_K * i, nmax: 15, dOff: BlockQ4_K.d, dminOff: BlockQ4_K.dmin, scalesOff: BlockQ4_K.scales,
-                         L, Laux, Ls, Lm, weights, sw, mins, scales)
+                         L, Laux, Ls, Lm, weights, sw, mins, scales, simd: simd)
                 var q = BlockQ4_K.qs
                 for j in stride(from: 0, to: QK_K, by: 64) {
                     for l in 0..<32 { b.storeBytes(of: L[j + l] | (L[j + l + 32] << 4), toByteOffset: q + l, as: UInt8.self) }
@@ -447,15 +469,15 @@ extension Quantize {
     }
 
     /// `quantize_row_q5_K_impl`.
-    static func q5_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>) {
+    static func q5_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 32 + 16) { u8 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 + 8 * 3) { f in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K + 8 * 3) { f in
             let L = u8.baseAddress!, Laux = L + QK_K, Ls = Laux + 32, Lm = Ls + 8
-            let weights = f.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
+            let weights = f.baseAddress!, sw = weights + QK_K, mins = sw + 8, scales = mins + 8
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ5_K.size
                 kx3Block(x, b, qw0 + QK_K * i, nmax: 31, dOff: BlockQ5_K.d, dminOff: BlockQ5_K.dmin, scalesOff: BlockQ5_K.scales,
-                         L, Laux, Ls, Lm, weights, sw, mins, scales)
+                         L, Laux, Ls, Lm, weights, sw, mins, scales, simd: simd)
                 q5KStoreLevels(L, b)
             }
         }
@@ -463,13 +485,17 @@ extension Quantize {
     }
 
     /// `quantize_row_q6_K_impl`: the reference's search with the imatrix values themselves as weights.
-    static func q6_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>) {
+    static func q6_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { l8 in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { f in
             let L = l8.baseAddress!, scales = f.baseAddress!
             for i in 0..<nb {
                 let x = x0 + i * QK_K, b = y + i * BlockQ6_K.size
-                for ib in 0..<16 { scales[ib] = makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib, weights: qw0 + QK_K * i + 16 * ib) }
+                if simd {
+                    qxSearchWeighted8(x, qw0 + QK_K * i, nmax: 32, L, scales)
+                } else {
+                    for ib in 0..<16 { scales[ib] = makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib, weights: qw0 + QK_K * i + 16 * ib) }
+                }
                 q6KStoreBlock(x, b, L, scales)
             }
         }

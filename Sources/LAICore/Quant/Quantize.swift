@@ -53,8 +53,14 @@ package enum Quantize {
 
     /// `row` with the scalar reference twins of the K-quant searches (Q2_K, Q4_K, Q5_K, Q6_K normally
     /// search 8 groups per SIMD lane set). Same bytes; kept so tests can compare the two.
-    package static func referenceRow(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) throws {
+    /// With `weights`, the weighted paths' scalar twins (Q3_K–Q6_K, IQ4_NL, IQ4_XS).
+    package static func referenceRow(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int,
+                                     weights: UnsafePointer<Float>? = nil) throws {
         guard count >= 0, count % type.blockSize == 0 else { throw QuantError.badCount(type, count: count) }
+        if let weights, weightedTypes.contains(type) {
+            weightedRow(type, src, dst, count: count, weights, simd: false)
+            return
+        }
         let nb = count / type.blockSize
         switch type {
         case .q2_K: q2_K(src, dst, nb, simd: false)

@@ -56,4 +56,32 @@ import Testing
             #expect(a == b, "\(type.name) input \(k): first differing byte \(zip(a, b).enumerated().first { $1.0 != $1.1 }?.offset ?? -1)")
         }
     }
+
+    /// The importance-weighted searches (imatrix paths) against their scalar twins: random rows and weights (some
+    /// zero, some tiny, one group all zero), the digest signal, and edge blocks.
+    @Test(arguments: [GGMLType.q3_K, .q4_K, .q5_K, .q6_K])
+    func weightedSIMDMatchesScalarTwin(type: GGMLType) throws {
+        let n = 1024
+        var inputs: [[Float]] = [Array(QuantKnownDigestTests.signal.prefix(n))]
+        for seed in UInt64(1)...30 { inputs.append(QuantRef.randomRow(n, seed: seed, scale: Float(seed) * 0.003)) }
+        var edge = [Float](repeating: 0, count: n)
+        for i in 256..<512 { edge[i] = 0.5 }
+        edge[600] = 4
+        for i in 768..<1024 { edge[i] = -Float(i % 7) * 1e-3 - 1e-4 }
+        inputs.append(edge)
+        for (k, x) in inputs.enumerated() {
+            var w = QuantRef.randomRow(n, seed: UInt64(100 + k), scale: 1).map { $0 * $0 }
+            for i in stride(from: k % 7, to: n, by: 7) { w[i] = 0 }
+            for i in 32..<64 { w[i] = 0 }
+            for i in 128..<144 { w[i] = 1e-30 }
+            var a = [UInt8](repeating: 0, count: type.rowBytes(n)!), b = a
+            try x.withUnsafeBufferPointer { xp in
+                try w.withUnsafeBufferPointer { wp in
+                    try a.withUnsafeMutableBytes { try Quantize.row(type, xp.baseAddress!, $0.baseAddress!, count: n, weights: wp.baseAddress!) }
+                    try b.withUnsafeMutableBytes { try Quantize.referenceRow(type, xp.baseAddress!, $0.baseAddress!, count: n, weights: wp.baseAddress!) }
+                }
+            }
+            #expect(a == b, "\(type.name) weighted input \(k): first differing byte \(zip(a, b).enumerated().first { $1.0 != $1.1 }?.offset ?? -1)")
+        }
+    }
 }
