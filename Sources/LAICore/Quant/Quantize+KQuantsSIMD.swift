@@ -98,6 +98,31 @@ extension Quantize {
         }
     }
 
+    /// `count` weighted `make_qx_quants(n, nmax)` searches over consecutive groups of `n` (x and weights `w` alike),
+    /// 8 per lane set; a last partial set runs with zero groups in its spare lanes (a zero group is its own
+    /// answer: scale 0, levels 0, and lanes do not mix). `L` gets int8 levels offset by nmax.
+    static func qxSearchWeightedGroups(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, count: Int, n: Int, nmax: Int32,
+                                       _ L: UnsafeMutablePointer<Int8>, _ scales: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: F8.self, capacity: 2 * n) { fb in
+        withUnsafeTemporaryAllocation(of: I8.self, capacity: n) { ib in
+            let xT = fb.baseAddress!, wT = xT + n, LT = ib.baseAddress!
+            for g0 in stride(from: 0, to: count, by: 8) {
+                let lanes = Swift.min(8, count - g0)
+                for i in 0..<n {
+                    var xv = F8.zero, wv = F8.zero
+                    for k in 0..<lanes { xv[k] = x[(g0 + k) * n + i]; wv[k] = w[(g0 + k) * n + i] }
+                    xT[i] = xv; wT[i] = wv
+                }
+                let sc = makeQxQuantsWeighted8(n, nmax, xT, wT, LT)
+                for k in 0..<lanes {
+                    scales[g0 + k] = sc[k]
+                    for i in 0..<n { L[(g0 + k) * n + i] = Int8(truncatingIfNeeded: LT[i][k]) }
+                }
+            }
+        }
+        }
+    }
+
     /// `make_qkx2_quants` for 8 groups: `x[i]`, `w[i]` hold element i of each group (lane = group).
     /// `L[i]` receives the levels. Returns each group's scale and -min.
     static func makeQkx2Quants8(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<F8>, _ w: UnsafePointer<F8>,

@@ -13,13 +13,13 @@ extension Quantize {
     package static let weightedTypes: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]
 
     /// One row of `count` elements with per-column importance `weights` (`count` values). `simd` false runs the
-    /// scalar reference twins of the Q3_K–Q6_K and IQ4 searches (the SIMD ones run 8 groups per lane set).
+    /// scalar reference twins of the Q4_0, Q5_0, Q3_K–Q6_K and IQ4 searches (the SIMD ones run 8 groups per lane set).
     static func weightedRow(_ type: GGMLType, _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, count n: Int, _ qw: UnsafePointer<Float>,
                             simd: Bool = true) {
         switch type {
-        case .q4_0: q4_0(x, y, n, qw)
+        case .q4_0: q4_0(x, y, n, qw, simd: simd)
         case .q4_1: q4_1(x, y, n, qw)
-        case .q5_0: q5_0(x, y, n, qw)
+        case .q5_0: q5_0(x, y, n, qw, simd: simd)
         case .q5_1: q5_1(x, y, n, qw)
         case .q2_K: q2_K(x, y, n / QK_K, qw)
         case .q3_K: q3_K(x, y, n / QK_K, qw, simd: simd)
@@ -223,8 +223,35 @@ extension Quantize {
         for j in 0..<n { w[j] = qw[j] * (sigma2 + x[j] * x[j]).squareRoot() }
     }
 
+    /// Q4_0/Q5_0's weighted blocks with the SIMD search: every block's weights, then 8 searches per lane set;
+    /// `store` packs block ib's 32 levels. Same bytes as one block at a time.
+    @inline(__always)
+    private static func qxBlocksSIMD(_ x: UnsafePointer<Float>, _ n: Int, _ qw: UnsafePointer<Float>, nmax: Int32,
+                                     _ store: (_ ib: Int, _ d: Float, _ L: UnsafeMutablePointer<Int8>) -> Void) {
+        let nb = n / 32
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: n + nb) { wb in
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: n) { lb in
+            let weight = wb.baseAddress!, scales = weight + n, L = lb.baseAddress!
+            let sigma2 = rowSigma2(x, n)
+            for ib in 0..<nb { blockWeights(weight + 32 * ib, qw + 32 * ib, x + 32 * ib, 32, sigma2) }
+            qxSearchWeightedGroups(x, weight, count: nb, n: 32, nmax: nmax, L, scales)
+            for ib in 0..<nb { store(ib, scales[ib], L + 32 * ib) }
+        }
+        }
+    }
+
     /// `quantize_row_q4_0_impl`.
-    static func q4_0(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>) {
+    static func q4_0(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>, simd: Bool = true) {
+        if simd {
+            qxBlocksSIMD(x, n, qw, nmax: 8) { ib, d, L in
+                let b = y + ib * BlockQ4_0.size
+                storeF16(b, BlockQ4_0.d, d)
+                for j in 0..<16 {
+                    b.storeBytes(of: UInt8(bitPattern: L[j]) | (UInt8(bitPattern: L[j + 16]) << 4), toByteOffset: BlockQ4_0.qs + j, as: UInt8.self)
+                }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wb in
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { lb in
             let weight = wb.baseAddress!, L = lb.baseAddress!
@@ -274,7 +301,15 @@ extension Quantize {
     }
 
     /// `quantize_row_q5_0_impl`.
-    static func q5_0(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>) {
+    static func q5_0(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>, simd: Bool = true) {
+        if simd {
+            qxBlocksSIMD(x, n, qw, nmax: 16) { ib, d, L in
+                let b = y + ib * BlockQ5_0.size
+                storeF16(b, BlockQ5_0.d, d)
+                L.withMemoryRebound(to: UInt8.self, capacity: 32) { store5Bit($0, b, qs: BlockQ5_0.qs, qh: BlockQ5_0.qh) }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wb in
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { lb in
             let weight = wb.baseAddress!, L = lb.baseAddress!
