@@ -18,7 +18,7 @@ typealias I8 = SIMD8<Int32>
 }
 
 @inline(__always) private func float8(_ v: I8) -> F8 {
-    F8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+    F8(v)  // exact: levels are small integers
 }
 
 extension F8 {
@@ -108,10 +108,18 @@ extension Quantize {
             let xT = fb.baseAddress!, wT = xT + n, LT = ib.baseAddress!
             for g0 in stride(from: 0, to: count, by: 8) {
                 let lanes = Swift.min(8, count - g0)
-                for i in 0..<n {
-                    var xv = F8.zero, wv = F8.zero
-                    for k in 0..<lanes { xv[k] = x[(g0 + k) * n + i]; wv[k] = w[(g0 + k) * n + i] }
-                    xT[i] = xv; wT[i] = wv
+                if lanes == 8 {
+                    for i in 0..<n {
+                        let p = x + g0 * n + i, q = w + g0 * n + i
+                        xT[i] = F8(p[0], p[n], p[2 * n], p[3 * n], p[4 * n], p[5 * n], p[6 * n], p[7 * n])
+                        wT[i] = F8(q[0], q[n], q[2 * n], q[3 * n], q[4 * n], q[5 * n], q[6 * n], q[7 * n])
+                    }
+                } else {
+                    for i in 0..<n {
+                        var xv = F8.zero, wv = F8.zero
+                        for k in 0..<lanes { xv[k] = x[(g0 + k) * n + i]; wv[k] = w[(g0 + k) * n + i] }
+                        xT[i] = xv; wT[i] = wv
+                    }
                 }
                 let sc = makeQxQuantsWeighted8(n, nmax, xT, wT, LT)
                 for k in 0..<lanes {
