@@ -17,6 +17,11 @@ typealias I8 = SIMD8<Int32>
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: F8.self)
 }
 
+/// -v with the sign bit flipped, as C's unary minus (SIMD's prefix minus is 0 - v, which gives +0 for +0).
+@inline(__always) private func negate8(_ v: F8) -> F8 {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) ^ 0x8000_0000, to: F8.self)
+}
+
 @inline(__always) private func float8(_ v: I8) -> F8 {
     F8(v)  // exact: levels are small integers
 }
@@ -131,6 +136,33 @@ extension Quantize {
         }
     }
 
+    /// `count` weighted `make_qkx3_quants(n, nmax, …, rmin -0.9, rdelta 0.05, nstep 36)` searches (Q4_1, Q5_1, Q2_K with
+    /// weights) over consecutive groups of `n`, 8 per lane set, a partial last set padded with zero groups;
+    /// `L` gets the levels, `scales` and `mins` (-min) each group's results.
+    static func qkx3SearchWeightedGroups(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, count: Int, n: Int, nmax: Int32,
+                                         _ L: UnsafeMutablePointer<UInt8>, _ scales: UnsafeMutablePointer<Float>,
+                                         _ mins: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: F8.self, capacity: 2 * n) { fb in
+        withUnsafeTemporaryAllocation(of: I8.self, capacity: 2 * n) { ib in
+            let xT = fb.baseAddress!, wT = xT + n, LT = ib.baseAddress!, LauxT = LT + n
+            for g0 in stride(from: 0, to: count, by: 8) {
+                let lanes = Swift.min(8, count - g0)
+                for i in 0..<n {
+                    var xv = F8.zero, wv = F8.zero
+                    for k in 0..<lanes { xv[k] = x[(g0 + k) * n + i]; wv[k] = w[(g0 + k) * n + i] }
+                    xT[i] = xv; wT[i] = wv
+                }
+                let (sc, mn) = makeQkx2Quants8(n, nmax, xT, wT, LT, LauxT, -0.9, 0.05, 36, false)
+                for k in 0..<lanes {
+                    scales[g0 + k] = sc[k]
+                    mins[g0 + k] = mn[k]
+                    for i in 0..<n { L[(g0 + k) * n + i] = UInt8(truncatingIfNeeded: LT[i][k]) }
+                }
+            }
+        }
+        }
+    }
+
     /// `make_qkx2_quants` for 8 groups: `x[i]`, `w[i]` hold element i of each group (lane = group).
     /// `L[i]` receives the levels. Returns each group's scale and -min.
     static func makeQkx2Quants8(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<F8>, _ w: UnsafePointer<F8>,
@@ -201,7 +233,7 @@ extension Quantize {
             scale.replace(with: 0, where: degenerate)
             min.replace(with: degenerateMin, where: degenerate)
         }
-        return (scale, -min)
+        return (scale, negate8(min))
     }
 
     /// `make_qx_quants(n, nmax, x, L, rmse_type 1, no weights)` for 8 groups (lane = group).

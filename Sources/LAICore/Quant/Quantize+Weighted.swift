@@ -13,15 +13,15 @@ extension Quantize {
     package static let weightedTypes: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]
 
     /// One row of `count` elements with per-column importance `weights` (`count` values). `simd` false runs the
-    /// scalar reference twins of the Q4_0, Q5_0, Q3_K–Q6_K and IQ4 searches (the SIMD ones run 8 groups per lane set).
+    /// scalar reference twins of the Q4_0–Q5_1, Q2_K–Q6_K and IQ4 searches (the SIMD ones run 8 groups per lane set).
     static func weightedRow(_ type: GGMLType, _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, count n: Int, _ qw: UnsafePointer<Float>,
                             simd: Bool = true) {
         switch type {
         case .q4_0: q4_0(x, y, n, qw, simd: simd)
-        case .q4_1: q4_1(x, y, n, qw)
+        case .q4_1: q4_1(x, y, n, qw, simd: simd)
         case .q5_0: q5_0(x, y, n, qw, simd: simd)
-        case .q5_1: q5_1(x, y, n, qw)
-        case .q2_K: q2_K(x, y, n / QK_K, qw)
+        case .q5_1: q5_1(x, y, n, qw, simd: simd)
+        case .q2_K: q2_K(x, y, n / QK_K, qw, simd: simd)
         case .q3_K: q3_K(x, y, n / QK_K, qw, simd: simd)
         case .q4_K: q4_K(x, y, n / QK_K, qw, simd: simd)
         case .q5_K: q5_K(x, y, n / QK_K, qw, simd: simd)
@@ -268,8 +268,34 @@ extension Quantize {
         }
     }
 
+    /// Q4_1/Q5_1's weighted blocks with the SIMD search: every block's weights, then 8 searches per lane set;
+    /// `store` packs block ib's levels with its scale and -min.
+    @inline(__always)
+    private static func kx3BlocksSIMD(_ x: UnsafePointer<Float>, _ n: Int, _ qw: UnsafePointer<Float>, nmax: Int32,
+                                      _ store: (_ ib: Int, _ d: Float, _ min: Float, _ L: UnsafeMutablePointer<UInt8>) -> Void) {
+        let nb = n / 32
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: n + 2 * nb) { wb in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { lb in
+            let weight = wb.baseAddress!, scales = weight + n, mins = scales + nb, L = lb.baseAddress!
+            let sigma2 = rowSigma2(x, n)
+            for ib in 0..<nb { blockWeights(weight + 32 * ib, qw + 32 * ib, x + 32 * ib, 32, sigma2) }
+            qkx3SearchWeightedGroups(x, weight, count: nb, n: 32, nmax: nmax, L, scales, mins)
+            for ib in 0..<nb { store(ib, scales[ib], mins[ib], L + 32 * ib) }
+        }
+        }
+    }
+
     /// `quantize_row_q4_1_impl`.
-    static func q4_1(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>) {
+    static func q4_1(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>, simd: Bool = true) {
+        if simd {
+            kx3BlocksSIMD(x, n, qw, nmax: 15) { ib, d, min, L in
+                let b = y + ib * BlockQ4_1.size
+                storeF16(b, BlockQ4_1.d, d)
+                storeF16(b, BlockQ4_1.m, -min)
+                for j in 0..<16 { b.storeBytes(of: L[j] | (L[j + 16] << 4), toByteOffset: BlockQ4_1.qs + j, as: UInt8.self) }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wb in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { lb in
             let weight = wb.baseAddress!, L = lb.baseAddress!, Laux = L + 32
@@ -325,7 +351,16 @@ extension Quantize {
     }
 
     /// `quantize_row_q5_1_impl`.
-    static func q5_1(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>) {
+    static func q5_1(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ n: Int, _ qw: UnsafePointer<Float>, simd: Bool = true) {
+        if simd {
+            kx3BlocksSIMD(x, n, qw, nmax: 31) { ib, d, min, L in
+                let b = y + ib * BlockQ5_1.size
+                storeF16(b, BlockQ5_1.d, d)
+                storeF16(b, BlockQ5_1.m, -min)
+                store5Bit(L, b, qs: BlockQ5_1.qs, qh: BlockQ5_1.qh)
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wb in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { lb in
             let weight = wb.baseAddress!, L = lb.baseAddress!, Laux = L + 32
@@ -354,9 +389,9 @@ extension Quantize {
     }
 
     /// `quantize_row_q2_K_impl`.
-    static func q2_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>) {
+    static func q2_K(_ x0: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ nb: Int, _ qw0: UnsafePointer<Float>, simd: Bool = true) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 16 + 32) { u8 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * 4) { f in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * 3 + QK_K) { f in
             let L = u8.baseAddress!, Laux = L + QK_K, Ls = Laux + 16, Lm = Ls + 16
             let mins = f.baseAddress!, scales = mins + 16, sw = scales + 16, weight = sw + 16
             for i in 0..<nb {
@@ -364,11 +399,17 @@ extension Quantize {
                 for j in 0..<16 { sw[j] = 0 }
                 let sigma2 = sumSquares(x) / Float(QK_K)
                 for j in 0..<16 {
-                    blockWeights(weight, qw0 + QK_K * i + 16 * j, x + 16 * j, 16, sigma2)
-                    for l in 0..<16 { sw[j] += weight[l] }
-                    var m: Float = 0
-                    scales[j] = makeQkx3Quants(16, 3, x + 16 * j, weight, L + 16 * j, &m, Laux, -0.9, 0.05, 36)
-                    mins[j] = m
+                    blockWeights(weight + 16 * j, qw0 + QK_K * i + 16 * j, x + 16 * j, 16, sigma2)
+                    for l in 0..<16 { sw[j] += weight[16 * j + l] }
+                }
+                if simd {
+                    qkx3SearchWeightedGroups(x, weight, count: 16, n: 16, nmax: 3, L, scales, mins)
+                } else {
+                    for j in 0..<16 {
+                        var m: Float = 0
+                        scales[j] = makeQkx3Quants(16, 3, x + 16 * j, weight + 16 * j, L + 16 * j, &m, Laux, -0.9, 0.05, 36)
+                        mins[j] = m
+                    }
                 }
                 storeF16(b, BlockQ2_K.d, makeQpQuants(16, 15, scales, Ls, sw))
                 storeF16(b, BlockQ2_K.dmin, makeQpQuants(16, 15, mins, Lm, sw))

@@ -53,7 +53,7 @@ package enum Quantize {
 
     /// `row` with the scalar reference twins of the K-quant searches (Q2_K, Q4_K, Q5_K, Q6_K normally
     /// search 8 groups per SIMD lane set). Same bytes; kept so tests can compare the two.
-    /// With `weights`, the weighted paths' scalar twins (Q4_0, Q5_0, Q3_K–Q6_K, IQ4_NL, IQ4_XS).
+    /// With `weights`, the weighted paths' scalar twins (Q4_0–Q5_1, Q2_K–Q6_K, IQ4_NL, IQ4_XS).
     package static func referenceRow(_ type: GGMLType, _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int,
                                      weights: UnsafePointer<Float>? = nil) throws {
         guard count >= 0, count % type.blockSize == 0 else { throw QuantError.badCount(type, count: count) }

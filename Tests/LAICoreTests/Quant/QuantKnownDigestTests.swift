@@ -59,7 +59,7 @@ import Testing
 
     /// The importance-weighted searches (imatrix paths) against their scalar twins: random rows and weights (some
     /// zero, some tiny, one group all zero), the digest signal, and edge blocks.
-    @Test(arguments: [GGMLType.q4_0, .q5_0, .q3_K, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func weightedSIMDMatchesScalarTwin(type: GGMLType) throws {
         let n = type.blockSize == 32 ? 896 : 1024   // 28 blocks of 32: three lane sets and a partial one
         var inputs: [[Float]] = [Array(QuantKnownDigestTests.signal.prefix(n))]
