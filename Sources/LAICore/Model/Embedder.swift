@@ -212,14 +212,30 @@ package final class Embedder: TextEmbedder {
             }
             for (j, i) in order.enumerated() { out[i] = Array(UnsafeBufferPointer(start: buffer + j * E, count: E)) }
         case let .decoder(session):
+            // Last-token pooling on a causal model runs the tokens every sequence shares (a reranker's template and
+            // query) once: the cache keeps them between sequences.
+            let shared = pooling == .last && session.model.config.causal && encoded.count > 1 ? Self.sharedPrefix(encoded) : 0
+            defer { if shared > 0 { session.reset() } }
             for (i, e) in encoded.enumerated() {
-                var v = try session.pooledHiddenState(e, last: pooling != .mean)
+                var v = try session.pooledHiddenState(e, last: pooling != .mean, reusing: i > 0 ? shared : 0, keepCache: shared > 0)
                 if normalize { v.withUnsafeMutableBufferPointer { Pooling.l2Normalize($0.baseAddress!, E) } }
                 out[i] = v
                 progress?(i + 1, encoded.count)
             }
         }
         return out
+    }
+
+    /// The length of the longest prefix all sequences share, less than the shortest (each keeps a token to run).
+    static func sharedPrefix(_ sequences: [[Int32]]) -> Int {
+        guard let first = sequences.first else { return 0 }
+        var n = sequences.map { $0.count - 1 }.min() ?? 0
+        for s in sequences.dropFirst() {
+            var i = 0
+            while i < n && s[i] == first[i] { i += 1 }
+            n = i
+        }
+        return max(n, 0)
     }
 
     /// The classification head when the model is a reranker (a BERT-family cross-encoder or Qwen3-Reranker), else nil.

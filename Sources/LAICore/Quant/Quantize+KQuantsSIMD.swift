@@ -103,6 +103,23 @@ extension Quantize {
         }
     }
 
+    /// Element i of `lanes` consecutive groups of `n` into lane k of `out[i]`; spare lanes are zero.
+    @inline(__always)
+    private static func transposeGroups(_ x: UnsafePointer<Float>, lanes: Int, n: Int, into out: UnsafeMutablePointer<F8>) {
+        if lanes == 8 {
+            for i in 0..<n {
+                let p = x + i
+                out[i] = F8(p[0], p[n], p[2 * n], p[3 * n], p[4 * n], p[5 * n], p[6 * n], p[7 * n])
+            }
+        } else {
+            for i in 0..<n {
+                var v = F8.zero
+                for k in 0..<lanes { v[k] = x[k * n + i] }
+                out[i] = v
+            }
+        }
+    }
+
     /// `count` weighted `make_qx_quants(n, nmax)` searches over consecutive groups of `n` (x and weights `w` alike),
     /// 8 per lane set; a last partial set runs with zero groups in its spare lanes (a zero group is its own
     /// answer: scale 0, levels 0, and lanes do not mix). `L` gets int8 levels offset by nmax.
@@ -113,19 +130,8 @@ extension Quantize {
             let xT = fb.baseAddress!, wT = xT + n, LT = ib.baseAddress!
             for g0 in stride(from: 0, to: count, by: 8) {
                 let lanes = Swift.min(8, count - g0)
-                if lanes == 8 {
-                    for i in 0..<n {
-                        let p = x + g0 * n + i, q = w + g0 * n + i
-                        xT[i] = F8(p[0], p[n], p[2 * n], p[3 * n], p[4 * n], p[5 * n], p[6 * n], p[7 * n])
-                        wT[i] = F8(q[0], q[n], q[2 * n], q[3 * n], q[4 * n], q[5 * n], q[6 * n], q[7 * n])
-                    }
-                } else {
-                    for i in 0..<n {
-                        var xv = F8.zero, wv = F8.zero
-                        for k in 0..<lanes { xv[k] = x[(g0 + k) * n + i]; wv[k] = w[(g0 + k) * n + i] }
-                        xT[i] = xv; wT[i] = wv
-                    }
-                }
+                transposeGroups(x + g0 * n, lanes: lanes, n: n, into: xT)
+                transposeGroups(w + g0 * n, lanes: lanes, n: n, into: wT)
                 let sc = makeQxQuantsWeighted8(n, nmax, xT, wT, LT)
                 for k in 0..<lanes {
                     scales[g0 + k] = sc[k]
@@ -147,11 +153,8 @@ extension Quantize {
             let xT = fb.baseAddress!, wT = xT + n, LT = ib.baseAddress!, LauxT = LT + n
             for g0 in stride(from: 0, to: count, by: 8) {
                 let lanes = Swift.min(8, count - g0)
-                for i in 0..<n {
-                    var xv = F8.zero, wv = F8.zero
-                    for k in 0..<lanes { xv[k] = x[(g0 + k) * n + i]; wv[k] = w[(g0 + k) * n + i] }
-                    xT[i] = xv; wT[i] = wv
-                }
+                transposeGroups(x + g0 * n, lanes: lanes, n: n, into: xT)
+                transposeGroups(w + g0 * n, lanes: lanes, n: n, into: wT)
                 let (sc, mn) = makeQkx2Quants8(n, nmax, xT, wT, LT, LauxT, -0.9, 0.05, 36, false)
                 for k in 0..<lanes {
                     scales[g0 + k] = sc[k]

@@ -99,9 +99,18 @@ import Testing
         #expect(worst <= 1e-4, "max |Δscore| vs llama-server \(worst)")
         #expect(worstHF <= 5e-4, "max |Δscore| vs transformers \(worstHF)")
         #expect(try e.rank(query: ref.query, documents: ref.documents).map(\.index) == ref.llamaOrder)
+        // Together, the prompts' shared tokens (template and query) run once; alone, each runs whole: the same
+        // scores, bit for bit — short documents (the fixture's: fewer rows than a flash-attention tile after the
+        // shared part) and long ones (reused).
+        let long = [String](repeating: "Botchan was a boy who was always getting into trouble. ", count: 12).joined()
+        for docs in [ref.documents, [long, "trouble " + long, long + " The end.", "I'm sure you don't know. " + long]] {
+            let together = try e.rerank(query: ref.query, documents: docs)
+            let alone = try docs.map { try e.rerank(query: ref.query, documents: [$0])[0] }
+            #expect(alone == together, "scores with the shared prefix run once \(together) vs one by one \(alone)")
+        }
         // A long document is cut so the whole prompt fits, the template's end kept.
-        let long = String(repeating: "Botchan was a boy who was always getting into trouble. ", count: 400)
-        let p = e.pairTokens(query: ref.query, document: long)
+        let longer = String(repeating: "Botchan was a boy who was always getting into trouble. ", count: 400)
+        let p = e.pairTokens(query: ref.query, document: longer)
         #expect(p.fullCount > e.maxTokens && p.ids.count <= e.maxTokens && p.ids.count > e.maxTokens - 16)
         #expect(Array(p.ids.suffix(5)) == Array(serverIds[0].suffix(5)), "the prompt still ends with the assistant turn")
     }

@@ -589,9 +589,23 @@ package final class DecoderSession {
 extension DecoderSession {
     /// Runs `tokens` from position 0 (the cache is reset) and returns the final hidden state after output_norm,
     /// averaged over all tokens (`last: false`) or of the last token; `embedding` floats, not normalized.
-    package func pooledHiddenState(_ tokens: [Int32], last: Bool) throws -> [Float] {
-        reset()
+    /// `reusing` n > 0 (last-token pooling of a causal model): the cache already holds `tokens[..<n]` from the
+    /// previous call, which kept it (`keepCache`), and only the rest is run — a reranker's prompts share their
+    /// template and query. The values are the whole run's: chunks keep the whole run's boundaries (multiples of
+    /// batchCapacity), and when the rows left in the first chunk would take the one-query attention where the
+    /// whole chunk takes the tiled one (≥ LAI_FA_TILE_Q rows), that chunk is run whole.
+    package func pooledHiddenState(_ tokens: [Int32], last: Bool, reusing cached: Int = 0, keepCache: Bool = false) throws -> [Float] {
         guard !tokens.isEmpty else { throw ModelError.invalid(path: model.file.path, message: "nothing to embed (no tokens)") }
+        var first = 0
+        if cached > 0 {
+            precondition(last && config.causal && cached < tokens.count && cached <= cache.lengths[0], "pooledHiddenState: bad reuse")
+            let chunkStart = cached / batchCapacity * batchCapacity, chunkEnd = min(tokens.count, chunkStart + batchCapacity)
+            let tile = Int(LAI_FA_TILE_Q)
+            first = chunkEnd - chunkStart >= tile && chunkEnd - cached < tile ? chunkStart : cached
+            truncate(to: first)
+        } else {
+            reset()
+        }
         guard tokens.count <= contextSize else { throw ModelError.contextFull(limit: contextSize) }
         let vocab = config.vocabulary
         for t in tokens where t < 0 || Int(t) >= vocab {
@@ -603,9 +617,9 @@ extension DecoderSession {
         }
         let E = config.embedding
         var sum = [Double](repeating: 0, count: E)
-        var start = 0
+        var start = first
         while start < tokens.count {
-            let n = min(batchCapacity, tokens.count - start)
+            let n = min(batchCapacity - start % batchCapacity, tokens.count - start)
             for i in 0..<n { rowPositions[i] = start + i; rowSequences[i] = 0 }
             tokens.withUnsafeBufferPointer { forward(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
             cache.extend(sequence: 0, to: start + n)
@@ -617,7 +631,7 @@ extension DecoderSession {
             start += n
         }
         let count = Double(last ? 1 : tokens.count)
-        reset()
+        if !keepCache { reset() }
         var pooled = sum.map { Float($0 / count) }
         // sentence-transformers Dense layers (no bias, identity activation), as llama.cpp's build_dense_out.
         for w in model.poolingProjections {
