@@ -211,6 +211,24 @@ import Testing
         try file.write(to: bad.appendingPathComponent("model.safetensors"))
         #expect { try SafetensorsModel(folder: bad.path) } throws: { "\($0)".contains("model.norm.weight") && "\($0)".contains("I8") }
 
+        // A folder that says it is Qwen3-Reranker but has no tokenizer.json (the ids of "yes" and "no"), or a
+        // tokenizer.json without those tokens, fails with one line naming the file and what is missing.
+        let rr = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: rr) }
+        for f in try FileManager.default.contentsOfDirectory(atPath: src.path) {
+            try FileManager.default.copyItem(at: src.appendingPathComponent(f), to: rr.appendingPathComponent(f))
+        }
+        try Data("# Qwen3-Reranker-0.6B\n".utf8).write(to: rr.appendingPathComponent("README.md"))
+        #expect { try SafetensorsModel(folder: rr.path) } throws: { e in
+            let m = "\(e)"
+            return m.contains("tokenizer.json") && m.contains("Qwen3 reranker") && !m.contains("\n")
+        }
+        try Data(#"{"added_tokens": [], "model": {"type": "BPE", "vocab": {"yes": 5}, "merges": []}}"#.utf8).write(to: rr.appendingPathComponent("tokenizer.json"))
+        #expect { try SafetensorsModel(folder: rr.path) } throws: { e in
+            let m = "\(e)"
+            return m.contains("tokenizer.json") && m.contains("\"no\"") && !m.contains("\n")
+        }
+
         // A truncated tokenizer.model fails naming the file, not with a partial vocabulary.
         let tok = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: tok) }
