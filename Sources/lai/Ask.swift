@@ -26,7 +26,7 @@ struct Ask: ParsableCommand {
     @Option(name: .customLong("ef-search"), help: "HNSW search beam (default \(SearchOptions.defaultEfSearch(rows: 0)), growing beyond 200,000 chunks to \(SearchOptions.defaultEfSearch(rows: 1_000_000)) at 1M; larger finds more of the exact neighbours, slower).")
     var efSearch: Int?
     @Option(help: "Ask a knowledge base kept in Milvus: milvus://HOST:19530/COLLECTION (what lai index --store made).") var store: String?
-    @Option(help: "Reorder the retrieved chunks with this reranker (a cross-encoder such as bge-reranker-v2-m3: GGUF, folder or store name).") var rerank: String?
+    @Option(help: "Reorder the retrieved chunks with this reranker (a cross-encoder such as bge-reranker-v2-m3, or Qwen3-Reranker: GGUF, folder or store name).") var rerank: String?
     @Option(name: .customLong("rerank-depth"), help: "How many retrieved candidates the reranker scores (default 20).") var rerankDepth = 20
     @Flag(name: .customLong("retrieve-only"), help: "Print the ranked sources only (no model is loaded).") var retrieveOnly = false
     @OptionGroup var sampling: SamplingOptions

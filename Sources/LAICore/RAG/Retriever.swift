@@ -23,8 +23,8 @@ package struct Retriever {
     package var rrfK = 60.0
     /// Exact scan or graph search (by default graphs above `SearchOptions.defaultThreshold` live rows).
     package var search = SearchOptions()
-    /// A cross-encoder that reorders the best fused candidates (`lai ask --rerank`): it reads the question and each
-    /// chunk together, which ranks better than either retriever alone, at one encoder pass per candidate.
+    /// A reranker (cross-encoder or Qwen3-Reranker) that reorders the best fused candidates (`lai ask --rerank`): it reads the question and each
+    /// chunk together, which ranks better than either retriever alone, at one model pass per candidate.
     package var reranker: Embedder?
     /// How many fused candidates the reranker scores (at least k).
     package var rerankDepth = 20

@@ -1,5 +1,5 @@
 // RerankRoutes: llama-server's reranking endpoints (/v1/rerank, /rerank and their /reranking aliases) for
-// cross-encoder models: Jina's request and response shape (Cohere's clients read it too), or Hugging Face
+// reranker models (cross-encoders, Qwen3-Reranker): Jina's request and response shape (Cohere's clients read it too), or Hugging Face
 // TEI's when the body has "texts" instead of "documents".
 import Foundation
 import Hummingbird
