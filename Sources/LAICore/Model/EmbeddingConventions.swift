@@ -22,6 +22,7 @@ package struct EmbeddingConventions: Sendable, Equatable {
         ("nomic-embed-text", EmbeddingConventions(queryPrefix: "search_query: ", documentPrefix: "search_document: ")),
         ("embeddinggemma", EmbeddingConventions(queryPrefix: "task: search result | query: ", documentPrefix: "title: none | text: ")),
         ("all-minilm-l6-v2", EmbeddingConventions(maxSequenceLength: 256)),
+        ("qwen3-embedding", EmbeddingConventions(queryPrefix: "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:")),
     ]
 
     /// The conventions of the model named `name` (GGUF `general.name`, or the file name) from the table.

@@ -16,6 +16,9 @@ convert_hf_to_gguf.py makes of them.
                   shards merged into one model.safetensors with embed_tokens tiled to 151936 rows (row i = row
                   i mod 320, so the "yes" and "no" rows the converter picks exist), vocab_size 151936, the Qwen2.5
                   tokenizer plus Qwen3's four added tokens (<tool_response>, </tool_response>, <think>, </think>).
+      qwen3-embedding = Qwen3-Embedding-0.6B's layout made the same way of qwen3/ (no README): modules.json with
+                  last-token pooling and Normalize, config_sentence_transformers.json's query prompt, and
+                  tokenizer.json's TemplateProcessing that appends <|endoftext|> (so add_eos_token is true).
       qwen3-vl-reranker = the same made of the committed qwen3vl/ checkpoint (Qwen3-VL-Reranker's layout: a
                   Qwen3VLForConditionalGeneration whose README opens "# Qwen3-VL-Reranker"; text_config.vocab_size
                   151936).
@@ -43,6 +46,7 @@ FOLDERS = {
     "qwen3-reranker": ("qwen3", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151645}),
     # vocab_size goes to text_config: Qwen3VLConfig keeps the language model's keys there
     "qwen3-vl-reranker": ("qwen3vl", 0, {"text_config.vocab_size": 151936}),
+    "qwen3-embedding": ("qwen3", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151643}),
 }
 RERANKERS = {"qwen3-reranker": "Qwen3-Reranker-0.6B", "qwen3-vl-reranker": "Qwen3-VL-Reranker-2B"}
 QWEN3_ADDED = ["<tool_response>", "</tool_response>", "<think>", "</think>"]  # ids 151665-151668, not special
@@ -87,6 +91,31 @@ def reranker_weights(src: Path, d: Path, vocab: int):
     write_safetensors(d / "model.safetensors", tensors)
 
 
+def qwen3_embedding_files(d: Path):
+    """Qwen3-Embedding-0.6B's sentence-transformers files (last-token pooling, normalize, the query prompt) and its
+    tokenizer.json post-processor, which appends <|endoftext|> to every text."""
+    (d / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}], indent=2))
+    (d / "1_Pooling").mkdir(exist_ok=True)
+    (d / "1_Pooling" / "config.json").write_text(json.dumps({
+        "word_embedding_dimension": 64, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": False,
+        "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False,
+        "pooling_mode_weightedmean_tokens": False, "pooling_mode_lasttoken": True, "include_prompt": True}, indent=2))
+    (d / "config_sentence_transformers.json").write_text(json.dumps({
+        "prompts": {"query": "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:",
+                    "document": ""}, "default_prompt_name": None, "similarity_fn_name": "cosine"}, indent=2))
+    tj = json.loads((d / "tokenizer.json").read_text())
+    eot = {"id": "<|endoftext|>", "type_id": 0}
+    tj["post_processor"] = {"type": "TemplateProcessing",
+                            "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": eot}],
+                            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": eot},
+                                     {"Sequence": {"id": "B", "type_id": 1}}, {"SpecialToken": {"id": "<|endoftext|>", "type_id": 1}}],
+                            "special_tokens": {"<|endoftext|>": {"id": "<|endoftext|>", "ids": [151643], "tokens": ["<|endoftext|>"]}}}
+    (d / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
+
+
 def add_qwen3_tokens(d: Path):
     tj = json.loads((d / "tokenizer.json").read_text())
     cfg = json.loads((d / "tokenizer_config.json").read_text())
@@ -118,6 +147,10 @@ def folders(tok_dirs, dest: Path):
             reranker_weights(HERE / src, d, 151936)
             add_qwen3_tokens(d)
             (d / "README.md").write_text(f"# {RERANKERS[name]}\n\nA tiny random checkpoint in its layout (lai's test fixture).\n")
+        elif name == "qwen3-embedding":
+            reranker_weights(HERE / src, d, 151936)
+            add_qwen3_tokens(d)
+            qwen3_embedding_files(d)
         else:
             shutil.copyfile(HERE / src / "model.safetensors", d / "model.safetensors")
         print("made", d)
@@ -127,7 +160,7 @@ def reference(dest: Path, converter: Path, out: Path, names):
     sys.path.insert(0, str(HERE))
     from make_tiny_hf import digests
     for name in names or FOLDERS:
-        for outtype in ("f32", "f16") if name in RERANKERS else ("f32",):
+        for outtype in ("f32", "f16") if name in RERANKERS or name == "qwen3-embedding" else ("f32",):
             g = out / f"{name}.{outtype}.gguf"
             subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(dest / name), "--outtype", outtype,
                             "--outfile", str(g)], check=True, stdout=subprocess.DEVNULL)

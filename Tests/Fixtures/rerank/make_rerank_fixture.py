@@ -20,6 +20,9 @@ scores it with the converter's "rerank" prompt template ({query}, {document} fil
 no BOS), rank pooling at the last token and a softmax over cls.output's (yes, no) rows; transformers'
 Qwen3ForCausalLM on the same prompt ids (its own tokenizer) gives softmax(logit[yes], logit[no])[0] — the official
 Qwen3-Reranker score.
+And qwen3-embedding (Qwen3-Embedding-0.6B's layout: last-token pooling, EOS appended): llama-server --embeddings
+/v1/embeddings (normalized) for the documents and for queries with the model's instruction prompt, written to
+qwen3-embedding.embeddings.json.
 Written to <name>.scores.json next to this script. The committed files were made with transformers 4.57.6,
 torch 2.15 CPU and llama-cpp-python 0.3.36's vendored llama.cpp (converter and an AVX2 build of llama-server).
 """
@@ -46,6 +49,7 @@ def main():
     if len(sys.argv) > 3:
         for name in ("qwen3-reranker", "qwen3-vl-reranker"):
             qwen3_reranker(converter, bindir, Path(sys.argv[3]) / name)
+        qwen3_embedding(converter, bindir, Path(sys.argv[3]) / "qwen3-embedding")
     for name in ("xlm-roberta-reranker", "bert-reranker"):
         folder = HERE.parent / "hfconvert" / name
         with tempfile.TemporaryDirectory() as tmp:
@@ -74,6 +78,24 @@ def main():
                 out["transformers_ids"] = [e["input_ids"][0].tolist() for e in enc]
         (HERE / f"{name}.scores.json").write_text(json.dumps(out, indent=1) + "\n")
         print("wrote", name)
+
+
+QWEN3_QUERY = "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:"
+
+
+def qwen3_embedding(converter: Path, bindir: Path, folder: Path):
+    texts = [d for d in DOCUMENTS if d] + [QWEN3_QUERY + QUERY, QWEN3_QUERY + "what does the fox jump over?"]
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = Path(tmp) / "qwen3-embedding.f32.gguf"
+        subprocess.run([sys.executable, str(converter / "convert_hf_to_gguf.py"), str(folder), "--outtype", "f32", "--outfile", str(gguf)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with llama_server(bindir, gguf, "-b", "512", "-ub", "512", ctx=512) as port:
+            got = post(port, "/v1/embeddings", {"input": texts})
+            ids = [post(port, "/tokenize", {"content": t, "add_special": True})["tokens"] for t in texts]
+    out = {"texts": texts, "embeddings": [d["embedding"] for d in sorted(got["data"], key=lambda d: d["index"])],
+           "usage": got.get("usage"), "llama_server_ids": ids}
+    (HERE / "qwen3-embedding.embeddings.json").write_text(json.dumps(out, indent=1) + "\n")
+    print("wrote qwen3-embedding")
 
 
 def qwen3_reranker(converter: Path, bindir: Path, folder: Path):

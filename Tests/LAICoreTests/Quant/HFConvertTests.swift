@@ -48,10 +48,11 @@ import Testing
     /// Qwen3-Reranker-0.6B's layout (make_bpe_folders.py qwen3-reranker: README "# Qwen3-Reranker-0.6B", tied
     /// embeddings tiled to Qwen's 151936 rows, Qwen's tokenizer): F32 and F16 equal the converter's, with rank
     /// pooling, yes/no labels, the rerank template and cls.output = the embedding rows of "yes" and "no".
-    /// Also Qwen3-VL-Reranker's layout (qwen3-vl-reranker: the tiny qwen3vl checkpoint made the same way; arch qwen3vl).
+    /// Also Qwen3-VL-Reranker's layout (qwen3-vl-reranker: the tiny qwen3vl checkpoint made the same way; arch qwen3vl)
+    /// and Qwen3-Embedding's (qwen3-embedding: last-token pooling from modules.json, add_eos from the post-processor).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen3-vl-reranker/tokenizer.json").path),
                    "needs the BPE tokenizer folders (make hf-bpe, part of make models)"),
-          arguments: ["qwen3-reranker", "qwen3-vl-reranker"])
+          arguments: ["qwen3-reranker", "qwen3-vl-reranker", "qwen3-embedding"])
     func qwen3RerankerEqualsConverter(name: String) throws {
         let dir = try Fixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
