@@ -195,6 +195,27 @@ struct ServeCLITests {
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }
 
+    /// A decoder embedder (the tiny Qwen3-Embedding layout, pooling_type last) is served as an embedding model:
+    /// /v1/embeddings and /api/embed give llama-server's vectors (±2e-4) and token usage; /api/chat answers 400.
+    @Test func decoderEmbedderIsServedAsEmbeddingModel() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let folder = CLI.cache.appendingPathComponent("hf-bpe/qwen3-embedding")
+        try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path), "\(folder.path) is missing: make hf-bpe")
+        let gguf = store.dir.appendingPathComponent("qwen3-embedding.gguf").path
+        let q = try store.lai(["quantize", folder.path, "--type", "f32", "--output", gguf])
+        try #require(q.status == 0, "\(q.stderr)")
+        let mf = store.dir.appendingPathComponent("embed.Modelfile")
+        try "FROM \(gguf)\n".write(to: mf, atomically: true, encoding: .utf8)
+        try #require(store.lai(["create", "tiny-qwen3-embedding", "-f", mf.path]).status == 0)
+        let server = try ServeProcess([], env: store.env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["embed-decoder", server.url, "-"], env: store.env.merging([
+            "EMBED_MODEL": "tiny-qwen3-embedding",
+            "EMBED_REF": CLI.repoRoot.appendingPathComponent("Tests/Fixtures/rerank/qwen3-embedding.embeddings.json").path,
+        ]) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
     /// --max-loaded 1: loading a second model unloads the idle first one.
     @Test func leastRecentlyUsedModelIsEvicted() throws {
         let store = try ServeFixtures.store()

@@ -5,6 +5,8 @@
   test_serve.py keys URL AUDIT_LOG   server: --keys FILE (alice: read+infer, 3 requests/min; bob: read; root: admin)
   test_serve.py rerank URL -         the store also holds RERANK_MODEL (a tiny reranker: xlm-roberta or qwen3); its
                                      llama-server responses are RERANK_SCORES (Tests/Fixtures/rerank)
+  test_serve.py embed-decoder URL -  the store holds EMBED_MODEL (the tiny Qwen3-Embedding layout); EMBED_REF is
+                                     llama-server's /v1/embeddings for its texts
 
 Prints one line per check and exits 1 if any failed.
 """
@@ -340,6 +342,33 @@ elif MODE == "rerank":
         assert status == 404, (status, got)
         status, _, got = request("POST", "/v1/rerank", raw=b"{not json")
         assert status == 400, (status, got)
+
+elif MODE == "embed-decoder":
+    MODEL = os.environ["EMBED_MODEL"]
+    REF = json.load(open(os.environ["EMBED_REF"]))
+    TEXTS, WANT = REF["texts"], REF["embeddings"]
+
+    def close(got, want, tol=2e-4):
+        return len(got) == len(want) and max(abs(a - b) for a, b in zip(got, want)) <= tol
+
+    @check
+    def openai_embeddings_match_llama_server():
+        status, _, body = request("POST", "/v1/embeddings", {"model": MODEL, "input": TEXTS})
+        assert status == 200, body
+        got = [d["embedding"] for d in sorted(body["data"], key=lambda d: d["index"])]
+        assert all(close(g, w) for g, w in zip(got, WANT)), "vectors differ from llama-server's"
+        assert body["usage"]["prompt_tokens"] == REF["usage"]["prompt_tokens"], body["usage"]
+
+    @check
+    def ollama_embed_matches_llama_server():
+        status, _, body = request("POST", "/api/embed", {"model": MODEL, "input": TEXTS})
+        assert status == 200, body
+        assert all(close(g, w) for g, w in zip(body["embeddings"], WANT)), "vectors differ from llama-server's"
+
+    @check
+    def it_does_not_chat():
+        status, _, body = request("POST", "/api/chat", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": False})
+        assert status == 400 and "embedding model" in json.dumps(body), (status, body)
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
