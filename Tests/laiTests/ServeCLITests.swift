@@ -178,11 +178,7 @@ struct ServeCLITests {
         let folder = reranker == "qwen3-reranker" ? CLI.cache.appendingPathComponent("hf-bpe/qwen3-reranker")
                                                   : CLI.repoRoot.appendingPathComponent("Tests/Fixtures/hfconvert/\(reranker)")
         try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path), "\(folder.path) is missing: make hf-bpe")
-        let q = try store.lai(["quantize", folder.path, "--type", "f32", "-o", store.dir.path])
-        try #require(q.status == 0, "\(q.stderr)")
-        let mf = store.dir.appendingPathComponent("reranker.Modelfile")
-        try "FROM \(store.dir.appendingPathComponent("\(reranker)-F32.gguf").path)\n".write(to: mf, atomically: true, encoding: .utf8)
-        try #require(store.lai(["create", "tiny-reranker", "-f", mf.path]).status == 0)
+        try store.create("tiny-reranker", convertedFrom: folder)
         // A knowledge base (the demo MiniLM embedder) for /lai/v1/retrieve with "rerank".
         let env = store.env.merging(["LAI_HOME": store.dir.appendingPathComponent("home").path]) { $1 }
         let ix = try store.lai(["index", CLI.repoRoot.appendingPathComponent("Tests/Fixtures/kb").path, "--kb", "docs"], env: env)
@@ -202,12 +198,7 @@ struct ServeCLITests {
         defer { store.cleanup() }
         let folder = CLI.cache.appendingPathComponent("hf-bpe/qwen3-embedding")
         try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path), "\(folder.path) is missing: make hf-bpe")
-        let gguf = store.dir.appendingPathComponent("qwen3-embedding.gguf").path
-        let q = try store.lai(["quantize", folder.path, "--type", "f32", "--output", gguf])
-        try #require(q.status == 0, "\(q.stderr)")
-        let mf = store.dir.appendingPathComponent("embed.Modelfile")
-        try "FROM \(gguf)\n".write(to: mf, atomically: true, encoding: .utf8)
-        try #require(store.lai(["create", "tiny-qwen3-embedding", "-f", mf.path]).status == 0)
+        try store.create("tiny-qwen3-embedding", convertedFrom: folder)
         let server = try ServeProcess([], env: store.env)
         let r = try server.python("/usr/bin/python3", "test_serve.py", ["embed-decoder", server.url, "-"], env: store.env.merging([
             "EMBED_MODEL": "tiny-qwen3-embedding",
@@ -309,5 +300,18 @@ struct ServeCLITests {
         let server = try ServeProcess(["--preload", "smollm2:135m"], env: store.env)
         let r = try server.python(ServeFixtures.venvPython, "test_chat_page.py", env: ["LAI_CHAT_MODEL": "smollm2:135m"])
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+}
+
+extension TempStore {
+    /// `lai quantize FOLDER --type f32` into the store's directory, then `lai create NAME` from that GGUF.
+    func create(_ name: String, convertedFrom folder: URL) throws {
+        let gguf = dir.appendingPathComponent("\(name).gguf").path
+        let q = try lai(["quantize", folder.path, "--type", "f32", "--output", gguf])
+        try #require(q.status == 0, "\(q.stderr)")
+        let mf = dir.appendingPathComponent("\(name).Modelfile")
+        try "FROM \(gguf)\n".write(to: mf, atomically: true, encoding: .utf8)
+        let c = try lai(["create", name, "-f", mf.path])
+        try #require(c.status == 0, "\(c.stderr)")
     }
 }

@@ -30,6 +30,8 @@ package struct ModelSummary: Sendable {
     package let classifierOutputs: Int?
     /// `<arch>.classifier.output_labels` ([] when absent).
     package let classifierLabels: [String]
+    /// `<arch>.pooling_type` (llama.cpp's: 0 none, 1 mean, 2 cls, 3 last, 4 rank), nil when the file names none.
+    package let poolingType: Int?
     /// A classifier that scores relevance: one output (cross-encoders) or rank pooling (`pooling_type` 4: Qwen3-Reranker's yes/no head).
     package let isReranker: Bool
     package let license: String?
@@ -64,7 +66,8 @@ package struct ModelSummary: Sendable {
         let head = f.tensor(named: "cls.output.weight") ?? f.tensor(named: "cls.weight")
         classifierOutputs = head.map { $0.shape.count == 2 ? $0.shape[1] : 1 }
         classifierLabels = m.arch("classifier.output_labels")?.array?.strings ?? []
-        isReranker = classifierOutputs == 1 || (classifierOutputs != nil && m.arch("pooling_type")?.int == 4)
+        poolingType = m.arch("pooling_type")?.int
+        isReranker = classifierOutputs == 1 || (classifierOutputs != nil && poolingType == 4)
         license = m.string("general.license")
         tensorCount = f.tensors.count
         metadataCount = m.count

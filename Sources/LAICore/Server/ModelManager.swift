@@ -64,8 +64,7 @@ package final class LoadedModel: @unchecked Sendable {
         // A decoder with a rank head (Qwen3-Reranker) serves /v1/rerank, as llama-server --reranking does; one whose
         // file names a pooling (Qwen3-Embedding: the converter writes it from sentence-transformers' modules.json,
         // which chat models do not have) serves embeddings, as Ollama's embedding models.
-        let pooled = file.metadata.int("\(arch).pooling_type").map { $0 > 0 } ?? false
-        if Architectures.encoders.contains(arch) || summary.isReranker || pooled {
+        if Architectures.encoders.contains(arch) || summary.isReranker || (summary.poolingType ?? 0) > 0 {
             let e = try Embedder(path: resolved.ggufPath)
             kind = .embedding(e, NSLock())
             sizeBytes = file.file.count
