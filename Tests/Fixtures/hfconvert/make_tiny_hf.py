@@ -341,6 +341,22 @@ def build_xlm_roberta_reranker(out: Path):
         shutil.copy(src / f, d / f)
 
 
+def build_xlm_roberta_tokenizer_json(out: Path):
+    """xlm-roberta-tokenizer-json: the tokenizer files transformers writes for the xlm-roberta fixture's
+    sentencepiece.bpe.model (XLMRobertaTokenizerFast(vocab_file=...).save_pretrained), without the model file:
+    a folder that ships tokenizer.json alone. HFConvertTests puts them beside xlm-roberta's config.json and
+    model.safetensors and expects xlm-roberta.*.json, the converter's output with sentencepiece.bpe.model (the
+    converter itself raises KeyError 'precompiled_charsmap' on this folder: its tokenizer.json path reads the
+    charsmap at the top of the normalizer, where transformers writes a Sequence). No digests of its own."""
+    import os, shutil, tempfile
+    d = out / "xlm-roberta-tokenizer-json"
+    with tempfile.TemporaryDirectory() as tmp:
+        transformers.XLMRobertaTokenizerFast(vocab_file=str(out / "xlm-roberta" / "sentencepiece.bpe.model")).save_pretrained(tmp)
+        d.mkdir(exist_ok=True)
+        for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copy(os.path.join(tmp, f), d / f)
+
+
 def build_bert_reranker(out: Path):
     """A cross-encoder (ms-marco-MiniLM's layout in small): BertForSequenceClassification with the pooler and one
     classifier label, and the tiny lower-case WordPiece vocabulary."""
@@ -625,6 +641,9 @@ def main():
     names = sys.argv[3:] or list(FAMILIES) + list(HAND_FAMILIES)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
+        if name == "xlm-roberta-tokenizer-json":
+            build_xlm_roberta_tokenizer_json(out)
+            continue
         if not (out / name / "config.json").exists():  # an existing checkpoint is only converted again
             if name == "nomic-bert":
                 build_nomic_bert(out / name)

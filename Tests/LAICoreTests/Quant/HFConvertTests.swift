@@ -27,6 +27,53 @@ import Testing
         }
     }
 
+    /// An XLM-RoBERTa folder with tokenizer.json and no sentencepiece.bpe.model (the tokenizer files transformers
+    /// writes for the xlm-roberta fixture's model, beside its config and weights): F32 and F16 equal the converter's
+    /// output for the same folder with sentencepiece.bpe.model (the converter raises KeyError on the folder
+    /// without it). Broken tokenizer.json files are refused with one line naming the file, writing nothing.
+    @Test func xlmRobertaFromTokenizerJSONEqualsConverter() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        let folder = dir.appendingPathComponent("xlm-roberta")   // general.name comes from the folder's name
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        for f in ["config.json", "model.safetensors"] {
+            try fm.copyItem(at: Self.directory.appendingPathComponent("xlm-roberta/\(f)"), to: folder.appendingPathComponent(f))
+        }
+        for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+            try fm.copyItem(at: Self.directory.appendingPathComponent("xlm-roberta-tokenizer-json/\(f)"), to: folder.appendingPathComponent(f))
+        }
+        #expect(!fm.fileExists(atPath: folder.appendingPathComponent("sentencepiece.bpe.model").path))
+        for (target, outtype) in [(QuantTarget.f32, "f32"), (.f16, "f16")] {
+            let out = dir.appendingPathComponent("xlm-roberta-\(outtype).gguf").path
+            _ = try ModelQuantizer.run(input: folder.path, output: out, target: target, threads: 2)
+            try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("xlm-roberta.\(outtype).json"), label: "xlm-roberta from tokenizer.json \(outtype)")
+        }
+
+        let tjURL = folder.appendingPathComponent("tokenizer.json")
+        let original = try Data(contentsOf: tjURL)
+        func refused(_ edit: (inout [String: Any]) -> Void, _ message: String) throws {
+            var tj = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+            edit(&tj)
+            try JSONSerialization.data(withJSONObject: tj).write(to: tjURL)
+            let out = dir.appendingPathComponent("bad.gguf").path
+            #expect {
+                _ = try ModelQuantizer.run(input: folder.path, output: out, target: .f32, threads: 2)
+            } throws: { e in
+                let text = "\(e)"
+                return text.contains("tokenizer.json") && text.contains(message) && !text.contains("\n")
+            }
+            #expect(!fm.fileExists(atPath: out))
+        }
+        try refused({ tj in var m = tj["model"] as! [String: Any]; m["type"] = "BPE"; tj["model"] = m }, "Unigram")
+        try refused({ tj in var m = tj["model"] as! [String: Any]; m["vocab"] = [["<s>", 0], ["<pad>", "x"]]; tj["model"] = m }, "model.vocab[1]")
+        try refused({ tj in var m = tj["model"] as! [String: Any]; m["vocab"] = (m["vocab"] as! [Any]).dropFirst().map { $0 }; tj["model"] = m }, "<s> <pad> </s> <unk>")
+        try fm.removeItem(at: tjURL)
+        #expect {
+            _ = try ModelQuantizer.run(input: folder.path, output: dir.appendingPathComponent("none.gguf").path, target: .f32, threads: 2)
+        } throws: { "\($0)".contains("no sentencepiece.bpe.model or tokenizer.json") }
+    }
+
     static var bpeFolders: URL { Fixtures.cache.appendingPathComponent("hf-bpe") }
 
     /// Byte-level BPE tokenizer.json vocabularies (Qwen2.5's, pre-tokenizer `qwen2`, and SmolLM2's, `smollm`, rebuilt

@@ -51,7 +51,8 @@ extension HFFamily {
 
     /// XLMRobertaModel (bge-m3, multilingual-e5): BERT's tensors under an optional `roberta.` prefix, the position
     /// embeddings' first pad_token_id + 1 rows dropped and the context shortened by as many, and the Unigram
-    /// vocabulary of sentencepiece.bpe.model (`HFVocab.xlmRoberta`).
+    /// vocabulary of sentencepiece.bpe.model, or recovered from tokenizer.json when the folder has no model file
+    /// (`HFVocab.xlmRoberta`).
     static let xlmRoberta = HFFamily(
         arch: "bert", architectures: ["XLMRobertaModel", "XLMRobertaForSequenceClassification"],
         defaults: { _ in

@@ -202,11 +202,13 @@ enum HFVocab {
     /// normalizer's add_dummy_prefix / remove_extra_whitespaces / precompiled_charsmap, then SpecialVocab.
     static func xlmRoberta(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
         let url = c.folder.appendingPathComponent("sentencepiece.bpe.model")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw unsupported(c, "XLM-RoBERTa vocabularies without sentencepiece.bpe.model (from tokenizer.json alone)")
+        let pieces: [SentencePieceModel.Piece], spec: SentencePieceModel.Spec
+        if FileManager.default.fileExists(atPath: url.path) {
+            (pieces, spec) = try SentencePieceModel.readModel(url)
+            guard spec.modelType == 1 else { throw HFModelError.invalid(path: url.path, message: "not a Unigram SentencePiece model (model_type \(spec.modelType))") }
+        } else {
+            (pieces, spec) = try SentencePieceModel.xlmRobertaPieces(tokenizerJSON: c.folder.appendingPathComponent("tokenizer.json"))
         }
-        let (pieces, spec) = try SentencePieceModel.readModel(url)
-        guard spec.modelType == 1 else { throw HFModelError.invalid(path: url.path, message: "not a Unigram SentencePiece model (model_type \(spec.modelType))") }
         let size = max(c.int("vocab_size") ?? 0, pieces.count)
         guard size >= 4 else { throw HFModelError.invalid(path: url.path, message: "\(size) pieces: too few for XLM-RoBERTa's four special tokens") }
         var (tokens, scores, types) = paddedPieces(pieces, size: size)
@@ -426,6 +428,70 @@ enum SentencePieceModel {
     struct Spec { var modelType = 1; var addDummyPrefix = true; var removeExtraWhitespaces = true; var charsmap: [UInt8] = [] }
 
     static func read(_ url: URL) throws -> [Piece] { try readModel(url).pieces }
+
+    /// sentencepiece.bpe.model's pieces and normalizer spec recovered from the tokenizer.json transformers writes for
+    /// XLM-RoBERTa (its XLMRobertaConverter): Unigram vocabulary = <s> <pad> </s> <unk>, the model's pieces from id 3
+    /// on (ids shifted by one, fairseq's order), then <mask>; normalizer Sequence[Precompiled(charsmap), Strip,
+    /// Replace(" {2,}")] when remove_extra_whitespaces; Metaspace prepend_scheme "always"/"first" when
+    /// add_dummy_prefix. So a folder without sentencepiece.bpe.model converts to the GGUF the converter writes
+    /// with it. (convert_hf_to_gguf.py's own tokenizer.json path raises KeyError on that normalizer, and for a
+    /// bare Precompiled one takes add_space_prefix from tokenizer_config rather than the pre-tokenizer, which
+    /// drops the leading "▁" HF's tokenizer adds; lai follows the model file instead.)
+    /// Piece types: unknown/control as SentencePiece has them, <0xHH> pieces bytes when byte_fallback, the rest normal.
+    static func xlmRobertaPieces(tokenizerJSON url: URL) throws -> (pieces: [Piece], spec: Spec) {
+        let folder = url.deletingLastPathComponent()
+        guard let tj = try HFCheckpoint.json(folder, url.lastPathComponent) else {
+            throw HFModelError.invalid(path: folder.path, message: "no sentencepiece.bpe.model or tokenizer.json: the XLM-RoBERTa vocabulary is missing")
+        }
+        func fail(_ m: String) -> HFModelError { .invalid(path: url.path, message: m) }
+        guard let model = tj["model"] as? [String: Any], model["type"] as? String == "Unigram" else {
+            throw fail("model.type is not \"Unigram\": not an XLM-RoBERTa (SentencePiece Unigram) vocabulary")
+        }
+        guard let vocab = model["vocab"] as? [[Any]] else { throw fail("model.vocab is not a list of [piece, score] pairs") }
+        var entries: [(String, Float)] = []
+        entries.reserveCapacity(vocab.count)
+        for (i, e) in vocab.enumerated() {
+            guard e.count == 2, let p = e[0] as? String, let s = e[1] as? NSNumber else { throw fail("model.vocab[\(i)] is not a [piece, score] pair") }
+            entries.append((p, Float(s.doubleValue)))
+        }
+        guard entries.count >= 5, entries.prefix(4).map(\.0) == ["<s>", "<pad>", "</s>", "<unk>"] else {
+            throw fail("model.vocab does not start with <s> <pad> </s> <unk> (XLM-RoBERTa's order)")
+        }
+        let end = entries.last?.0 == "<mask>" ? entries.count - 1 : entries.count
+        let bytes = model["byte_fallback"] as? Bool ?? false
+        func isByte(_ p: String) -> Bool {
+            p.utf8.count == 6 && p.hasPrefix("<0x") && p.hasSuffix(">") && UInt8(String(p.dropFirst(3).dropLast()), radix: 16) != nil
+        }
+        var pieces = [Piece(piece: "<unk>", score: 0, type: 2), Piece(piece: "<s>", score: 0, type: 3), Piece(piece: "</s>", score: 0, type: 3)]
+        for (p, s) in entries[4..<end] { pieces.append(Piece(piece: p, score: s, type: bytes && isByte(p) ? 6 : 1)) }
+
+        var spec = Spec(modelType: 1, addDummyPrefix: false, removeExtraWhitespaces: false, charsmap: [])
+        func normalizer(_ n: [String: Any]) throws {
+            switch n["type"] as? String {
+            case "Sequence": for m in (n["normalizers"] as? [[String: Any]]) ?? [] { try normalizer(m) }
+            case "Precompiled":
+                guard let b64 = n["precompiled_charsmap"] as? String, let d = Data(base64Encoded: b64) else {
+                    throw fail("normalizer Precompiled: precompiled_charsmap is not base64")
+                }
+                spec.charsmap = [UInt8](d)
+            case "Replace":
+                if (n["pattern"] as? [String: Any])?["Regex"] as? String == " {2,}" { spec.removeExtraWhitespaces = true }
+            default: break
+            }
+        }
+        if let n = tj["normalizer"] as? [String: Any] { try normalizer(n) }
+        func preTokenizer(_ n: [String: Any]) {
+            switch n["type"] as? String {
+            case "Sequence": for m in (n["pretokenizers"] as? [[String: Any]]) ?? [] { preTokenizer(m) }
+            case "Metaspace":
+                if let scheme = n["prepend_scheme"] as? String { spec.addDummyPrefix = scheme != "never" }
+                else if let a = n["add_prefix_space"] as? Bool { spec.addDummyPrefix = a }
+            default: break
+            }
+        }
+        if let n = tj["pre_tokenizer"] as? [String: Any] { preTokenizer(n) }
+        return (pieces, spec)
+    }
 
     static func readModel(_ url: URL) throws -> (pieces: [Piece], spec: Spec) {
         guard let data = try? Data(contentsOf: url) else { throw HFModelError.invalid(path: url.path, message: "cannot be read") }
