@@ -29,6 +29,9 @@ void VARIANT(FN)(int nb, const void *w, size_t gs, int ng, const void *a, size_t
 #ifdef LAI_PACKED_VNNI
 #define DPBUSD(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
 #endif
+#ifndef Q8_WIDE_CT
+#define Q8_WIDE_CT 3
+#endif
 
 // One group of 8 rows against CT activation columns over nb blocks.
 ALWAYS_INLINE void VARIANT(q4_0x8_tile)(int nb, const pk_block_q4_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
@@ -199,7 +202,68 @@ ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-PACKED_DRIVER(lai_gemm_q8_0x8_q8_0p, q8_0x8, pk_block_q8_0x8)
+// Two groups (16 rows) against CT columns: each activation broadcast feeds two maddubs, so a step loads 2 weight
+// vectors and 2·CT activation words for 4·CT maddubs (the 8-row tile: 1 + 8 for 8). Every output's arithmetic
+// is the 8-row tile's (same integer sums, same float operations per block), so results are identical.
+ALWAYS_INLINE void VARIANT(q8_0x16_tile)(int nb, const pk_block_q8_0x8 *w0, const pk_block_q8_0x8 *w1, const char *a, size_t as, float *out, size_t os, const int CT) {
+    __m256 acc0[Q8_WIDE_CT], acc1[Q8_WIDE_CT];
+    for (int c = 0; c < CT; c++) { acc0[c] = _mm256_setzero_ps(); acc1[c] = _mm256_setzero_ps(); }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < nb; b++, w0++, w1++) {
+        const pk_block_q8_0p *y[Q8_WIDE_CT];
+        for (int c = 0; c < CT; c++) y[c] = (const pk_block_q8_0p *)(a + c * as) + b;
+        __m256i sl0[Q8_WIDE_CT], sh0[Q8_WIDE_CT], sl1[Q8_WIDE_CT], sh1[Q8_WIDE_CT];
+        for (int c = 0; c < CT; c++) { sl0[c] = sh0[c] = sl1[c] = sh1[c] = _mm256_setzero_si256(); }
+        for (int p = 0; p < 8; p++) {
+            const __m256i r0 = _mm256_loadu_si256((const __m256i *)(w0->qs + 32 * p));
+            const __m256i r1 = _mm256_loadu_si256((const __m256i *)(w1->qs + 32 * p));
+            for (int c = 0; c < CT; c++) {
+                const __m256i lo = _mm256_set1_epi32(load_i32(y[c]->lo + 4 * p)), hi = _mm256_set1_epi32(load_i32(y[c]->hi + 4 * p));
+                sl0[c] = _mm256_add_epi16(sl0[c], _mm256_maddubs_epi16(r0, lo));
+                sh0[c] = _mm256_add_epi16(sh0[c], _mm256_maddubs_epi16(r0, hi));
+                sl1[c] = _mm256_add_epi16(sl1[c], _mm256_maddubs_epi16(r1, lo));
+                sh1[c] = _mm256_add_epi16(sh1[c], _mm256_maddubs_epi16(r1, hi));
+            }
+        }
+        const __m256 dw0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w0->d));
+        const __m256 dw1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w1->d));
+        for (int c = 0; c < CT; c++) {
+            const __m256i s128 = _mm256_set1_epi32(y[c]->s128);
+            const __m256 da = _mm256_set1_ps(y[c]->d);
+            __m256i i0 = _mm256_add_epi32(_mm256_slli_epi32(_mm256_madd_epi16(sh0[c], ones), 4), _mm256_madd_epi16(sl0[c], ones));
+            __m256i i1 = _mm256_add_epi32(_mm256_slli_epi32(_mm256_madd_epi16(sh1[c], ones), 4), _mm256_madd_epi16(sl1[c], ones));
+            acc0[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i0, s128)), _mm256_mul_ps(dw0, da), acc0[c]);
+            acc1[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i1, s128)), _mm256_mul_ps(dw1, da), acc1[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) { _mm256_storeu_ps(out + c * os, acc0[c]); _mm256_storeu_ps(out + c * os + 8, acc1[c]); }
+}
+
+void VARIANT(lai_gemm_q8_0x8_q8_0p)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    int c = 0;
+    if (nc >= 4) {
+        for (; c + Q8_WIDE_CT <= nc; c += Q8_WIDE_CT) {
+            int g = 0;
+            for (; g + 2 <= ng; g += 2)
+                VARIANT(q8_0x16_tile)(nb, (const pk_block_q8_0x8 *)((const char *)w + g * gs), (const pk_block_q8_0x8 *)((const char *)w + (g + 1) * gs),
+                                      ap + c * as, as, out + c * os + 8 * g, os, Q8_WIDE_CT);
+            if (g < ng) VARIANT(q8_0x8_tile)(nb, (const pk_block_q8_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, Q8_WIDE_CT);
+        }
+    }
+    const int rest = nc - c;
+    for (int g = 0; g < ng && rest > 0; g++) {
+        const pk_block_q8_0x8 *wg = (const pk_block_q8_0x8 *)((const char *)w + g * gs);
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
+        for (int cc = c; cc < nc; cc += 3) {
+            switch (nc - cc) {
+            case 1: VARIANT(q8_0x8_tile)(nb, wg, ap + cc * as, as, out + cc * os + 8 * g, os, 1); break;
+            case 2: VARIANT(q8_0x8_tile)(nb, wg, ap + cc * as, as, out + cc * os + 8 * g, os, 2); break;
+            default: VARIANT(q8_0x8_tile)(nb, wg, ap + cc * as, as, out + cc * os + 8 * g, os, 3); break;
+            }
+        }
+    }
+}
 #endif
 
 
