@@ -193,8 +193,8 @@ models: $(SMOLLM2) $(MINILM) $(GEMMA3) $(NOMIC) $(QWEN05) tiny-models hf-bpe
 # Hugging Face folders with real byte-level BPE tokenizer.json files (Qwen2.5's and SmolLM2's, rebuilt from the
 # GGUFs above) on the tiny committed checkpoints, for the converter's tokenizer tests (HFConvertTests).
 HF_BPE := $(LAI_CACHE)/hf-bpe
-hf-bpe: $(HF_BPE)/qwen3-embedding/tokenizer.json
-$(HF_BPE)/qwen3-embedding/tokenizer.json: $(SMOLLM2) $(QWEN05) scripts/bpe-tokenizer-from-gguf.py Tests/Fixtures/hfconvert/make_bpe_folders.py | $(TOOLS_VENV)/bin/python
+hf-bpe: $(HF_BPE)/glm-bpe/tokenizer.json
+$(HF_BPE)/glm-bpe/tokenizer.json: $(SMOLLM2) $(QWEN05) scripts/bpe-tokenizer-from-gguf.py Tests/Fixtures/hfconvert/make_bpe_folders.py | $(TOOLS_VENV)/bin/python
 	@rm -rf $(HF_BPE).tmp && mkdir -p $(HF_BPE).tmp && \
 	  $(TOOLS_VENV)/bin/python scripts/bpe-tokenizer-from-gguf.py $(QWEN05) $(HF_BPE).tmp/qwen2 && \
 	  $(TOOLS_VENV)/bin/python scripts/bpe-tokenizer-from-gguf.py $(SMOLLM2) $(HF_BPE).tmp/smollm && \

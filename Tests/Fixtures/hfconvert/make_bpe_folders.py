@@ -19,6 +19,9 @@ convert_hf_to_gguf.py makes of them.
       qwen3-embedding = Qwen3-Embedding-0.6B's layout made the same way of qwen3/ (no README): modules.json with
                   last-token pooling and Normalize, config_sentence_transformers.json's query prompt, and
                   tokenizer.json's TemplateProcessing that appends <|endoftext|> (so add_eos_token is true).
+      glm4-bpe, glm-bpe = the committed glm4/ (Glm4ForCausalLM, arch glm4) and glm/ (GlmForCausalLM, arch chatglm)
+                  checkpoints with GLM-4's tokenizer in outline on Qwen's vocabulary (glm_tokenizer: its added
+                  tokens, EOS, no BOS, template) and GLM-4-0414's list-valued eos_token_id.
       qwen3-vl-reranker = the same made of the committed qwen3vl/ checkpoint (Qwen3-VL-Reranker's layout: a
                   Qwen3VLForConditionalGeneration whose README opens "# Qwen3-VL-Reranker"; text_config.vocab_size
                   151936).
@@ -47,8 +50,15 @@ FOLDERS = {
     # vocab_size goes to text_config: Qwen3VLConfig keeps the language model's keys there
     "qwen3-vl-reranker": ("qwen3vl", 0, {"text_config.vocab_size": 151936}),
     "qwen3-embedding": ("qwen3", 0, {"vocab_size": 151936, "bos_token_id": 151643, "eos_token_id": 151643}),
+    # GLM-4-0414's config.json: eos_token_id a list (<|endoftext|>, <|user|>, <|observation|>), pad <|endoftext|>
+    "glm4-bpe": ("glm4", 0, {"vocab_size": 151936, "eos_token_id": [151643, 151671, 151673], "pad_token_id": 151643}),
+    "glm-bpe": ("glm", 0, {"vocab_size": 151936, "eos_token_id": [151643, 151671, 151673], "pad_token_id": 151643}),
 }
 RERANKERS = {"qwen3-reranker": "Qwen3-Reranker-0.6B", "qwen3-vl-reranker": "Qwen3-VL-Reranker-2B"}
+# GLM-4's added tokens (GLM-4-9B-0414's ids 151330-151338), here after Qwen's: 151665-151673, all special.
+GLM_ADDED = ["[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"]
+GLM_TEMPLATE = ("[gMASK]<sop>{%- for m in messages %}<|{{ m.role }}|>\n{{ m.content }}{%- endfor %}"
+                "{%- if add_generation_prompt %}<|assistant|>\n{%- endif %}")
 QWEN3_ADDED = ["<tool_response>", "</tool_response>", "<think>", "</think>"]  # ids 151665-151668, not special
 
 
@@ -128,6 +138,24 @@ def add_qwen3_tokens(d: Path):
     (d / "tokenizer_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2))
 
 
+def glm_tokenizer(d: Path):
+    """GLM-4's tokenizer in outline on Qwen's vocabulary (GLM-4's own is not reachable here): its nine added special
+    tokens, <|endoftext|> as EOS and padding, no BOS, its [gMASK]<sop> chat template in short. The converter's
+    Glm4Model / ChatGLMModel.set_vocab then sets eos, eot (<|user|>), unk (and for glm4 bos) from the added tokens."""
+    tj = json.loads((d / "tokenizer.json").read_text())
+    cfg = json.loads((d / "tokenizer_config.json").read_text())
+    for i, content in enumerate(GLM_ADDED, start=151665):
+        tj["added_tokens"].append({"id": i, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
+                                   "normalized": False, "special": True})
+        cfg["added_tokens_decoder"][str(i)] = {"content": content, "lstrip": False, "normalized": False, "rstrip": False,
+                                               "single_word": False, "special": True}
+    cfg.pop("additional_special_tokens", None)
+    cfg.update({"eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "chat_template": GLM_TEMPLATE,
+                "tokenizer_class": "PreTrainedTokenizerFast", "padding_side": "left", "model_max_length": 128000})
+    (d / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
+    (d / "tokenizer_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2))
+
+
 def folders(tok_dirs, dest: Path):
     for name, (src, ti, changes) in FOLDERS.items():
         d = dest / name
@@ -153,6 +181,8 @@ def folders(tok_dirs, dest: Path):
             qwen3_embedding_files(d)
         else:
             shutil.copyfile(HERE / src / "model.safetensors", d / "model.safetensors")
+            if name in ("glm4-bpe", "glm-bpe"):
+                glm_tokenizer(d)
         print("made", d)
 
 

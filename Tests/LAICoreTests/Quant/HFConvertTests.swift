@@ -110,6 +110,23 @@ import Testing
         }
     }
 
+    /// GLM-4's tokenizer in outline (make_bpe_folders.py glm_tokenizer: GLM-4's added special tokens, EOS and template on
+    /// Qwen's vocabulary, GLM-4-0414's list-valued eos_token_id) on the tiny glm4 (Glm4ForCausalLM) and glm
+    /// (GlmForCausalLM, arch chatglm) checkpoints: the whole file equals the converter's, so eos, eot (<|user|>), unk
+    /// and (glm4) bos come from the added tokens as its Glm4Model / ChatGLMModel.set_vocab sets them.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("glm-bpe/tokenizer.json").path),
+                   "needs the BPE tokenizer folders (make hf-bpe, part of make models)"),
+          arguments: ["glm4-bpe", "glm-bpe"])
+    func glmTokenizerEqualsConverter(name: String) throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("\(name).gguf").path
+        _ = try ModelQuantizer.run(input: Self.bpeFolders.appendingPathComponent(name).path, output: out, target: .f32, threads: 2)
+        try Self.expectEqual(out, reference: Self.directory.appendingPathComponent("\(name).f32.json"), label: name)
+        let g = try GGUFFile(path: out)
+        #expect(g.metadata.int("tokenizer.ggml.eot_token_id") == 151671)
+    }
+
     /// A BPE vocabulary whose check-text hash is in no table entry is refused with one line, as the converter
     /// refuses it (here: Qwen2.5's tokenizer.json cut to its first 1,000 merges, which no model publishes).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: bpeFolders.appendingPathComponent("qwen2-bpe/tokenizer.json").path),
