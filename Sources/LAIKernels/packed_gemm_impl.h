@@ -269,13 +269,12 @@ void VARIANT(lai_gemm_q8_0x8_q8_0p)(int nb, const void *w, size_t gs, int ng, co
 
 
 // q5_0: 5-bit unsigned values (nibble | high bit << 4, 0..31), the -16 offset taken out with the activation
-// sum. The high bits of 4 weights of each row (lane r) are spread to bytes by a shuffle and a bit test.
-ALWAYS_INLINE __m256i VARIANT(q5_high_bits)(__m256i qh, int e) {
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12,
-                                            0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
-    const __m256i bit = _mm256_set1_epi32(0x08040201);
-    const __m256i t = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_srli_epi32(qh, e), spread), bit);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(t, bit), _mm256_set1_epi8(0x10));
+// sum. The high bits come by step from the packed block (hb), one AND and one shift each.
+// Step s's high bits as 16 or 0 per byte: bit s of each hb byte, moved to bit 4 (shifts of at most 4 keep every bit
+// inside its byte, as the AND left one bit per byte).
+ALWAYS_INLINE __m256i VARIANT(q5_high_bits)(__m256i hb, int s) {
+    const __m256i t = _mm256_and_si256(hb, _mm256_set1_epi8((char)(1 << s)));
+    return s < 4 ? _mm256_slli_epi16(t, 4 - s) : s > 4 ? _mm256_srli_epi16(t, s - 4) : t;
 }
 
 ALWAYS_INLINE void VARIANT(q5_0x8_tile)(int nb, const pk_block_q5_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
@@ -284,12 +283,12 @@ ALWAYS_INLINE void VARIANT(q5_0x8_tile)(int nb, const pk_block_q5_0x8 *w, const 
     for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++, w++) {
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)w->qh);
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)w->hb);
         __m256i u[8];
         for (int p = 0; p < 4; p++) {
             const __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * p));
-            u[p] = _mm256_or_si256(_mm256_and_si256(raw, m4), VARIANT(q5_high_bits)(qh, 4 * p));
-            u[p + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), VARIANT(q5_high_bits)(qh, 16 + 4 * p));
+            u[p] = _mm256_or_si256(_mm256_and_si256(raw, m4), VARIANT(q5_high_bits)(hb, p));
+            u[p + 4] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), VARIANT(q5_high_bits)(hb, p + 4));
         }
         for (int c = 0; c < CT; c++) {
             const pk_block_q8_0s *y = (const pk_block_q8_0s *)(a + c * as) + b;

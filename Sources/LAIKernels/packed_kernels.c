@@ -27,8 +27,10 @@ typedef struct { uint16_t d[8], dmin[8]; uint8_t scales[8][8], mins[8][8]; uint8
 // 4p+i plus 128 (an unsigned byte).
 typedef struct { uint16_t d[8]; uint8_t qs[256]; } pk_block_q8_0x8;
 typedef struct { uint16_t d; int8_t qs[32]; } pk_block_q8_0;
-// 8 rows × 32 q5_0 weights: the scales, each row's 32 high bits (lane r), and the nibbles as for q4_0x8.
-typedef struct { uint16_t d[8]; uint32_t qh[8]; uint8_t qs[128]; } pk_block_q5_0x8;
+// 8 rows × 32 q5_0 weights: the scales, the high bits by step, and the nibbles as for q4_0x8. Step s (0..7) is
+// the vector of low (s < 4: weights 4s+i) or high nibbles (s >= 4: weights 16+4(s-4)+i) of chunk s % 4, byte
+// 4r+i for row r; hb[4r+i] bit s is that byte's high (fifth) bit, so a step's bits are one AND and one shift away.
+typedef struct { uint16_t d[8]; uint8_t hb[32]; uint8_t qs[128]; } pk_block_q5_0x8;
 typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } pk_block_q5_0;
 _Static_assert(sizeof(pk_block_q8_0x8) == 272, "q8_0x8 block");
 _Static_assert(sizeof(pk_block_q5_0x8) == 176, "q5_0x8 block");
@@ -47,7 +49,16 @@ void lai_pack_q5_0x8(const void *w, size_t ws, int rows, int nb, void *out) {
             for (int r = 0; r < 8; r++) {
                 const pk_block_q5_0 *x = (const pk_block_q5_0 *)((const char *)w + (size_t)(8 * g + r) * ws) + b;
                 o->d[r] = x->d;
-                memcpy(&o->qh[r], x->qh, 4);
+                uint32_t qh;
+                memcpy(&qh, x->qh, 4);
+                for (int i = 0; i < 4; i++) {
+                    uint8_t bits = 0;
+                    for (int st = 0; st < 8; st++) {
+                        const int k = st < 4 ? 4 * st + i : 16 + 4 * (st - 4) + i;
+                        bits |= (uint8_t)(((qh >> k) & 1) << st);
+                    }
+                    o->hb[4 * r + i] = bits;
+                }
                 for (int p = 0; p < 4; p++) memcpy(o->qs + 32 * p + 4 * r, x->qs + 4 * p, 4);
             }
 }
