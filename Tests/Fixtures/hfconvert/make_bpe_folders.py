@@ -126,34 +126,36 @@ def qwen3_embedding_files(d: Path):
     (d / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
 
 
-def add_qwen3_tokens(d: Path):
+def add_tokens(d: Path, contents, special: bool, config_changes=None):
+    """Appends added tokens after Qwen's (ids from 151665) to tokenizer.json and tokenizer_config.json, and applies
+    config_changes to tokenizer_config.json (a None value removes the key)."""
     tj = json.loads((d / "tokenizer.json").read_text())
     cfg = json.loads((d / "tokenizer_config.json").read_text())
-    for i, content in enumerate(QWEN3_ADDED, start=151665):
+    for i, content in enumerate(contents, start=151665):
         tj["added_tokens"].append({"id": i, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
-                                   "normalized": False, "special": False})
+                                   "normalized": False, "special": special})
         cfg["added_tokens_decoder"][str(i)] = {"content": content, "lstrip": False, "normalized": False, "rstrip": False,
-                                               "single_word": False, "special": False}
+                                               "single_word": False, "special": special}
+    for k, v in (config_changes or {}).items():
+        if v is None:
+            cfg.pop(k, None)
+        else:
+            cfg[k] = v
     (d / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
     (d / "tokenizer_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2))
+
+
+def add_qwen3_tokens(d: Path):
+    add_tokens(d, QWEN3_ADDED, special=False)
 
 
 def glm_tokenizer(d: Path):
     """GLM-4's tokenizer in outline on Qwen's vocabulary (GLM-4's own is not reachable here): its nine added special
     tokens, <|endoftext|> as EOS and padding, no BOS, its [gMASK]<sop> chat template in short. The converter's
     Glm4Model / ChatGLMModel.set_vocab then sets eos, eot (<|user|>), unk (and for glm4 bos) from the added tokens."""
-    tj = json.loads((d / "tokenizer.json").read_text())
-    cfg = json.loads((d / "tokenizer_config.json").read_text())
-    for i, content in enumerate(GLM_ADDED, start=151665):
-        tj["added_tokens"].append({"id": i, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
-                                   "normalized": False, "special": True})
-        cfg["added_tokens_decoder"][str(i)] = {"content": content, "lstrip": False, "normalized": False, "rstrip": False,
-                                               "single_word": False, "special": True}
-    cfg.pop("additional_special_tokens", None)
-    cfg.update({"eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "chat_template": GLM_TEMPLATE,
-                "tokenizer_class": "PreTrainedTokenizerFast", "padding_side": "left", "model_max_length": 128000})
-    (d / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False))
-    (d / "tokenizer_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2))
+    add_tokens(d, GLM_ADDED, special=True, config_changes={
+        "additional_special_tokens": None, "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "chat_template": GLM_TEMPLATE,
+        "tokenizer_class": "PreTrainedTokenizerFast", "padding_side": "left", "model_max_length": 128000})
 
 
 def folders(tok_dirs, dest: Path):
