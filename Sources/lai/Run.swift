@@ -41,7 +41,15 @@ struct Run: ParsableCommand {
         let ctx = lm.contextSize(requested: sampling.context ?? ctxParam)
         let session = DecoderSession(model: lm.model, contextSize: ctx, pool: sampling.pool, useKernels: !portable)
         let formatter = lm.chatFormatter(overrideTemplate: resolved.template)
-        if verbose, let why = formatter.fallbackReason { Stderr.line("lai: chat template: \(why)") }
+        // A base model (no chat template) continues the prompt as text, as Ollama and llama-cli run one.
+        let complete = !raw && tools == nil && !lm.hasChatTemplate(overrideTemplate: resolved.template)
+        if complete {
+            if verbose || isatty(STDERR_FILENO) != 0 {
+                Stderr.line("lai: the model has no chat template (a base model): completing the prompt as text; a Modelfile TEMPLATE makes it chat")
+            }
+        } else if verbose, let why = formatter.fallbackReason {
+            Stderr.line("lai: chat template: \(why)")
+        }
         let systemPrompt = system ?? resolved.system
 
         var text = prompt.joined(separator: " ")
@@ -50,7 +58,7 @@ struct Run: ParsableCommand {
             let piped = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             if !piped.isEmpty { text = text.isEmpty ? piped : text + "\n\n" + piped }
         }
-        var chat = Conversation(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw, params: params)
+        var chat = Conversation(lm: lm, session: session, formatter: formatter, system: systemPrompt, raw: raw || complete, params: params)
         chat.special = special
         chat.messages = resolved.messages  // Modelfile MESSAGE lines start the conversation
         try constrain(&chat, lm: lm, template: resolved.template)

@@ -11,6 +11,23 @@ import Testing
         #expect(r.stdout.hasPrefix(" Paris.\n\nThe United States has a population of approximately 321 million people."), "\(r.stdout)")
     }
 
+    /// A model without a chat template (the tiny gemma3, like the real gemma-3-270m base model) completes the prompt
+    /// as text, as Ollama and llama-cli run a base model: the same output and prompt tokens as --raw; the note that
+    /// says so goes to stderr only with --verbose when stderr is not a terminal.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.tinyGemma3), "needs the tiny family models (make tiny-models)"))
+    func baseModelCompletesThePrompt() throws {
+        let args = ["run", CLI.tinyGemma3, "--temperature", "0", "-n", "8", "--json", "The capital of France is"]
+        let plain = try CLI.run(args), raw = try CLI.run(args + ["--raw"])
+        #expect(plain.status == 0 && raw.status == 0, "\(plain.stderr) \(raw.stderr)")
+        func obj(_ r: CommandResult) throws -> [String: Any] { try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) }
+        let p = try obj(plain), q = try obj(raw)
+        #expect(p["response"] as? String == q["response"] as? String)
+        #expect(p["prompt_eval_count"] as? Int == q["prompt_eval_count"] as? Int)
+        #expect(plain.stderr.isEmpty, "\(plain.stderr)")
+        let v = try CLI.run(["run", CLI.tinyGemma3, "--temperature", "0", "-n", "2", "--verbose", "Hi"])
+        #expect(v.stderr.contains("no chat template (a base model)"), "\(v.stderr)")
+    }
+
     @Test func stdinIsThePromptOrItsContext() throws {
         let a = try CLI.run(["run", CLI.smolLM2, "--raw", "--temperature", "0", "--repeat-penalty", "1", "-n", "4"],
                             stdin: "The capital of France is")

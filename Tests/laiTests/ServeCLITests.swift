@@ -207,6 +207,22 @@ struct ServeCLITests {
         #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
     }
 
+    /// A model without a chat template (a base model) answers /api/generate by completing the prompt, as Ollama's
+    /// `{{ .Prompt }}` does: the same tokens as raw; a request's own template still applies.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.tinyGemma3), "needs the tiny family models (make tiny-models)"))
+    func baseModelGenerateCompletesThePrompt() throws {
+        let store = try ServeFixtures.store()
+        defer { store.cleanup() }
+        let mf = store.dir.appendingPathComponent("base.Modelfile")
+        try "FROM \(CLI.tinyGemma3)\n".write(to: mf, atomically: true, encoding: .utf8)
+        let c = try store.lai(["create", "tiny-base", "-f", mf.path])
+        try #require(c.status == 0, "\(c.stderr)")
+        let server = try ServeProcess([], env: store.env)
+        let r = try server.python("/usr/bin/python3", "test_serve.py", ["base-model", server.url, "-"],
+                                  env: store.env.merging(["BASE_MODEL": "tiny-base"]) { $1 })
+        #expect(r.status == 0, "\(r.stdout)\nserver:\n\(server.stderr)")
+    }
+
     /// --max-loaded 1: loading a second model unloads the idle first one.
     @Test func leastRecentlyUsedModelIsEvicted() throws {
         let store = try ServeFixtures.store()

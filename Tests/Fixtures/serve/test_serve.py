@@ -7,6 +7,7 @@
                                      llama-server responses are RERANK_SCORES (Tests/Fixtures/rerank)
   test_serve.py embed-decoder URL -  the store holds EMBED_MODEL (the tiny Qwen3-Embedding layout); EMBED_REF is
                                      llama-server's /v1/embeddings for its texts
+  test_serve.py base-model URL -     the store holds BASE_MODEL, a model without a chat template (tiny gemma3)
 
 Prints one line per check and exits 1 if any failed.
 """
@@ -369,6 +370,27 @@ elif MODE == "embed-decoder":
     def it_does_not_chat():
         status, _, body = request("POST", "/api/chat", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": False})
         assert status == 400 and "embedding model" in json.dumps(body), (status, body)
+
+elif MODE == "base-model":
+    MODEL = os.environ["BASE_MODEL"]
+
+    def generate(**extra):
+        status, _, body = request("POST", "/api/generate", dict({"model": MODEL, "prompt": "The capital of France is", "stream": False,
+                                                                   "options": {"temperature": 0, "num_predict": 8, "seed": 1}}, **extra))
+        assert status == 200, body
+        return body
+
+    @check
+    def generate_completes_the_prompt_as_ollama_does():
+        # no template: Ollama's {{ .Prompt }} — the same tokens as raw, not a ChatML turn
+        plain, raw = generate(), generate(raw=True)
+        assert plain["response"] == raw["response"], (plain["response"], raw["response"])
+        assert plain["prompt_eval_count"] == raw["prompt_eval_count"], (plain["prompt_eval_count"], raw["prompt_eval_count"])
+
+    @check
+    def a_template_given_in_the_request_still_applies():
+        body = generate(template="<|user|>{{ .Prompt }}<|assistant|>")
+        assert body["prompt_eval_count"] > generate(raw=True)["prompt_eval_count"], body
 
 if failures:
     print(f"{len(failures)} failed: {', '.join(failures)}")
