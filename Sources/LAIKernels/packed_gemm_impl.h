@@ -239,10 +239,14 @@ ALWAYS_INLINE void VARIANT(q8_0x16_tile)(int nb, const pk_block_q8_0x8 *w0, cons
     for (int c = 0; c < CT; c++) { _mm256_storeu_ps(out + c * os, acc0[c]); _mm256_storeu_ps(out + c * os + 8, acc1[c]); }
 }
 
+PACKED_DRIVER(lai_gemm_q8_0x8_q8_0p_narrow, q8_0x8, pk_block_q8_0x8)
+
+// Prompts (8 or more columns) in 16-row × Q8_WIDE_CT tiles, the columns left over by the narrow driver; a few
+// columns (generation, batched decoding) stay on the narrow driver's one-pass tiles.
 void VARIANT(lai_gemm_q8_0x8_q8_0p)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) {
     const char *ap = a;
     int c = 0;
-    if (nc >= 8) {   // prompts; a few columns (batched decoding) stay on the one-pass 4-column tile below
+    if (nc >= 8)
         for (; c + Q8_WIDE_CT <= nc; c += Q8_WIDE_CT) {
             int g = 0;
             for (; g + 2 <= ng; g += 2)
@@ -250,20 +254,7 @@ void VARIANT(lai_gemm_q8_0x8_q8_0p)(int nb, const void *w, size_t gs, int ng, co
                                       ap + c * as, as, out + c * os + 8 * g, os, Q8_WIDE_CT);
             if (g < ng) VARIANT(q8_0x8_tile)(nb, (const pk_block_q8_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, Q8_WIDE_CT);
         }
-    }
-    for (; c + 4 <= nc; c += 4)
-        for (int g = 0; g < ng; g++)
-            VARIANT(q8_0x8_tile)(nb, (const pk_block_q8_0x8 *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4);
-    const int rest = nc - c;
-    for (int g = 0; g < ng && rest > 0; g++) {
-        const pk_block_q8_0x8 *wg = (const pk_block_q8_0x8 *)((const char *)w + g * gs);
-        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);
-        switch (rest) {
-        case 1: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;
-        case 2: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;
-        default: VARIANT(q8_0x8_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;
-        }
-    }
+    if (c < nc) VARIANT(lai_gemm_q8_0x8_q8_0p_narrow)(nb, w, gs, ng, ap + c * as, as, nc - c, out + c * os, os);
 }
 #endif
 
