@@ -42,7 +42,7 @@ struct Run: ParsableCommand {
         let session = DecoderSession(model: lm.model, contextSize: ctx, pool: sampling.pool, useKernels: !portable)
         let formatter = lm.chatFormatter(overrideTemplate: resolved.template)
         // A base model (no chat template) continues the prompt as text, as Ollama and llama-cli run one.
-        let complete = !raw && tools == nil && !lm.hasChatTemplate(overrideTemplate: resolved.template)
+        let complete = !raw && tools == nil && !formatter.hasTemplateSource
         if complete {
             if verbose || isatty(STDERR_FILENO) != 0 {
                 Stderr.line("lai: the model has no chat template (a base model): completing the prompt as text; a Modelfile TEMPLATE makes it chat")

@@ -10,6 +10,10 @@ package struct ChatFormatter: Sendable {
     package let eosToken: String
     /// Non-nil when a built-in format is used instead of the model's template (lai prints it with --verbose).
     package var fallbackReason: String?
+    /// Whether a template was given at all (the file's or a Modelfile TEMPLATE, parseable or not). A model without
+    /// one is a base model: `lai run` and /api/generate complete its prompt as text, as Ollama (`{{ .Prompt }}`) and
+    /// llama-cli (no conversation mode) do, rather than wrapping it in a ChatML turn it was never trained on.
+    package let hasTemplateSource: Bool
 
     /// Parses `templateSource`; on failure (or when there is none) picks a built-in format and records why.
     package init(templateSource: String?, bosToken: String, eosToken: String) {
@@ -17,7 +21,8 @@ package struct ChatFormatter: Sendable {
         self.eosToken = eosToken
         let detected = templateSource.flatMap { BuiltinChatFormat.detect(templateSource: $0) }
         builtin = detected ?? .chatml
-        guard let src = templateSource, !src.trimmingWhitespace.isEmpty else {
+        hasTemplateSource = !(templateSource?.trimmingWhitespace.isEmpty ?? true)
+        guard let src = templateSource, hasTemplateSource else {
             template = nil
             fallbackReason = "the model has no chat template; using the built-in chatml format"
             return

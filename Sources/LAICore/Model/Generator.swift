@@ -50,13 +50,6 @@ package final class LanguageModel: @unchecked Sendable {
         return tokenizer.encode(text, addSpecial: !templateHasBOS, parseSpecial: true)
     }
 
-    /// Whether the model comes with a chat template (the file's, or a Modelfile TEMPLATE). One without is a base
-    /// model: `lai run` and /api/generate complete its prompt as text, as Ollama (template `{{ .Prompt }}`) and
-    /// llama-cli (no conversation mode) do, rather than wrapping it in a ChatML turn it was never trained on.
-    package func hasChatTemplate(overrideTemplate: String? = nil) -> Bool {
-        !((overrideTemplate ?? chatTemplateSource)?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
-    }
-
     /// A chat formatter for this model; `overrideTemplate` (Modelfile TEMPLATE) wins over the file's.
     package func chatFormatter(overrideTemplate: String? = nil) -> ChatFormatter {
         let bos = tokenizer.bos.map { tokenizer.tokenText($0) } ?? ""

@@ -323,7 +323,7 @@ extension LAIServer {
                 return try Completions.rawPlan(model, tokens: tokens, parameters: params, numCtx: numCtx, constraint: constraint)
             }
             // a base model (no template of its own, none given) gets the prompt as is, as Ollama's {{ .Prompt }}
-            let raw = raw || (template == nil && !lm.hasChatTemplate(overrideTemplate: model.resolved.template))
+            let raw = raw || (template == nil && !formatter.hasTemplateSource)
             if raw || !context.isEmpty {
                 let vocab = lm.model.config.vocabulary
                 if let bad = context.first(where: { Int($0) >= vocab }) { throw APIError.badRequest("field 'context' holds token \(bad), outside the vocabulary (\(vocab))") }
