@@ -449,6 +449,20 @@ void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
 void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
     const char *ap = a;
     int c = 0;
+    if (nc > 4 && nc <= 8) {
+        // batched decoding: every column of a row before the next row, so the weights are read from memory once
+        for (int r = 0; r < nr; r++) {
+            const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
+            q6_K_tile(nb, x, ap, as, out + r, os, 4);
+            switch (nc - 4) {
+            case 1: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 1); break;
+            case 2: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 2); break;
+            case 3: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 3); break;
+            default: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 4); break;
+            }
+        }
+        return;
+    }
     for (; c + 4 <= nc; c += 4)
         for (int r = 0; r < nr; r++) q6_K_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
     for (int r = 0; r < nr && c < nc; r++) {

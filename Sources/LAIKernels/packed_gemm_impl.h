@@ -4,26 +4,44 @@
 // Unsigned bytes × signed bytes, summed in 4s into 32-bit lanes (VNNI does it in one instruction; the
 // sums are exact either way: |pair| ≤ 2·15·127 never saturates 16 bits).
 #ifndef PACKED_DRIVER
+// PREP: statements run first; EXTRA(c): more arguments for the tile of columns c...
 // Columns in fours (the weights of a block unpacked once for four), then the 1-3 left over; generation
-// (one column) prefetches the next group.
-#define PACKED_DRIVER(FN, TILE, BLOCK)                                                                          \
+// (one column) prefetches the next group. Up to 8 columns (batched decoding) all of a group's columns are
+// done before the next group, so its weights come from memory once; longer batches keep four columns'
+// activations in cache across the groups instead.
+#define PACKED_DRIVER(FN, TILE, BLOCK, PREP, EXTRA)                                                              \
 void VARIANT(FN)(int nb, const void *w, size_t gs, int ng, const void *a, size_t as, int nc, float *out, size_t os) { \
-    const char *ap = a;                                                                                      \
-    int c = 0;                                                                                               \
-    for (; c + 4 <= nc; c += 4)                                                                              \
-        for (int g = 0; g < ng; g++)                                                                         \
-            VARIANT(TILE##_tile)(nb, (const BLOCK *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4); \
-    const int rest = nc - c;                                                                                 \
-    for (int g = 0; g < ng && rest > 0; g++) {                                                               \
-        const BLOCK *wg = (const BLOCK *)((const char *)w + g * gs);                                         \
-        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);                              \
-        switch (rest) {                                                                                      \
-        case 1: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1); break;           \
-        case 2: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2); break;           \
-        default: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3); break;          \
-        }                                                                                                    \
-    }                                                                                                        \
+    const char *ap = a;                                                                                          \
+    PREP                                                                                                         \
+    int c = 0;                                                                                                   \
+    if (nc > 4 && nc <= 8) {                                                                                     \
+        for (int g = 0; g < ng; g++) {                                                                           \
+            const BLOCK *wg = (const BLOCK *)((const char *)w + g * gs);                                         \
+            VARIANT(TILE##_tile)(nb, wg, ap, as, out + 8 * g, os, 4 EXTRA(0));                                   \
+            switch (nc - 4) {                                                                                    \
+            case 1: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 1 EXTRA(4)); break;  \
+            case 2: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 2 EXTRA(4)); break;  \
+            case 3: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 3 EXTRA(4)); break;  \
+            default: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 4 EXTRA(4)); break; \
+            }                                                                                                    \
+        }                                                                                                        \
+        return;                                                                                                  \
+    }                                                                                                            \
+    for (; c + 4 <= nc; c += 4)                                                                                  \
+        for (int g = 0; g < ng; g++)                                                                             \
+            VARIANT(TILE##_tile)(nb, (const BLOCK *)((const char *)w + g * gs), ap + c * as, as, out + c * os + 8 * g, os, 4 EXTRA(c)); \
+    const int rest = nc - c;                                                                                     \
+    for (int g = 0; g < ng && rest > 0; g++) {                                                                   \
+        const BLOCK *wg = (const BLOCK *)((const char *)w + g * gs);                                             \
+        if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);                                  \
+        switch (rest) {                                                                                          \
+        case 1: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1 EXTRA(c)); break;      \
+        case 2: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2 EXTRA(c)); break;      \
+        default: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3 EXTRA(c)); break;     \
+        }                                                                                                        \
+    }                                                                                                            \
 }
+#define NO_EXTRA(c)
 #endif
 
 #ifdef LAI_PACKED_VNNI
@@ -69,11 +87,12 @@ ALWAYS_INLINE void VARIANT(q4_0x8_tile)(int nb, const pk_block_q4_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-PACKED_DRIVER(lai_gemm_q4_0x8_q8_0s, q4_0x8, pk_block_q4_0x8)
+PACKED_DRIVER(lai_gemm_q4_0x8_q8_0s, q4_0x8, pk_block_q4_0x8, , NO_EXTRA)
 
 // q4_K: per super-block, isum = Σ_j scale_j · Σ_{k∈j} q_k a_k and imin = Σ_j min_j · Σ_{k∈j} a_k (exact
 // integers); acc += isum · (d·da), accm += imin · (dmin·da); out = acc - accm.
-ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
+ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const char *a, size_t as, float *out, size_t os, const int CT,
+                                        const int32_t *mp) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256 acc[4], accm[4];
     for (int c = 0; c < CT; c++) { acc[c] = _mm256_setzero_ps(); accm[c] = _mm256_setzero_ps(); }
@@ -123,16 +142,13 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
                 isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(sl[c], scl), _mm256_madd_epi16(sh[c], sch)));
         }
 #endif
-        // mins: lane r gets Σ_j min_{r,j} · (bsum_{2j} + bsum_{2j+1}), two sub-blocks per madd
-        for (int j = 0; j < 8; j += 2) {
-            const __m256i m0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->mins[j]));
-            const __m256i m1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->mins[j + 1]));
-            const __m256i mm = _mm256_or_si256(m0, _mm256_slli_epi32(m1, 16));
-            for (int c = 0; c < CT; c++) {
-                const int16_t *bs = ((const pk_block_q8_K *)(a + c * as) + b)->bsums;
-                const int32_t s0 = bs[2 * j] + bs[2 * j + 1], s1 = bs[2 * j + 2] + bs[2 * j + 3];
-                imin[c] = _mm256_add_epi32(imin[c], _mm256_madd_epi16(mm, _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)s0 | ((uint32_t)(uint16_t)s1 << 16)))));
-            }
+        // mins: lane r gets Σ_j min_{r,j} · (bsum_{2j} + bsum_{2j+1}), two sub-blocks per madd: lane r of mm holds
+        // (min_{r,2jp}, min_{r,2jp+1}) in 16 bits each, mp the matching pair of activation sums (q4_K_min_pairs)
+        for (int jp = 0; jp < 4; jp++) {
+            const __m256i mm = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)w->mins[2 * jp]),
+                                                                     _mm_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)));
+            for (int c = 0; c < CT; c++)
+                imin[c] = _mm256_add_epi32(imin[c], _mm256_madd_epi16(mm, _mm256_set1_epi32(mp[((size_t)c * nb + b) * 4 + jp])));
         }
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
         const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->dmin));
@@ -145,7 +161,9 @@ ALWAYS_INLINE void VARIANT(q4_Kx8_tile)(int nb, const pk_block_q4_Kx8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, _mm256_sub_ps(acc[c], accm[c]));
 }
 
-PACKED_DRIVER(lai_gemm_q4_Kx8_q8_K, q4_Kx8, pk_block_q4_Kx8)
+// the mins' activation pairs, once per call rather than once per group
+#define Q4K_MIN_PAIRS(c) , mp + (size_t)(c) * nb * 4
+PACKED_DRIVER(lai_gemm_q4_Kx8_q8_K, q4_Kx8, pk_block_q4_Kx8, const int32_t *mp = q4_K_min_pairs(nb, ap, as, nc);, Q4K_MIN_PAIRS)
 
 
 // q8_0: weights stored + 128 (unsigned bytes); the +128 comes out with the activation block's sum.
@@ -174,7 +192,7 @@ ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-PACKED_DRIVER(lai_gemm_q8_0x8_q8_0s, q8_0x8, pk_block_q8_0x8)
+PACKED_DRIVER(lai_gemm_q8_0x8_q8_0s, q8_0x8, pk_block_q8_0x8, , NO_EXTRA)
 #else
 ALWAYS_INLINE void VARIANT(q8_0x8_tile)(int nb, const pk_block_q8_0x8 *w, const char *a, size_t as, float *out, size_t os, const int CT) {
     __m256 acc[4];
@@ -239,7 +257,7 @@ ALWAYS_INLINE void VARIANT(q8_0x16_tile)(int nb, const pk_block_q8_0x8 *w0, cons
     for (int c = 0; c < CT; c++) { _mm256_storeu_ps(out + c * os, acc0[c]); _mm256_storeu_ps(out + c * os + 8, acc1[c]); }
 }
 
-PACKED_DRIVER(lai_gemm_q8_0x8_q8_0p_narrow, q8_0x8, pk_block_q8_0x8)
+PACKED_DRIVER(lai_gemm_q8_0x8_q8_0p_narrow, q8_0x8, pk_block_q8_0x8, , NO_EXTRA)
 
 // Prompts (8 or more columns) in 16-row × Q8_WIDE_CT tiles, the columns left over by the narrow driver; a few
 // columns (generation, batched decoding) stay on the narrow driver's one-pass tiles.
@@ -306,5 +324,5 @@ ALWAYS_INLINE void VARIANT(q5_0x8_tile)(int nb, const pk_block_q5_0x8 *w, const 
     for (int c = 0; c < CT; c++) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
-PACKED_DRIVER(lai_gemm_q5_0x8_q8_0s, q5_0x8, pk_block_q5_0x8)
+PACKED_DRIVER(lai_gemm_q5_0x8_q8_0s, q5_0x8, pk_block_q5_0x8, , NO_EXTRA)
 #undef DPBUSD

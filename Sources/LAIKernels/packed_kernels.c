@@ -9,6 +9,7 @@
 // unsigned (0..15): no sign tricks; q4_0's -8 offset is taken out of the integer sum with the activation
 // block's sum (the q8_0s activation blocks carry it), which keeps the sums exact.
 #include "lai_kernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct { uint16_t d; uint8_t qs[16]; } pk_block_q4_0;
@@ -111,6 +112,32 @@ void lai_pack_q4_Kx8(const void *w, size_t ws, int rows, int nb, void *out) {
 #include "simd_common.h"
 
 ALWAYS_INLINE int32_t load_i32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+// For the q4_K mins, per activation row c and block b: four words, word jp holding the sums of sub-blocks 2jp and
+// 2jp + 1 (bsums[4jp] + bsums[4jp + 1], bsums[4jp + 2] + bsums[4jp + 3]; |sum| ≤ 32·128) in its low and high
+// 16 bits. Computed once per product call (the tiles would otherwise redo it for every group of 8 rows), in a
+// buffer of the calling thread's that grows as needed and is reused.
+static _Thread_local int32_t *min_pairs;
+static _Thread_local size_t min_pairs_count;
+static const int32_t *q4_K_min_pairs(int nb, const char *a, size_t as, int nc) {
+    const size_t need = (size_t)nc * (size_t)nb * 4;
+    if (need > min_pairs_count) {
+        free(min_pairs);
+        min_pairs = malloc(need * sizeof(int32_t));
+        if (!min_pairs) abort();
+        min_pairs_count = need;
+    }
+    for (int c = 0; c < nc; c++)
+        for (int b = 0; b < nb; b++) {
+            const int16_t *bs = ((const pk_block_q8_K *)(a + (size_t)c * as) + b)->bsums;
+            int32_t *m = min_pairs + ((size_t)c * nb + b) * 4;
+            for (int jp = 0; jp < 4; jp++) {
+                const int32_t s0 = bs[4 * jp] + bs[4 * jp + 1], s1 = bs[4 * jp + 2] + bs[4 * jp + 3];
+                m[jp] = (int32_t)((uint32_t)(uint16_t)s0 | ((uint32_t)(uint16_t)s1 << 16));
+            }
+        }
+    return min_pairs;
+}
 
 
 #define VARIANT(name) name##_avx2

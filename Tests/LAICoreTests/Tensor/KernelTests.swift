@@ -53,7 +53,7 @@ import LAICore
     /// take one row × 4 columns with 4-wide scale products), so a product of many tokens equals the same tokens
     /// multiplied one at a time, bit for bit; the one-column path is what the llama.cpp logit references check.
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
-          arguments: [GGMLType.q4_1, .q5_1, .q6_K, .iq4_nl], [4, 9, 70])
+          arguments: [GGMLType.q4_1, .q5_1, .q6_K, .iq4_nl], [4, 6, 9, 70])
     func multiColumnTilesEqualOneColumnAtATime(type: GGMLType, tokens: Int) throws {
         let rows = 37, cols = 512
         let (keep, w) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: 91 + UInt64(tokens))
@@ -75,7 +75,7 @@ import LAICore
     /// The packed q4_0/q4_K/q5_0/q8_0 kernels (AVX2 and, where the CPU has it, AVX-512 VNNI) equal their twin bit for
     /// bit; the twin reads the original rows, so this also checks the packing.
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the packed kernels need AVX2/FMA/F16C"),
-          arguments: [GGMLType.q4_0, .q4_K, .q5_0, .q8_0], [1, 3, 4, 8, 9])
+          arguments: [GGMLType.q4_0, .q4_K, .q5_0, .q8_0], [1, 3, 4, 6, 8, 9])
     func packedProductsAreBitIdenticalToTheirTwin(type: GGMLType, tokens: Int) throws {
         let rows = 40, cols = 512
         let (keep, w0) = try Self.randomMatrix(type, rows: rows, cols: cols, seed: 77 + UInt64(tokens))
