@@ -10,9 +10,10 @@ import Foundation
 
 /// Writes a file so that readers see either the old file or the complete new one, never a prefix.
 ///
-/// Bytes go to `.<name>.lai-tmp-<pid>` in the destination's directory; `commit()` flushes, fsyncs,
-/// renames over the destination and fsyncs the directory. A writer that is dropped (error, full disk)
-/// or interrupted (see `TempFiles`) removes its temporary file.
+/// Bytes go to `.<name>.lai-tmp-<pid>-<n>` in the destination's directory (n counts this process's writers,
+/// so two writers of one path in one process — two threads converting the same folder — never share a
+/// temporary file); `commit()` flushes, fsyncs, renames over the destination and fsyncs the directory. A
+/// writer that is dropped (error, full disk) or interrupted (see `TempFiles`) removes its temporary file.
 package final class AtomicFileWriter {
     package let path: String
     package let tempPath: String
@@ -28,11 +29,19 @@ package final class AtomicFileWriter {
         self.path = path
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
-        self.tempPath = dir + "/." + url.lastPathComponent + ".lai-tmp-\(getpid())"
-        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        self.tempPath = dir + "/." + url.lastPathComponent + ".lai-tmp-\(getpid())-\(Self.writers.next())"
+        fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 64)
         TempFiles.shared.register(tempPath)
+    }
+
+    /// Numbers this process's writers.
+    private static let writers = WriterCounter()
+    private final class WriterCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
     }
 
     deinit {
