@@ -446,6 +446,16 @@ void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
             out[(size_t)c * os + r] = dot_q4_K_q8_K(nb, (const block_q4_K *)((const char *)w + r * ws), (const block_q8_K *)((const char *)a + c * as));
 }
 
+// Row x against n (1-4) columns, the column count a constant in each call.
+static inline void q6_K_tiles(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, int n) {
+    switch (n) {
+    case 1: q6_K_tile(nb, x, a, as, out, os, 1); break;
+    case 2: q6_K_tile(nb, x, a, as, out, os, 2); break;
+    case 3: q6_K_tile(nb, x, a, as, out, os, 3); break;
+    default: q6_K_tile(nb, x, a, as, out, os, 4); break;
+    }
+}
+
 void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
     const char *ap = a;
     int c = 0;
@@ -453,13 +463,8 @@ void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
         // batched decoding: every column of a row before the next row, so the weights are read from memory once
         for (int r = 0; r < nr; r++) {
             const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-            q6_K_tile(nb, x, ap, as, out + r, os, 4);
-            switch (nc - 4) {
-            case 1: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 1); break;
-            case 2: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 2); break;
-            case 3: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 3); break;
-            default: q6_K_tile(nb, x, ap + 4 * as, as, out + 4 * os + r, os, 4); break;
-            }
+            q6_K_tiles(nb, x, ap, as, out + r, os, 4);
+            q6_K_tiles(nb, x, ap + 4 * as, as, out + 4 * os + r, os, nc - 4);
         }
         return;
     }
@@ -468,11 +473,7 @@ void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
     for (int r = 0; r < nr && c < nc; r++) {
         const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
         if (nc == 1) { _mm_prefetch((const char *)w + (r + 2) * ws, _MM_HINT_T0); _mm_prefetch((const char *)w + (r + 2) * ws + 256, _MM_HINT_T0); }
-        switch (nc - c) {
-        case 1: q6_K_tile(nb, x, ap + c * as, as, out + c * os + r, os, 1); break;
-        case 2: q6_K_tile(nb, x, ap + c * as, as, out + c * os + r, os, 2); break;
-        default: q6_K_tile(nb, x, ap + c * as, as, out + c * os + r, os, 3); break;
-        }
+        q6_K_tiles(nb, x, ap + c * as, as, out + c * os + r, os, nc - c);
     }
 }
 

@@ -17,13 +17,8 @@ void VARIANT(FN)(int nb, const void *w, size_t gs, int ng, const void *a, size_t
     if (nc > 4 && nc <= 8) {                                                                                     \
         for (int g = 0; g < ng; g++) {                                                                           \
             const BLOCK *wg = (const BLOCK *)((const char *)w + g * gs);                                         \
-            VARIANT(TILE##_tile)(nb, wg, ap, as, out + 8 * g, os, 4 EXTRA(0));                                   \
-            switch (nc - 4) {                                                                                    \
-            case 1: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 1 EXTRA(4)); break;  \
-            case 2: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 2 EXTRA(4)); break;  \
-            case 3: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 3 EXTRA(4)); break;  \
-            default: VARIANT(TILE##_tile)(nb, wg, ap + 4 * as, as, out + 4 * os + 8 * g, os, 4 EXTRA(4)); break; \
-            }                                                                                                    \
+            PACKED_TILE_N(TILE, EXTRA, 4, wg, 0, g);                                                             \
+            PACKED_TILE_N(TILE, EXTRA, nc - 4, wg, 4, g);                                                        \
         }                                                                                                        \
         return;                                                                                                  \
     }                                                                                                            \
@@ -34,13 +29,17 @@ void VARIANT(FN)(int nb, const void *w, size_t gs, int ng, const void *a, size_t
     for (int g = 0; g < ng && rest > 0; g++) {                                                                   \
         const BLOCK *wg = (const BLOCK *)((const char *)w + g * gs);                                             \
         if (nc == 1) _mm_prefetch((const char *)w + (g + 1) * gs, _MM_HINT_T0);                                  \
-        switch (rest) {                                                                                          \
-        case 1: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 1 EXTRA(c)); break;      \
-        case 2: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 2 EXTRA(c)); break;      \
-        default: VARIANT(TILE##_tile)(nb, wg, ap + c * as, as, out + c * os + 8 * g, os, 3 EXTRA(c)); break;     \
-        }                                                                                                        \
+        PACKED_TILE_N(TILE, EXTRA, rest, wg, c, g);                                                              \
     }                                                                                                            \
 }
+// Group g's tile of n (1-4) columns from column c on, the column count a constant in each call.
+#define PACKED_TILE_N(TILE, EXTRA, n, wg, c, g)                                                                  \
+    switch (n) {                                                                                                 \
+    case 1: VARIANT(TILE##_tile)(nb, wg, ap + (c) * as, as, out + (c) * os + 8 * (g), os, 1 EXTRA(c)); break;    \
+    case 2: VARIANT(TILE##_tile)(nb, wg, ap + (c) * as, as, out + (c) * os + 8 * (g), os, 2 EXTRA(c)); break;    \
+    case 3: VARIANT(TILE##_tile)(nb, wg, ap + (c) * as, as, out + (c) * os + 8 * (g), os, 3 EXTRA(c)); break;    \
+    default: VARIANT(TILE##_tile)(nb, wg, ap + (c) * as, as, out + (c) * os + 8 * (g), os, 4 EXTRA(c)); break;   \
+    }
 #define NO_EXTRA(c)
 #endif
 
