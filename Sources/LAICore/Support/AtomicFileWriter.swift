@@ -29,19 +29,11 @@ package final class AtomicFileWriter {
         self.path = path
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
-        self.tempPath = dir + "/." + url.lastPathComponent + ".lai-tmp-\(getpid())-\(Self.writers.next())"
+        self.tempPath = dir + "/." + url.lastPathComponent + ".lai-tmp-\(getpid())-\(TempFiles.shared.nextWriter())"
         fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 64)
         TempFiles.shared.register(tempPath)
-    }
-
-    /// Numbers this process's writers.
-    private static let writers = WriterCounter()
-    private final class WriterCounter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var n = 0
-        func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
     }
 
     deinit {
@@ -133,6 +125,10 @@ package final class TempFiles: @unchecked Sendable {
     package static let shared = TempFiles()
     private let lock = NSLock()
     private var paths = Set<String>()
+    private var writers = 0
+
+    /// Numbers this process's writers (each names its own temporary file).
+    package func nextWriter() -> Int { lock.lock(); defer { lock.unlock() }; writers += 1; return writers }
 
     package func register(_ p: String) { lock.lock(); paths.insert(p); lock.unlock() }
     package func unregister(_ p: String) { lock.lock(); paths.remove(p); lock.unlock() }
