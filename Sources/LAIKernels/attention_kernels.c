@@ -280,50 +280,76 @@ void lai_attention_tiled_f16(const float *q, size_t q_stride, const long *pos, i
     }
 }
 
-// The one-query f16 loop over cells j0..<j1 (ggml_compute_forward_flash_attn_ext_f16_one_chunk): leaves the
-// f16 accumulator in scratch + hd and the running max and sum in *M, *S.
-static void attention_f16_cells(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
-                                float scale, float softcap, uint16_t *scratch, float *Mout, float *Sout) {
+// The one-query f16 loop over cells j0..<j1 (ggml_compute_forward_flash_attn_ext_f16_one_chunk) for G query heads
+// that share one KV head (q: G rows of hd floats): each head leaves its f16 accumulator in scratch + (2g + 1) hd and
+// its running max and sum in M[g], S[g]. Cell by cell, the G dot products come first, then the G softmax steps and
+// value updates: each head's operations and their order are exactly the one-head loop's (so are its results, bit
+// for bit), but a cell now offers G independent chains (dot → exp → f16 update), where one head alone leaves the
+// CPU waiting on that chain; each K/V cell is also read once for all G heads.
+static void attention_f16_cells(const float *q, int G, const void *k, const void *v, size_t kv_stride, int j0, int j1,
+                                int hd, float scale, float softcap, uint16_t *scratch, float *M, float *S) {
     // ggml: with a softcap, s = cap * tanh(s * scale / cap)
     if (softcap != 0.0f) scale /= softcap;
-    uint16_t *qh = scratch, *acc = scratch + hd;
-    f32_to_f16_row(q, qh, hd);
-    memset(acc, 0, (size_t)hd * 2);
-    float S = 0.0f, M = -INFINITY;
+    for (int g = 0; g < G; g++) {
+        f32_to_f16_row(q + (size_t)g * hd, scratch + (size_t)2 * g * hd, hd);
+        memset(scratch + (size_t)(2 * g + 1) * hd, 0, (size_t)hd * 2);
+        S[g] = 0.0f; M[g] = -INFINITY;
+    }
+    float s[LAI_FA_MAX_HEADS];
     for (int j = j0; j < j1; j++) {
         const uint16_t *kj = (const uint16_t *)((const char *)k + (size_t)j * kv_stride);
         const uint16_t *vj = (const uint16_t *)((const char *)v + (size_t)j * kv_stride);
-        float s = dot_f16_ggml(kj, qh, hd) * scale;
-        if (softcap != 0.0f) s = softcap * tanhf(s);
-        const float Mold = M;
-        float ms = 1.0f, vs = 1.0f;
-        if (s > M) {
-            M = s;
-            ms = expf(Mold - M);
-            scale_f16(acc, hd, ms);
-        } else {
-            vs = expf(s - M);
+        for (int g = 0; g < G; g++) {
+            s[g] = dot_f16_ggml(kj, scratch + (size_t)2 * g * hd, hd) * scale;
+            if (softcap != 0.0f) s[g] = softcap * tanhf(s[g]);
         }
-        mad_f16(acc, vj, hd, vs);
-        S = fmaf(S, ms, vs);  // GCC contracts ggml's S*ms + vs (clang too)
+        for (int g = 0; g < G; g++) {
+            uint16_t *acc = scratch + (size_t)(2 * g + 1) * hd;
+            const float Mold = M[g];
+            float ms = 1.0f, vs = 1.0f;
+            if (s[g] > M[g]) {
+                M[g] = s[g];
+                ms = expf(Mold - M[g]);
+                scale_f16(acc, hd, ms);
+            } else {
+                vs = expf(s[g] - M[g]);
+            }
+            mad_f16(acc, vj, hd, vs);
+            S[g] = fmaf(S[g], ms, vs);  // GCC contracts ggml's S*ms + vs (clang too)
+        }
     }
-    *Mout = M;
-    *Sout = S;
+}
+
+void lai_attention_f16_heads(const float *q, int heads, const void *k, const void *v, size_t kv_stride, int n, int hd,
+                             float scale, float softcap, float *out, void *scratch) {
+    float M[LAI_FA_MAX_HEADS], S[LAI_FA_MAX_HEADS];
+    attention_f16_cells(q, heads, k, v, kv_stride, 0, n, hd, scale, softcap, scratch, M, S);
+    for (int g = 0; g < heads; g++) {
+        const uint16_t *acc = (const uint16_t *)scratch + (size_t)(2 * g + 1) * hd;
+        const float inv = S[g] == 0.0f ? 0.0f : 1.0f / S[g];
+        for (int i = 0; i < hd; i++) out[(size_t)g * hd + i] = h2f(acc[i]) * inv;
+    }
 }
 
 void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
                        float scale, float softcap, float *out, void *scratch) {
-    float M, S;
-    attention_f16_cells(q, k, v, kv_stride, 0, n, hd, scale, softcap, scratch, &M, &S);
-    const uint16_t *acc = (const uint16_t *)scratch + hd;
-    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-    for (int i = 0; i < hd; i++) out[i] = h2f(acc[i]) * inv;
+    lai_attention_f16_heads(q, 1, k, v, kv_stride, n, hd, scale, softcap, out, scratch);
+}
+
+void lai_attention_f16_partial_heads(const float *q, int heads, const void *k, const void *v, size_t kv_stride, int j0, int j1,
+                                     int hd, float scale, float softcap, float *partials, size_t partial_stride, void *scratch) {
+    float M[LAI_FA_MAX_HEADS], S[LAI_FA_MAX_HEADS];
+    attention_f16_cells(q, heads, k, v, kv_stride, j0, j1, hd, scale, softcap, scratch, M, S);
+    for (int g = 0; g < heads; g++) {
+        float *partial = partials + (size_t)g * partial_stride;
+        partial[0] = M[g]; partial[1] = S[g];
+        f16_to_f32_row((const uint16_t *)scratch + (size_t)(2 * g + 1) * hd, partial + 2, hd);
+    }
 }
 
 void lai_attention_f16_partial(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
                                float scale, float softcap, float *partial, void *scratch) {
-    attention_f16_cells(q, k, v, kv_stride, j0, j1, hd, scale, softcap, scratch, &partial[0], &partial[1]);
-    f16_to_f32_row((const uint16_t *)scratch + hd, partial + 2, hd);
+    lai_attention_f16_partial_heads(q, 1, k, v, kv_stride, j0, j1, hd, scale, softcap, partial, 0, scratch);
 }
 
 void lai_attention_reduce_partials(const float *partials, int chunks, int hd, float *out) {

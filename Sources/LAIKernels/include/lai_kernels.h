@@ -70,6 +70,13 @@ void lai_f32_to_f16(const float *x, void *y, int n);
 /// scratch must hold 2*hd f16 values.
 void lai_attention_f16(const float *q, const void *k, const void *v, size_t kv_stride, int n, int hd,
                        float scale, float softcap, float *out, void *scratch);
+/// The most query heads lai_attention_f16_heads and lai_attention_f16_partial_heads take at once.
+#define LAI_FA_MAX_HEADS 16
+/// lai_attention_f16 for `heads` (1...LAI_FA_MAX_HEADS) query heads that share this KV head (grouped-query
+/// attention): q and out hold heads × hd floats, scratch heads × 2*hd f16 values. Each head's result is
+/// bit-identical to lai_attention_f16's; the heads are interleaved cell by cell (faster: independent work).
+void lai_attention_f16_heads(const float *q, int heads, const void *k, const void *v, size_t kv_stride, int n, int hd,
+                             float scale, float softcap, float *out, void *scratch);
 
 /// gate[i] = silu(gate[i]) * up[i] with ggml's vectorized expf approximation (max error ~1.5 ulp), so
 /// results equal llama.cpp's bit for bit.
@@ -134,6 +141,10 @@ void lai_attention_tiled_f16(const float *q, size_t q_stride, const long *pos, i
 /// accumulator)]. scratch holds 2*hd f16 values.
 void lai_attention_f16_partial(const float *q, const void *k, const void *v, size_t kv_stride, int j0, int j1, int hd,
                                float scale, float softcap, float *partial, void *scratch);
+/// lai_attention_f16_partial for `heads` (1...LAI_FA_MAX_HEADS) query heads sharing this KV head: q holds heads × hd
+/// floats, head g's partial goes to partials + g * partial_stride, scratch holds heads × 2*hd f16 values.
+void lai_attention_f16_partial_heads(const float *q, int heads, const void *k, const void *v, size_t kv_stride, int j0, int j1,
+                                     int hd, float scale, float softcap, float *partials, size_t partial_stride, void *scratch);
 /// ggml_flash_attn_ext_reduce_partials for one head: merges `chunks` partials (each 2 + hd floats, in
 /// order; chunks with S == 0 skipped) and writes the normalized hd floats to out.
 void lai_attention_reduce_partials(const float *partials, int chunks, int hd, float *out);

@@ -292,6 +292,47 @@ import LAICore
         #expect(one == oneRef)
     }
 
+    /// Grouped-query attention: `heads` query heads over one KV head in one call (interleaved cell by cell) give each
+    /// head exactly the one-head kernel's result, for the whole cache and for a split-KV chunk.
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
+          arguments: [(1, Float(0)), (3, 0), (6, 1.5), (16, 0)])
+    func groupedHeadsAttentionEqualsOneHeadAtATime(heads: Int, softcap: Float) {
+        var rng = SplitMix64(seed: 19)
+        let hd = 64, n = 300, stride = 2 * hd, chunk = 120..<260
+        let q = (0..<(heads * hd)).map { _ in Float.random(in: -3...3, using: &rng) }
+        let kc = (0..<(n * stride)).map { _ in Float16(Float.random(in: -3...3, using: &rng)).bitPattern }
+        let vc = (0..<(n * stride)).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
+        var grouped = [Float](repeating: .nan, count: heads * hd), single = grouped
+        var groupedParts = [Float](repeating: .nan, count: heads * 2 * (2 + hd)), singleParts = groupedParts
+        var scratch = [UInt16](repeating: 0, count: heads * 2 * hd)
+        kc.withUnsafeBytes { k in vc.withUnsafeBytes { v in
+            lai_attention_f16_heads(q, Int32(heads), k.baseAddress!, v.baseAddress!, stride * 2, Int32(n), Int32(hd), 0.125, softcap, &grouped, &scratch)
+            // partials of head g at g * 2 * (2 + hd), as two chunks per head would lay them out
+            groupedParts.withUnsafeMutableBufferPointer {
+                lai_attention_f16_partial_heads(q, Int32(heads), k.baseAddress!, v.baseAddress!, stride * 2, Int32(chunk.lowerBound), Int32(chunk.upperBound),
+                                                Int32(hd), 0.125, softcap, $0.baseAddress!, 2 * (2 + hd), &scratch)
+            }
+            for g in 0..<heads {
+                single.withUnsafeMutableBufferPointer {
+                    lai_attention_f16(q.withUnsafeBufferPointer { $0.baseAddress! + g * hd }, k.baseAddress!, v.baseAddress!, stride * 2, Int32(n), Int32(hd),
+                                      0.125, softcap, $0.baseAddress! + g * hd, &scratch)
+                }
+                singleParts.withUnsafeMutableBufferPointer {
+                    lai_attention_f16_partial(q.withUnsafeBufferPointer { $0.baseAddress! + g * hd }, k.baseAddress!, v.baseAddress!, stride * 2,
+                                              Int32(chunk.lowerBound), Int32(chunk.upperBound), Int32(hd), 0.125, softcap,
+                                              $0.baseAddress! + g * 2 * (2 + hd), &scratch)
+                }
+            }
+        } }
+        #expect(grouped.map(\.bitPattern) == single.map(\.bitPattern))
+        // compare the written partials only (the second chunk's slots stay NaN in both)
+        let part = 2 + hd
+        var written: [Int] = []
+        for g in 0..<heads { written += Array((g * 2 * part)..<(g * 2 * part + part)) }
+        #expect(written.map { groupedParts[$0].bitPattern } == written.map { singleParts[$0].bitPattern })
+        #expect(!grouped.contains { $0.isNaN })
+    }
+
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"))
     func swigluAndRopeMatchReference() {
         var rng = SplitMix64(seed: 5)

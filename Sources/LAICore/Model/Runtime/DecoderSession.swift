@@ -281,8 +281,9 @@ package final class DecoderSession {
             splitAttention(l, scale: scale, softcap: softcap, window: window)
         } else {
             let group = c.heads / c.kvHeads, heads = c.heads, scratch = attnScratch
-            pool.parallelFor(n * heads) { task in
-                let t = task / heads, h = task % heads, kvh = h / group
+            let per = useKernels ? headsPerTask(group: group, tasks: n * heads) : 1, tasksPerRow = heads / per
+            pool.parallelFor(n * tasksPerRow) { task in
+                let t = task / tasksPerRow, h = task % tasksPerRow * per, kvh = h / group
                 // Keys lo...hi: causal up to the token itself (within the window); bidirectional over the whole
                 // text, which is all in this batch (within ±window/2: llama.cpp's symmetric window).
                 let p = pos[t]
@@ -292,7 +293,8 @@ package final class DecoderSession {
                 let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
                 let o = attn + t * qd + h * hd
                 if kernels {
-                    lai_attention_f16(q + t * qd + h * hd, kp, vp, kvd * 2, Int32(hi - lo + 1), Int32(hd), scale, softcap, o, scratch + task * 4 * hd)
+                    lai_attention_f16_heads(q + t * qd + h * hd, Int32(per), kp, vp, kvd * 2, Int32(hi - lo + 1), Int32(hd), scale, softcap, o,
+                                            scratch + (t * heads + h) * 4 * hd)
                 } else {
                     Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: hi - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
                 }
@@ -340,6 +342,15 @@ package final class DecoderSession {
         }
     }
 
+    /// Query heads per one-query attention task: the largest divisor of the heads sharing a KV head (at most
+    /// LAI_FA_MAX_HEADS) that still leaves two tasks per thread, of `tasks` one-head tasks. A task's heads run
+    /// interleaved in one kernel call (lai_attention_f16_heads), each with the one-head kernel's exact arithmetic.
+    private func headsPerTask(group: Int, tasks: Int) -> Int {
+        var best = 1
+        for d in 1...max(1, min(group, Int(LAI_FA_MAX_HEADS))) where group % d == 0 && tasks / d >= 2 * pool.threadCount { best = d }
+        return best
+    }
+
     /// llama.cpp's n_kv, the cache cells its attention reads, for a row at position p: the used cells rounded up to
     /// 256, at least 256, at most the cache size (llama_kv_cache::get_n_kv). Its split-KV path runs when the ubatch
     /// is one row and n_kv ≥ 512; with one thread it equals the one-query kernel.
@@ -356,14 +367,20 @@ package final class DecoderSession {
         let size = (nKV + chunks - 1) / chunks, part = 2 + hd
         let q = self.q, attn = self.attn, partials = splitPartials, scratch = splitScratch, kernels = useKernels
         let keys = cache.keys(layer: l, sequence: seq), values = cache.values(layer: l, sequence: seq)
-        pool.parallelFor(heads * chunks) { task in
-            let h = task / chunks, chunk = task % chunks, kvh = h / group
+        let per = kernels ? headsPerTask(group: group, tasks: heads * chunks) : 1
+        pool.parallelFor(heads / per * chunks) { task in
+            let h = task / chunks * per, chunk = task % chunks, kvh = h / group
             let j0 = max(lo, chunk * size), j1 = min(p + 1, (chunk + 1) * size)
-            let out = partials + task * part
-            if j0 >= j1 { out[0] = -.infinity; out[1] = 0; return }
+            // head h's partial of this chunk (the heads' partials are chunks * part floats apart)
+            let out = partials + (h * chunks + chunk) * part
+            if j0 >= j1 {
+                for g in 0..<per { out[g * chunks * part] = -.infinity; out[g * chunks * part + 1] = 0 }
+                return
+            }
             let kp = UnsafeRawPointer(keys + kvh * hd), vp = UnsafeRawPointer(values + kvh * hd)
             if kernels {
-                lai_attention_f16_partial(q + h * hd, kp, vp, kvd * 2, Int32(j0), Int32(j1), Int32(hd), scale, softcap, out, scratch + task * 4 * hd)
+                lai_attention_f16_partial_heads(q + h * hd, Int32(per), kp, vp, kvd * 2, Int32(j0), Int32(j1), Int32(hd), scale, softcap,
+                                                out, chunks * part, scratch + task * per * 4 * hd)
             } else {
                 Ops.attentionF16PartialReference(q + h * hd, k: kp, v: vp, kvStride: kvd * 2, range: j0..<j1, hd: hd, scale: scale,
                                                  softcap: softcap, partial: out)
@@ -420,13 +437,14 @@ package final class DecoderSession {
             matmul.apply(a.kB[h], gather, n: n, q + h * kd, outStride: H * kd)
         }
         let scale = c.attentionScale, scratch = attnScratch
-        pool.parallelFor(n * H) { task in
-            let t = task / H, h = task % H
+        let per = kernels ? headsPerTask(group: H, tasks: n * H) : 1, tasksPerRow = H / per
+        pool.parallelFor(n * tasksPerRow) { task in
+            let t = task / tasksPerRow, h = task % tasksPerRow * per
             let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]))
             let o = attn + (t * H + h) * kd, qh = q + (t * H + h) * kd
             // values are the keys' first `rank` dims: run the kernel over all kd dims and keep those
             if kernels {
-                lai_attention_f16(qh, kp, kp, kd * 2, Int32(pos[t] + 1), Int32(kd), scale, 0, o, scratch + task * 4 * kd)
+                lai_attention_f16_heads(qh, Int32(per), kp, kp, kd * 2, Int32(pos[t] + 1), Int32(kd), scale, 0, o, scratch + (t * H + h) * 4 * kd)
             } else {
                 Ops.attentionF16Reference(qh, k: kp, v: kp, kvStride: kd * 2, n: pos[t] + 1, hd: kd, scale: scale, out: o)
             }
