@@ -9,7 +9,7 @@ import Synchronization
 /// `decode(batch)` is the general entry point; `evaluate(tokens)` appends to sequence 0 for one-conversation use.
 /// Every block runs on all rows of a batch at once: matrix products over the rows, per-row work spread over the
 /// thread pool, attention as llama.cpp's CPU flash attention picks it: tiles of 64 rows × head for a batch of ≥ 64
-/// rows, the cache split over the threads for one row over ≥ 512 cells, otherwise one task per (row, head).
+/// rows, the cache split over the threads for one row over ≥ 512 cells, otherwise one task per (row, query heads of one KV head).
 package final class DecoderSession {
     package let model: DecoderModel
     package let config: DecoderConfig
@@ -281,9 +281,9 @@ package final class DecoderSession {
             splitAttention(l, scale: scale, softcap: softcap, window: window)
         } else {
             let group = c.heads / c.kvHeads, heads = c.heads, scratch = attnScratch
-            let per = useKernels ? headsPerTask(group: group, tasks: n * heads) : 1, tasksPerRow = heads / per
+            let headsPerCall = useKernels ? headsPerTask(group: group, tasks: n * heads) : 1, tasksPerRow = heads / headsPerCall
             pool.parallelFor(n * tasksPerRow) { task in
-                let t = task / tasksPerRow, h = task % tasksPerRow * per, kvh = h / group
+                let t = task / tasksPerRow, h = task % tasksPerRow * headsPerCall, kvh = h / group
                 // Keys lo...hi: causal up to the token itself (within the window); bidirectional over the whole
                 // text, which is all in this batch (within ±window/2: llama.cpp's symmetric window).
                 let p = pos[t]
@@ -293,7 +293,7 @@ package final class DecoderSession {
                 let vp = UnsafeRawPointer(cache.values(layer: l, sequence: seqs[t]) + lo * kvd + kvh * hd)
                 let o = attn + t * qd + h * hd
                 if kernels {
-                    lai_attention_f16_heads(q + t * qd + h * hd, Int32(per), kp, vp, kvd * 2, Int32(hi - lo + 1), Int32(hd), scale, softcap, o,
+                    lai_attention_f16_heads(q + t * qd + h * hd, Int32(headsPerCall), kp, vp, kvd * 2, Int32(hi - lo + 1), Int32(hd), scale, softcap, o,
                                             scratch + (t * heads + h) * 4 * hd)
                 } else {
                     Ops.attentionF16Reference(q + t * qd + h * hd, k: kp, v: vp, kvStride: kvd * 2, n: hi - lo + 1, hd: hd, scale: scale, softcap: softcap, out: o)
@@ -367,20 +367,20 @@ package final class DecoderSession {
         let size = (nKV + chunks - 1) / chunks, part = 2 + hd
         let q = self.q, attn = self.attn, partials = splitPartials, scratch = splitScratch, kernels = useKernels
         let keys = cache.keys(layer: l, sequence: seq), values = cache.values(layer: l, sequence: seq)
-        let per = kernels ? headsPerTask(group: group, tasks: heads * chunks) : 1
-        pool.parallelFor(heads / per * chunks) { task in
-            let h = task / chunks * per, chunk = task % chunks, kvh = h / group
+        let headsPerCall = kernels ? headsPerTask(group: group, tasks: heads * chunks) : 1
+        pool.parallelFor(heads / headsPerCall * chunks) { task in
+            let h = task / chunks * headsPerCall, chunk = task % chunks, kvh = h / group
             let j0 = max(lo, chunk * size), j1 = min(p + 1, (chunk + 1) * size)
             // head h's partial of this chunk (the heads' partials are chunks * part floats apart)
             let out = partials + (h * chunks + chunk) * part
             if j0 >= j1 {
-                for g in 0..<per { out[g * chunks * part] = -.infinity; out[g * chunks * part + 1] = 0 }
+                for g in 0..<headsPerCall { out[g * chunks * part] = -.infinity; out[g * chunks * part + 1] = 0 }
                 return
             }
             let kp = UnsafeRawPointer(keys + kvh * hd), vp = UnsafeRawPointer(values + kvh * hd)
             if kernels {
-                lai_attention_f16_partial_heads(q + h * hd, Int32(per), kp, vp, kvd * 2, Int32(j0), Int32(j1), Int32(hd), scale, softcap,
-                                                out, chunks * part, scratch + task * per * 4 * hd)
+                lai_attention_f16_partial_heads(q + h * hd, Int32(headsPerCall), kp, vp, kvd * 2, Int32(j0), Int32(j1), Int32(hd), scale, softcap,
+                                                out, chunks * part, scratch + task * headsPerCall * 4 * hd)
             } else {
                 Ops.attentionF16PartialReference(q + h * hd, k: kp, v: vp, kvStride: kvd * 2, range: j0..<j1, hd: hd, scale: scale,
                                                  softcap: softcap, partial: out)
@@ -437,14 +437,14 @@ package final class DecoderSession {
             matmul.apply(a.kB[h], gather, n: n, q + h * kd, outStride: H * kd)
         }
         let scale = c.attentionScale, scratch = attnScratch
-        let per = kernels ? headsPerTask(group: H, tasks: n * H) : 1, tasksPerRow = H / per
+        let headsPerCall = kernels ? headsPerTask(group: H, tasks: n * H) : 1, tasksPerRow = H / headsPerCall
         pool.parallelFor(n * tasksPerRow) { task in
-            let t = task / tasksPerRow, h = task % tasksPerRow * per
+            let t = task / tasksPerRow, h = task % tasksPerRow * headsPerCall
             let kp = UnsafeRawPointer(cache.keys(layer: l, sequence: seqs[t]))
             let o = attn + (t * H + h) * kd, qh = q + (t * H + h) * kd
             // values are the keys' first `rank` dims: run the kernel over all kd dims and keep those
             if kernels {
-                lai_attention_f16_heads(qh, Int32(per), kp, kp, kd * 2, Int32(pos[t] + 1), Int32(kd), scale, 0, o, scratch + (t * H + h) * 4 * kd)
+                lai_attention_f16_heads(qh, Int32(headsPerCall), kp, kp, kd * 2, Int32(pos[t] + 1), Int32(kd), scale, 0, o, scratch + (t * H + h) * 4 * kd)
             } else {
                 Ops.attentionF16Reference(qh, k: kp, v: kp, kvStride: kd * 2, n: pos[t] + 1, hd: kd, scale: scale, out: o)
             }
