@@ -15,37 +15,47 @@ package final class ServerMetrics: Sendable {
     private let modelBytes: Gauge
 
     package init() {
-        ttft = registry.makeValueHistogram(name: "lai_time_to_first_token_seconds",
-                                           buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
-                                           help: "Time from a completion's arrival to its first generated token")
-        interToken = registry.makeValueHistogram(name: "lai_inter_token_latency_seconds",
-                                                 buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
-                                                 help: "Time between consecutive generated tokens of one completion")
-        batchRows = registry.makeValueHistogram(name: "lai_batch_rows", buckets: [1, 2, 4, 8, 16, 64, 256, 512],
-                                                help: "Rows (tokens) in one engine step")
-        batchSequences = registry.makeValueHistogram(name: "lai_batch_sequences", buckets: [1, 2, 3, 4, 6, 8, 16],
-                                                     help: "Sequences in one engine step")
-        running = registry.makeGauge(name: "lai_requests_running", help: "Completions holding a slot")
-        queued = registry.makeGauge(name: "lai_requests_queued", help: "Completions waiting for a slot")
-        loadedModels = registry.makeGauge(name: "lai_models_loaded", help: "Models in memory")
-        residentBytes = registry.makeGauge(name: "lai_resident_memory_bytes", help: "Resident memory of the server process")
-        modelBytes = registry.makeGauge(name: "lai_model_memory_bytes", help: "Bytes of loaded weights and KV caches")
+        ttft = registry.makeValueHistogram(
+            descriptor: Self.metric("lai_time_to_first_token_seconds", "Time from a completion's arrival to its first generated token"),
+            buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60])
+        interToken = registry.makeValueHistogram(
+            descriptor: Self.metric("lai_inter_token_latency_seconds", "Time between consecutive generated tokens of one completion"),
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2])
+        batchRows = registry.makeValueHistogram(
+            descriptor: Self.metric("lai_batch_rows", "Rows (tokens) in one engine step"),
+            buckets: [1, 2, 4, 8, 16, 64, 256, 512])
+        batchSequences = registry.makeValueHistogram(
+            descriptor: Self.metric("lai_batch_sequences", "Sequences in one engine step"),
+            buckets: [1, 2, 3, 4, 6, 8, 16])
+        running = registry.makeGauge(descriptor: Self.metric("lai_requests_running", "Completions holding a slot"))
+        queued = registry.makeGauge(descriptor: Self.metric("lai_requests_queued", "Completions waiting for a slot"))
+        loadedModels = registry.makeGauge(descriptor: Self.metric("lai_models_loaded", "Models in memory"))
+        residentBytes = registry.makeGauge(
+            descriptor: Self.metric("lai_resident_memory_bytes", "Resident memory of the server process"))
+        modelBytes = registry.makeGauge(
+            descriptor: Self.metric("lai_model_memory_bytes", "Bytes of loaded weights and KV caches"))
     }
 
     package func request(route: String, code: Int) {
-        registry.makeCounter(name: "lai_http_requests_total", labels: [("route", route), ("code", String(code))],
-                             help: "HTTP requests by route and status").increment()
+        registry.makeCounter(
+            descriptor: Self.metric("lai_http_requests_total", "HTTP requests by route and status"),
+            labels: [("route", route), ("code", String(code))]).increment()
     }
 
     package func rejected(_ reason: String) {
-        registry.makeCounter(name: "lai_rejections_total", labels: [("reason", reason)],
-                             help: "Requests refused, by reason").increment()
+        registry.makeCounter(
+            descriptor: Self.metric("lai_rejections_total", "Requests refused, by reason"),
+            labels: [("reason", reason)]).increment()
     }
 
     package func tokens(model: String, prompt: Int, generated: Int) {
-        registry.makeCounter(name: "lai_prompt_tokens_total", labels: [("model", model)], help: "Prompt tokens processed")
+        registry.makeCounter(
+            descriptor: Self.metric("lai_prompt_tokens_total", "Prompt tokens processed"),
+            labels: [("model", model)])
             .increment(by: Int64(prompt))
-        registry.makeCounter(name: "lai_generated_tokens_total", labels: [("model", model)], help: "Tokens generated")
+        registry.makeCounter(
+            descriptor: Self.metric("lai_generated_tokens_total", "Tokens generated"),
+            labels: [("model", model)])
             .increment(by: Int64(generated))
     }
 
@@ -56,6 +66,11 @@ package final class ServerMetrics: Sendable {
         o.firstToken = { [ttft] s in ttft.record(s) }
         o.interToken = { [interToken] s in interToken.record(s) }
         return o
+    }
+
+    /// A metric's full name as given (no unit suffix added) and its help text.
+    private static func metric(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The text for a scrape, after refreshing the gauges from the current state.

@@ -114,12 +114,12 @@ extension LAIServer {
         }
         ctx.audit.update { $0.model = name.description }
         let store = config.models.store
-        let modelfile = mf
+        let modelfile = mf, blobs = files, target = quantize
         try? await manager.unload(requested)
         return try await storeJob(streaming: streaming) { send in
             try store.createDirectories()
             try ModelCreator(store: store).create(name, modelfile: modelfile, directory: FileManager.default.currentDirectoryPath,
-                                                  files: files, quantize: quantize) { s in
+                                                  files: blobs, quantize: target) { s in
                 send(.object([("status", .string(s))]))
             }
         }

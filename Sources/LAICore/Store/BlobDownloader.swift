@@ -201,9 +201,11 @@ package final class BlobDownloader: @unchecked Sendable {
 
         let n = min(options.parallel, shared.parts.count)
         let group = DispatchGroup()
+        // worker() and the state it captures are shared between the threads only under `lock`
+        let work = LockGuardedWork(run: worker)
         for _ in 0..<n {
             group.enter()
-            let t = Thread { worker(); group.leave() }
+            let t = Thread { work.run(); group.leave() }
             t.stackSize = 1 << 20
             t.start()
         }
@@ -257,4 +259,10 @@ package enum BlobDownloaderPlan {
     package static func parts(size: Int, options: DownloadOptions) -> [Range<Int>] {
         BlobDownloader.plan(size: size, options: options).parts.map { $0.start..<$0.end }
     }
+}
+
+/// A closure whose captured state is only touched under a lock it takes itself (what the compiler cannot check),
+/// handed to the download threads.
+private struct LockGuardedWork: @unchecked Sendable {
+    let run: () -> Void
 }

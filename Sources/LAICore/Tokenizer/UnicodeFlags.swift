@@ -28,7 +28,7 @@ package struct UnicodeFlags: OptionSet, Sendable {
     }
 
     /// Flags for U+0000..U+2FFFF (every script in common use); rarer planes are computed on demand.
-    nonisolated(unsafe) private static let table: [UInt16] = (0..<UInt32(0x30000)).map { compute($0).rawValue }
+    private static let table: [UInt16] = (0..<UInt32(0x30000)).map { compute($0).rawValue }
 
     private static func compute(_ cp: UInt32) -> UnicodeFlags {
         guard let s = Unicode.Scalar(cp) else {

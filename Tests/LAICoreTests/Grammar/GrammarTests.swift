@@ -36,7 +36,7 @@ private func grammarError(_ source: String) -> String? {
         for line in try readFixture("Tests/Fixtures/grammar/llama-verdicts.jsonl").split(separator: "\n") {
             let row = try JSON.parseOrdered(String(line))
             let name = try #require(row["grammar"]?.stringValue), text = try #require(row["text"]?.stringValue)
-            let expected = try #require(row["valid"]?.boolValue)
+            let expected = try #require(row["valid"]?.boolValue as Bool?)
             if grammars[name] == nil {
                 grammars[name] = try Grammar(String(contentsOf: llamaGrammars.appendingPathComponent(name), encoding: .utf8))
             }

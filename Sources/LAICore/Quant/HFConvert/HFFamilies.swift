@@ -9,7 +9,7 @@ extension HFFamily {
     // MARK: llama
 
     /// LlamaConfig defaults (transformers 4.57, the converter's pin) that to_dict() adds.
-    static func llamaDefaults(_ c: [String: Any]) -> [String: Any] {
+    @Sendable static func llamaDefaults(_ c: [String: Any]) -> [String: Any] {
         let hidden = (c["hidden_size"] as? Int) ?? 4096, heads = (c["num_attention_heads"] as? Int) ?? 32
         return ["vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
                 "num_attention_heads": 32, "num_key_value_heads": heads, "max_position_embeddings": 2048,
@@ -231,7 +231,7 @@ extension HFFamily {
 
     // MARK: gemma3, EmbeddingGemma
 
-    static func gemma3Defaults(_ c: [String: Any]) -> [String: Any] {
+    @Sendable static func gemma3Defaults(_ c: [String: Any]) -> [String: Any] {
         ["vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
          "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131072,
          "rms_norm_eps": 1e-6, "rope_theta": 1_000_000.0, "rope_local_base_freq": 10_000.0, "sliding_window": 4096,
@@ -250,7 +250,7 @@ extension HFFamily {
         return []
     }
 
-    static func gemma3Parameters(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
+    @Sendable static func gemma3Parameters(_ c: HFContext, _ w: inout HFMetadataWriter) throws {
         try textParameters(c, &w)
         let h = c.hparams
         w.u32("{arch}.context_length", c.int("max_position_embeddings") ?? 131072)

@@ -6,7 +6,7 @@ extension HFFamily {
     // MARK: falcon
 
     /// FalconConfig's defaults (only when AutoConfig knows the folder: model_type "falcon").
-    static func falconDefaults(_ c: [String: Any]) -> [String: Any] {
+    @Sendable static func falconDefaults(_ c: [String: Any]) -> [String: Any] {
         guard c["model_type"] as? String == "falcon" else { return [:] }
         let heads = (c["num_attention_heads"] as? Int) ?? 71
         return ["vocab_size": 65024, "hidden_size": 4544, "num_hidden_layers": 32, "num_attention_heads": 71,
