@@ -477,6 +477,121 @@ void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
     }
 }
 
+// ---- q6_K against word-interleaved activations (q8_Kw) -------------------------------------------------
+// ggml's q6_K kernel (above) spends a vpmaddwd per 32 weights and column: each int32 lane i of a 32-weight
+// vector holds 4 products, summed as two int16 pairs by maddubs and the pairs by madd with the scale. The
+// same lane sums come out of fewer multiplies when two vectors' halves are word-interleaved first: with
+// vectors u, v (weights or activations), A = (u.w[2i], v.w[2i]) and B = (u.w[2i+1], v.w[2i+1]) per 32-bit
+// lane i, maddubs(A) + maddubs(B) holds u's and v's 4-product sums of lane i as two int16 values (at most
+// 4·63·128 = 32256 in magnitude: no overflow), and one madd by their two scales gives lane i's int32 sum
+// for both vectors. Integer sums are exact, so every lane equals ggml's and so does every float that
+// follows (bit for bit; KernelTests checks against lai_gemm_q6_K_q8_K). The activations are interleaved
+// once when quantized; the weights in registers, which keeps the model file's layout.
+typedef struct { int8_t qs[256]; int16_t bsums[16]; float d; uint8_t pad[28]; } block_q8_Kw;
+_Static_assert(sizeof(block_q8_Kw) == 320, "q8_Kw block: 32-byte multiple, so quants stay aligned");
+
+ALWAYS_INLINE __m256i words_even(__m256i u, __m256i v) { return _mm256_blend_epi16(u, _mm256_slli_epi32(v, 16), 0xAA); }
+ALWAYS_INLINE __m256i words_odd(__m256i u, __m256i v) { return _mm256_blend_epi16(_mm256_srli_epi32(u, 16), v, 0xAA); }
+
+void lai_quantize_row_q8_Kw(const float *x, void *vy, int n) {
+    block_q8_Kw *y = vy;
+    for (int i = 0; i < n / 256; i++) {
+        block_q8_K t;
+        lai_quantize_row_q8_K(x + 256 * i, &t, 256);
+        for (int h = 0; h < 4; h++) {
+            const __m256i u = _mm256_loadu_si256((const __m256i *)(t.qs + 64 * h)), v = _mm256_loadu_si256((const __m256i *)(t.qs + 64 * h + 32));
+            _mm256_storeu_si256((__m256i *)(y[i].qs + 64 * h), words_even(u, v));
+            _mm256_storeu_si256((__m256i *)(y[i].qs + 64 * h + 32), words_odd(u, v));
+        }
+        memcpy(y[i].bsums, t.bsums, sizeof t.bsums);
+        y[i].d = t.d;
+        memset(y[i].pad, 0, sizeof y[i].pad);
+    }
+}
+
+// Scale bytes for a vector pair: low 128-bit half (lanes 0-3) takes both vectors' first-16 scales, the high
+// half their second-16 scales; pair p of the block is vectors 2p and 2p+1, scales 4p .. 4p+3.
+static const uint8_t k_shuffle_q6w[64] = {
+    0, 2, 0, 2, 0, 2, 0, 2,  1, 3, 1, 3, 1, 3, 1, 3,   4, 6, 4, 6, 4, 6, 4, 6,  5, 7, 5, 7, 5, 7, 5, 7,
+    8,10, 8,10, 8,10, 8,10,  9,11, 9,11, 9,11, 9,11,  12,14,12,14,12,14,12,14, 13,15,13,15,13,15,13,15,
+};
+ALWAYS_INLINE void q6_K_w_tile(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, const int CT) {
+    const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(15);
+    __m256 acc[4];
+    for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
+    for (int i = 0; i < nb; ++i) {
+        for (int l = 0; l < (int)sizeof(block_q6_K); l += 64) _mm_prefetch((const char *)(x + i + 8) + l, _MM_HINT_T0);
+        const uint8_t *q4 = x[i].ql, *qh = x[i].qh;
+        const __m128i scales = _mm_loadu_si128((const __m128i *)x[i].scales);
+        __m256i sumi[4];
+        for (int c = 0; c < CT; c++) sumi[c] = _mm256_setzero_si256();
+        for (int j = 0; j < 2; ++j) {
+            const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
+            const __m256i q4bits2 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
+            const __m256i q4bitsH = _mm256_loadu_si256((const __m256i *)qh); qh += 32;
+            const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m3), 4);
+            const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(12)), 2);
+            const __m256i q4h_2 = _mm256_and_si256(q4bitsH, _mm256_set1_epi8(48));
+            const __m256i q4h_3 = _mm256_srli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(-64)), 2);
+            const __m256i q4_0 = _mm256_or_si256(_mm256_and_si256(q4bits1, m15), q4h_0);
+            const __m256i q4_1 = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
+            const __m256i q4_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
+            const __m256i q4_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
+            const __m256i a01 = words_even(q4_0, q4_1), b01 = words_odd(q4_0, q4_1);
+            const __m256i a23 = words_even(q4_2, q4_3), b23 = words_odd(q4_2, q4_3);
+            const __m256i sc01 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6w + 2 * j)));
+            const __m256i sc23 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6w + 2 * j + 1)));
+            for (int c = 0; c < CT; c++) {
+                const int8_t *q8 = ((const block_q8_Kw *)(a + c * as) + i)->qs + 128 * j;
+                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(a01, _mm256_loadu_si256((const __m256i *)q8)),
+                                                     _mm256_maddubs_epi16(b01, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
+                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(a23, _mm256_loadu_si256((const __m256i *)(q8 + 64))),
+                                                     _mm256_maddubs_epi16(b23, _mm256_loadu_si256((const __m256i *)(q8 + 96))));
+                sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_madd_epi16(sc01, p01), _mm256_madd_epi16(sc23, p23)));
+            }
+        }
+        // ggml's 32·Σ scale·bsum per lane, the 32 folded into the scales (|32·scale| ≤ 4096: exact in int16)
+        const __m256i scales_32 = _mm256_slli_epi16(_mm256_cvtepi8_epi16(scales), 5);
+        const __m256 dw = _mm256_set1_ps(h2f(x[i].d));
+        for (int c = 0; c < CT; c++) {
+            const block_q8_Kw *y = (const block_q8_Kw *)(a + c * as) + i;
+            const __m256i q8sclsub = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), scales_32);
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_broadcast_ss(&y->d), dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi[c], q8sclsub)), acc[c]);
+        }
+    }
+    for (int c = 0; c < CT; c++) out[c * os] = hsum_f8(acc[c]);
+}
+
+static inline void q6_K_w_tiles(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, int n) {
+    switch (n) {
+    case 1: q6_K_w_tile(nb, x, a, as, out, os, 1); break;
+    case 2: q6_K_w_tile(nb, x, a, as, out, os, 2); break;
+    case 3: q6_K_w_tile(nb, x, a, as, out, os, 3); break;
+    default: q6_K_w_tile(nb, x, a, as, out, os, 4); break;
+    }
+}
+
+void lai_gemm_q6_K_q8_Kw(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
+    const char *ap = a;
+    int c = 0;
+    if (nc > 4 && nc <= 8) {
+        // batched decoding: every column of a row before the next row, so the weights are read from memory once
+        for (int r = 0; r < nr; r++) {
+            const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
+            q6_K_w_tiles(nb, x, ap, as, out + r, os, 4);
+            q6_K_w_tiles(nb, x, ap + 4 * as, as, out + 4 * os + r, os, nc - 4);
+        }
+        return;
+    }
+    for (; c + 4 <= nc; c += 4)
+        for (int r = 0; r < nr; r++) q6_K_w_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
+    for (int r = 0; r < nr && c < nc; r++) {
+        const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
+        if (nc == 1) { _mm_prefetch((const char *)w + (r + 2) * ws, _MM_HINT_T0); _mm_prefetch((const char *)w + (r + 2) * ws + 256, _MM_HINT_T0); }
+        q6_K_w_tiles(nb, x, ap + c * as, as, out + c * os + r, os, nc - c);
+    }
+}
+
 // ---- IQ4 (non-linear 4-bit levels) ------------------------------------------------------------------
 // As ggml's AVX2 vec_dot_iq4_nl_q8_0 / vec_dot_iq4_xs_q8_K: the 16 levels are a byte table, and one
 // _mm256_shuffle_epi8 turns 32 nibbles into 32 signed levels; then the same int8 products as q4_0.
@@ -684,7 +799,8 @@ void lai_quantize_row_q8_1(const float *x, void *y, int n) { (void)x; (void)y; (
 #define STUB(NAME) void lai_gemm_##NAME(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) \
     { (void)nb; (void)w; (void)ws; (void)nr; (void)a; (void)as; (void)nc; (void)out; (void)os; }
 void lai_quantize_row_q8_K(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
-STUB(q4_K_q8_K) STUB(q6_K_q8_K) STUB(iq4_nl_q8_0) STUB(iq4_xs_q8_K)
+void lai_quantize_row_q8_Kw(const float *x, void *y, int n) { (void)x; (void)y; (void)n; }
+STUB(q4_K_q8_K) STUB(q6_K_q8_K) STUB(q6_K_q8_Kw) STUB(iq4_nl_q8_0) STUB(iq4_xs_q8_K)
 STUB(q4_0_q8_0) STUB(q4_1_q8_1) STUB(q5_0_q8_0) STUB(q5_1_q8_1) STUB(q8_0_q8_0) STUB(f16_f32) STUB(bf16_f32)
 float lai_dot_f32(const float *a, const float *b, int n) { float s = 0; for (int i = 0; i < n; i++) s += a[i] * b[i]; return s; }
 float lai_dot_f16_f32(const void *a, const float *b, int n) { (void)a; (void)b; (void)n; return 0; }

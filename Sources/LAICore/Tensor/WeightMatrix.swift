@@ -17,12 +17,12 @@ package enum TensorError: Error, CustomStringConvertible {
 }
 
 /// The encoding a product converts its activations to (ggml's vec_dot_type, plus q8_0s: q8_0 blocks
-/// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels, and q8_0p: the same quants split
-/// into two parts for the AVX2 q8_0x8 kernel).
+/// that carry their integer sum, for the packed q4_0/q5_0/q8_0 kernels, q8_0p: the same quants split
+/// into two parts for the AVX2 q8_0x8 kernel, and q8_Kw: q8_K with word-interleaved quants for the q6_K kernel).
 package enum ActivationEncoding: Sendable {
     /// f16Rounded / bf16Rounded: f32 values rounded to f16 / bf16 (ggml's F16 and BF16 activations), stored
     /// widened for the F16 and BF16 kernels.
-    case f32, f16Rounded, bf16Rounded, q8_0, q8_0s, q8_0p, q8_1, q8_K
+    case f32, f16Rounded, bf16Rounded, q8_0, q8_0s, q8_0p, q8_1, q8_K, q8_Kw
 
     package func rowBytes(_ cols: Int) -> Int {
         switch self {
@@ -30,6 +30,7 @@ package enum ActivationEncoding: Sendable {
         case .q8_0s, .q8_1: cols / 32 * 36
         case .q8_0p: cols / 32 * 72
         case .q8_K: cols / 256 * 292
+        case .q8_Kw: cols / 256 * 320
         case .f16Rounded, .bf16Rounded: cols * 4
         case .f32: cols * 4
         }
@@ -150,8 +151,9 @@ package struct WeightMatrix: @unchecked Sendable {
                             packed: keep, packedBase: keep.flatMap { p in packedBase.map { $0 + r.lowerBound / 8 * p.groupBytes } })
     }
 
-    /// The activation encoding this weight type multiplies with (ggml's vec_dot_type).
-    package var activationType: ActivationEncoding {
+    /// The activation encoding this weight type multiplies with (ggml's vec_dot_type) in the AVX2 kernels
+    /// (`kernels`) or the portable path.
+    package func activationType(kernels: Bool) -> ActivationEncoding {
         if let p = packed {
             switch p.layout {
             case .q4_Kx8: return .q8_K
@@ -163,7 +165,8 @@ package struct WeightMatrix: @unchecked Sendable {
         switch type {
         case .q4_1, .q5_1: return .q8_1
         case .q4_0, .q5_0, .q8_0, .iq4_nl: return .q8_0
-        case .q4_K, .q6_K, .iq4_xs: return .q8_K
+        case .q6_K: return kernels ? .q8_Kw : .q8_K
+        case .q4_K, .iq4_xs: return .q8_K
         case .f16: return .f16Rounded
         case .bf16: return .bf16Rounded
         default: return .f32
@@ -228,16 +231,20 @@ package final class MatMul {
 
     private func multiply(_ jobs: [MatMulJob], _ x: UnsafePointer<Float>, n: Int) {
         guard let first = jobs.first else { return }
-        let shared = jobs.allSatisfy { $0.w.hasKernel && $0.w.cols == first.w.cols && $0.w.activationType == first.w.activationType }
+        let shared = jobs.allSatisfy { $0.w.hasKernel && $0.w.cols == first.w.cols }
         if !shared || jobs.count > 4 {
             for j in jobs {
                 if j.w.hasKernel { multiply([j], x, n: n) } else { applyDequantized(j.w, x, n: n, j.out, outStride: j.outStride) }
             }
             return
         }
-        let at = first.w.activationType, cols = first.w.cols
-        let arb = at.rowBytes(cols)
-        let act = quantizeActivations(x, n: n, type: at, cols: cols, rowBytes: arb)
+        // Each encoding the jobs need, made once (a Q4_K_M layer's q/k and v differ: q8_K and q8_Kw).
+        let kernels = useKernels
+        let encodings = jobs.map { $0.w.activationType(kernels: kernels) }
+        var distinct: [ActivationEncoding] = []
+        for e in encodings where !distinct.contains(e) { distinct.append(e) }
+        let made = quantizeActivations(x, n: n, types: distinct, cols: first.w.cols)
+        let acts = encodings.map { e in made[distinct.firstIndex(of: e)!] }
         // Tasks: blocks of weight rows × blocks of tokens, so a tile's activations stay in cache.
         let totalRows = jobs.reduce(0) { $0 + $1.w.rows }
         // Small batches (generation, batched decoding) are memory-bound: about 8 tasks per thread, so the
@@ -248,7 +255,6 @@ package final class MatMul {
         let counts = jobs.map { ($0.w.rows + rowBlock - 1) / rowBlock }   // row tasks per job
         let perJob = counts.map { $0 * colTasks }
         let total = perJob.reduce(0, +)
-        let kernels = useKernels
         let xin = UnsafeRawPointer(x)
         pool.parallelFor(total) { t in
             var task = t, j = 0
@@ -257,42 +263,50 @@ package final class MatMul {
             let rt = counts[j]
             let r0 = (task % rt) * rowBlock, c0 = (task / rt) * colBlock
             let nr = min(rowBlock, job.w.rows - r0), nc = min(colBlock, n - c0)
-            Self.tile(job.w, act: act, arb: arb, xin: xin, out: job.out, os: job.outStride, r0: r0, nr: nr, c0: c0, nc: nc, kernels: kernels)
+            Self.tile(job.w, act: acts[j].base, arb: acts[j].rowBytes, xin: xin, out: job.out, os: job.outStride, r0: r0, nr: nr, c0: c0, nc: nc, kernels: kernels)
         }
     }
 
-    /// Converts x (n, cols) to the activation encoding `type` in the scratch buffer (rows `rowBytes` apart).
-    private func quantizeActivations(_ x: UnsafePointer<Float>, n: Int, type at: ActivationEncoding, cols: Int, rowBytes arb: Int) -> UnsafeRawPointer {
-        let need = arb * n
+    /// Converts x (n, cols) to each activation encoding of `types` in the scratch buffer, one region per
+    /// encoding (64-byte aligned, rows `rowBytes` apart).
+    private func quantizeActivations(_ x: UnsafePointer<Float>, n: Int, types: [ActivationEncoding], cols: Int)
+        -> [(base: UnsafeRawPointer, rowBytes: Int)] {
+        let rowBytes = types.map { $0.rowBytes(cols) }
+        let regionBytes = rowBytes.map { ($0 * n + 63) / 64 * 64 }
+        let need = regionBytes.reduce(0, +)
         if need > scratchBytes {
             scratch.deallocate()
             scratchBytes = need
             scratch = .allocate(byteCount: need, alignment: 64)
         }
-        let act = UnsafeMutableRawPointer(scratch)
+        var offsets = [0]
+        for b in regionBytes.dropLast() { offsets.append(offsets.last! + b) }
+        let base = UnsafeMutableRawPointer(scratch)
         let kernels = useKernels
-        if at != .f32 {
-            pool.parallelRanges(n, minChunk: 4) { range in
-                for i in range {
-                    let src = x + i * cols, dst = act + i * arb
-                    switch at {
-                    case .q8_0: kernels ? lai_quantize_row_q8_0(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: false)
-                    case .q8_0s: kernels ? lai_quantize_row_q8_0s(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8S(src, dst, cols)
-                    case .q8_0p: kernels ? lai_quantize_row_q8_0p(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8P(src, dst, cols)
-                    case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
-                    case .q8_K: if kernels { lai_quantize_row_q8_K(src, dst, Int32(cols)) } else { try? Quantize.row(.q8_K, src, dst, count: cols) }
-                    case .f32: break
-                    case .f16Rounded:
-                        let d = dst.assumingMemoryBound(to: Float.self)
-                        if kernels { lai_round_to_f16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = Float(Float16(src[j])) } }
-                    case .bf16Rounded:
-                        let d = dst.assumingMemoryBound(to: Float.self)
-                        if kernels { lai_round_to_bf16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = ReferenceKernels.roundToBF16(src[j]) } }
-                    }
+        // one task per (encoding, row): every thread helps, also with the few rows of batched decoding
+        if types == [.f32] { return [(UnsafeRawPointer(base), rowBytes[0])] }
+        pool.parallelRanges(types.count * n) { range in
+            for t in range {
+                let e = t / n, i = t % n, at = types[e], arb = rowBytes[e]
+                let src = x + i * cols, dst = base + offsets[e] + i * arb
+                switch at {
+                case .q8_0: kernels ? lai_quantize_row_q8_0(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: false)
+                case .q8_0s: kernels ? lai_quantize_row_q8_0s(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8S(src, dst, cols)
+                case .q8_0p: kernels ? lai_quantize_row_q8_0p(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8P(src, dst, cols)
+                case .q8_1: kernels ? lai_quantize_row_q8_1(src, dst, Int32(cols)) : ReferenceKernels.quantizeRowQ8(src, dst, cols, withSum: true)
+                case .q8_K: if kernels { lai_quantize_row_q8_K(src, dst, Int32(cols)) } else { try? Quantize.row(.q8_K, src, dst, count: cols) }
+                case .q8_Kw: lai_quantize_row_q8_Kw(src, dst, Int32(cols))  // a kernels-only encoding
+                case .f32: break
+                case .f16Rounded:
+                    let d = dst.assumingMemoryBound(to: Float.self)
+                    if kernels { lai_round_to_f16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = Float(Float16(src[j])) } }
+                case .bf16Rounded:
+                    let d = dst.assumingMemoryBound(to: Float.self)
+                    if kernels { lai_round_to_bf16(src, d, Int32(cols)) } else { for j in 0..<cols { d[j] = ReferenceKernels.roundToBF16(src[j]) } }
                 }
             }
         }
-        return UnsafeRawPointer(act)
+        return (0..<types.count).map { (UnsafeRawPointer(base + offsets[$0]), rowBytes[$0]) }
     }
 
     /// Rows r0..<r0+nr of `w` against tokens c0..<c0+nc.
@@ -323,7 +337,7 @@ package final class MatMul {
                 }
             } else {
                 ReferenceKernels.gemmPacked(packed.layout, w.data + r0 * wrb, wrb, nr: nr, cols: cols, ap, arb, nc: nc, o, os,
-                                            activations: w.activationType)
+                                            activations: w.activationType(kernels: false))
             }
             return
         }
@@ -336,7 +350,7 @@ package final class MatMul {
             case .q5_1: lai_gemm_q5_1_q8_1(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .q8_0: lai_gemm_q8_0_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .q4_K: lai_gemm_q4_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
-            case .q6_K: lai_gemm_q6_K_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
+            case .q6_K: lai_gemm_q6_K_q8_Kw(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .iq4_nl: lai_gemm_iq4_nl_q8_0(nb, wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .iq4_xs: lai_gemm_iq4_xs_q8_K(Int32(cols / 256), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
             case .f16: lai_gemm_f16_f32(Int32(cols), wp, wrb, Int32(nr), ap, arb, Int32(nc), o, os)
@@ -345,7 +359,7 @@ package final class MatMul {
             }
             return
         }
-        if w.activationType == .q8_K {
+        if w.activationType(kernels: false) == .q8_K {
             // K-quants: both sides dequantized to f32 (the portable path's reference, not bit-exact).
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buf in
                 let wf = buf.baseAddress!, af = wf + cols

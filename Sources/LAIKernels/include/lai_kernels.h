@@ -40,6 +40,12 @@ void lai_quantize_row_q8_K(const float *x, void *y, int n);
 /// blocks of 256 per row); same arguments as the other lai_gemm functions.
 void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
+/// q8_K activations with each pair of 32-quant vectors word-interleaved (320-byte blocks: 256 quants, the 16
+/// original sums, d, padding), what lai_gemm_q6_K_q8_Kw takes.
+void lai_quantize_row_q8_Kw(const float *x, void *y, int n);
+/// q6_K weights with q8_Kw activations: the same lane sums as lai_gemm_q6_K_q8_K (ggml's), so bit-identical
+/// results, from a quarter fewer multiplies (see kernels.c).
+void lai_gemm_q6_K_q8_Kw(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);
 /// IQ4_NL weights with q8_0 activations and IQ4_XS weights with q8_K activations, as ggml's AVX2
 /// vec_dot_iq4_nl_q8_0 / vec_dot_iq4_xs_q8_K (a byte shuffle maps nibbles to levels); arguments as above.
 void lai_gemm_iq4_nl_q8_0(int nb, const void *w, size_t w_stride, int nr, const void *a, size_t a_stride, int nc, float *out, size_t out_stride);

@@ -72,6 +72,44 @@ import LAICore
         #expect(batched.map(\.bitPattern) == single.map(\.bitPattern))
     }
 
+    /// The q6_K kernel on word-interleaved activations (q8_Kw, what products use) keeps ggml's lane sums, so it
+    /// equals ggml's vec_dot arithmetic (lai_gemm_q6_K_q8_K, which the llama.cpp logit references check) bit for
+    /// bit: random blocks (every bit pattern is a valid q6_K block), plus a row of the largest 6-bit values with
+    /// the most negative scales and a block of ±127 activations, the int16 sums' extremes.
+    @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the AVX2 kernels need AVX2/FMA/F16C"),
+          arguments: [1, 3, 4, 5, 8, 9, 70])
+    func q6KInterleavedKernelIsBitIdenticalToGGMLs(tokens: Int) throws {
+        let rows = 37, cols = 768, nb = cols / 256, rowBytes = GGMLType.q6_K.rowBytes(cols)!
+        var rng = SplitMix64(seed: 3 + UInt64(tokens))
+        var w = (0..<(rows * rowBytes)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for r in 0..<rows {
+            for b in 0..<nb {
+                let d = r * rowBytes + b * 210 + 208   // a normal f16 scale, not a random bit pattern
+                let h = Float16(Float.random(in: 1e-4...1e-2, using: &rng)).bitPattern
+                w[d] = UInt8(h & 0xFF); w[d + 1] = UInt8(h >> 8)
+                if r == 0 { for k in 0..<192 { w[r * rowBytes + b * 210 + k] = 0xFF }; for k in 192..<208 { w[r * rowBytes + b * 210 + k] = 0x80 } }
+            }
+        }
+        var x = (0..<(tokens * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+        for i in 0..<256 { x[i] = i % 3 == 0 ? -3 : 3 }
+        let arb = ActivationEncoding.q8_K.rowBytes(cols), arbW = ActivationEncoding.q8_Kw.rowBytes(cols)
+        #expect(arbW == nb * 320)
+        var act = [UInt8](repeating: 0, count: tokens * arb), actW = [UInt8](repeating: 0, count: tokens * arbW)
+        x.withUnsafeBufferPointer { xp in
+            for t in 0..<tokens {
+                act.withUnsafeMutableBytes { lai_quantize_row_q8_K(xp.baseAddress! + t * cols, $0.baseAddress! + t * arb, Int32(cols)) }
+                actW.withUnsafeMutableBytes { lai_quantize_row_q8_Kw(xp.baseAddress! + t * cols, $0.baseAddress! + t * arbW, Int32(cols)) }
+            }
+        }
+        var ggml = [Float](repeating: .nan, count: tokens * rows), interleaved = ggml
+        w.withUnsafeBytes { wp in
+            act.withUnsafeBytes { lai_gemm_q6_K_q8_K(Int32(nb), wp.baseAddress!, rowBytes, Int32(rows), $0.baseAddress!, arb, Int32(tokens), &ggml, rows) }
+            actW.withUnsafeBytes { lai_gemm_q6_K_q8_Kw(Int32(nb), wp.baseAddress!, rowBytes, Int32(rows), $0.baseAddress!, arbW, Int32(tokens), &interleaved, rows) }
+        }
+        #expect(ggml.allSatisfy { $0.isFinite })
+        #expect(interleaved.map(\.bitPattern) == ggml.map(\.bitPattern))
+    }
+
     /// The packed q4_0/q4_K/q5_0/q8_0 kernels (AVX2 and, where the CPU has it, AVX-512 VNNI) equal their twin bit for
     /// bit; the twin reads the original rows, so this also checks the packing.
     @Test(.enabled(if: CPUFeatures.active.detected >= .avx2, "the packed kernels need AVX2/FMA/F16C"),
