@@ -389,10 +389,26 @@ static const uint8_t k_shuffle_q6[128] = {
     8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9, 10,10,10,10,10,10,10,10,11,11,11,11,11,11,11,11,
    12,12,12,12,12,12,12,12,13,13,13,13,13,13,13,13, 14,14,14,14,14,14,14,14,15,15,15,15,15,15,15,15,
 };
+// Half a q6_K block (128 weights: 64 bytes of low nibbles, 32 of high bit pairs) as four vectors of 6-bit
+// values 0..63, ggml's order: weights 0-31, 32-63, 64-95, 96-127 of the half.
+ALWAYS_INLINE void q6_K_unpack(const uint8_t *ql, const uint8_t *qh, __m256i *q0, __m256i *q1, __m256i *q2, __m256i *q3) {
+    const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(15);
+    const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)ql);
+    const __m256i q4bits2 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+    const __m256i q4bitsH = _mm256_loadu_si256((const __m256i *)qh);
+    const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m3), 4);
+    const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(12)), 2);
+    const __m256i q4h_2 = _mm256_and_si256(q4bitsH, _mm256_set1_epi8(48));
+    const __m256i q4h_3 = _mm256_srli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(-64)), 2);
+    *q0 = _mm256_or_si256(_mm256_and_si256(q4bits1, m15), q4h_0);
+    *q1 = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
+    *q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
+    *q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
+}
+
 // CT activation columns at once: the weights of a block are unpacked once and used for every column; each
 // column's arithmetic is exactly ggml's vec_dot (above comment), so results do not depend on the tiling.
 ALWAYS_INLINE void q6_K_tile(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, const int CT) {
-    const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(15);
     __m256 acc[4];
     for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
     for (int i = 0; i < nb; ++i) {
@@ -404,17 +420,8 @@ ALWAYS_INLINE void q6_K_tile(int nb, const block_q6_K *x, const char *a, size_t 
         for (int c = 0; c < CT; c++) sumi[c] = _mm256_setzero_si256();
         int is = 0;
         for (int j = 0; j < 2; ++j) {
-            const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
-            const __m256i q4bits2 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
-            const __m256i q4bitsH = _mm256_loadu_si256((const __m256i *)qh); qh += 32;
-            const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m3), 4);
-            const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(12)), 2);
-            const __m256i q4h_2 = _mm256_and_si256(q4bitsH, _mm256_set1_epi8(48));
-            const __m256i q4h_3 = _mm256_srli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(-64)), 2);
-            const __m256i q4_0 = _mm256_or_si256(_mm256_and_si256(q4bits1, m15), q4h_0);
-            const __m256i q4_1 = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
-            const __m256i q4_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
-            const __m256i q4_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
+            __m256i q4_0, q4_1, q4_2, q4_3;
+            q6_K_unpack(q4 + 64 * j, qh + 32 * j, &q4_0, &q4_1, &q4_2, &q4_3);
             const __m256i sc_0 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 0)));
             const __m256i sc_1 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 1)));
             const __m256i sc_2 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6 + is + 2)));
@@ -516,7 +523,6 @@ static const uint8_t k_shuffle_q6w[64] = {
     8,10, 8,10, 8,10, 8,10,  9,11, 9,11, 9,11, 9,11,  12,14,12,14,12,14,12,14, 13,15,13,15,13,15,13,15,
 };
 ALWAYS_INLINE void q6_K_w_tile(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, const int CT) {
-    const __m256i m3 = _mm256_set1_epi8(3), m15 = _mm256_set1_epi8(15);
     __m256 acc[4];
     for (int c = 0; c < CT; c++) acc[c] = _mm256_setzero_ps();
     for (int i = 0; i < nb; ++i) {
@@ -526,17 +532,8 @@ ALWAYS_INLINE void q6_K_w_tile(int nb, const block_q6_K *x, const char *a, size_
         __m256i sumi[4];
         for (int c = 0; c < CT; c++) sumi[c] = _mm256_setzero_si256();
         for (int j = 0; j < 2; ++j) {
-            const __m256i q4bits1 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
-            const __m256i q4bits2 = _mm256_loadu_si256((const __m256i *)q4); q4 += 32;
-            const __m256i q4bitsH = _mm256_loadu_si256((const __m256i *)qh); qh += 32;
-            const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m3), 4);
-            const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(12)), 2);
-            const __m256i q4h_2 = _mm256_and_si256(q4bitsH, _mm256_set1_epi8(48));
-            const __m256i q4h_3 = _mm256_srli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(-64)), 2);
-            const __m256i q4_0 = _mm256_or_si256(_mm256_and_si256(q4bits1, m15), q4h_0);
-            const __m256i q4_1 = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
-            const __m256i q4_2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
-            const __m256i q4_3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
+            __m256i q4_0, q4_1, q4_2, q4_3;
+            q6_K_unpack(q4 + 64 * j, qh + 32 * j, &q4_0, &q4_1, &q4_2, &q4_3);
             const __m256i a01 = words_even(q4_0, q4_1), b01 = words_odd(q4_0, q4_1);
             const __m256i a23 = words_even(q4_2, q4_3), b23 = words_odd(q4_2, q4_3);
             const __m256i sc01 = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, _mm_loadu_si128((const __m128i *)k_shuffle_q6w + 2 * j)));
