@@ -182,14 +182,10 @@ ALWAYS_INLINE void NAME##_tile(int nb, const char *w, size_t ws, const char *a, 
 void lai_gemm_##NAME(int nb, const void *vw, size_t ws, int nr, const void *va, size_t as, int nc, float *out, size_t os) { \
     const char *w = vw, *a = va;                                                                             \
     if (nc == 1) {                                                                                           \
-        /* One row at a time: the weights stream through memory in order, which the prefetchers     */     \
-        /* follow best; generation is bound by that stream.                                          */     \
-        for (int r = 0; r < nr; r++) {                                                                       \
-            _mm_prefetch(w + (r + 2) * ws, _MM_HINT_T0);                                                     \
-            _mm_prefetch(w + (r + 2) * ws + 256, _MM_HINT_T0);                                               \
-            _mm_prefetch(w + (r + 2) * ws + 512, _MM_HINT_T0);                                               \
-            NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);                                       \
-        }                                                                                                    \
+        /* One row at a time: the weights stream through memory in order, which the hardware        */     \
+        /* prefetchers follow best (software prefetch two rows ahead measured 0-18% slower, 2 threads */    \
+        /* over 300 MB: f16, q4_1, q8_0 rows); generation is bound by that stream.                    */    \
+        for (int r = 0; r < nr; r++) NAME##_tile(nb, w + r * ws, ws, a, as, out + r, os, 1, 1);             \
         return;                                                                                              \
     }                                                                                                        \
     int c = 0;                                                                                               \
@@ -479,7 +475,6 @@ void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
         for (int r = 0; r < nr; r++) q6_K_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
     for (int r = 0; r < nr && c < nc; r++) {
         const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-        if (nc == 1) { _mm_prefetch((const char *)w + (r + 2) * ws, _MM_HINT_T0); _mm_prefetch((const char *)w + (r + 2) * ws + 256, _MM_HINT_T0); }
         q6_K_tiles(nb, x, ap + c * as, as, out + c * os + r, os, nc - c);
     }
 }
@@ -584,7 +579,6 @@ void lai_gemm_q6_K_q8_Kw(int nb, const void *w, size_t ws, int nr, const void *a
         for (int r = 0; r < nr; r++) q6_K_w_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
     for (int r = 0; r < nr && c < nc; r++) {
         const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-        if (nc == 1) { _mm_prefetch((const char *)w + (r + 2) * ws, _MM_HINT_T0); _mm_prefetch((const char *)w + (r + 2) * ws + 256, _MM_HINT_T0); }
         q6_K_w_tiles(nb, x, ap + c * as, as, out + c * os + r, os, nc - c);
     }
 }
