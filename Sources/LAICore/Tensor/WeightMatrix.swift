@@ -283,8 +283,8 @@ package final class MatMul {
         for b in regionBytes.dropLast() { offsets.append(offsets.last! + b) }
         let base = UnsafeMutableRawPointer(scratch)
         let kernels = useKernels
+        if types == [.f32] { return [(UnsafeRawPointer(base), rowBytes[0])] }  // f32 products read x itself
         // one task per (encoding, row): every thread helps, also with the few rows of batched decoding
-        if types == [.f32] { return [(UnsafeRawPointer(base), rowBytes[0])] }
         pool.parallelRanges(types.count * n) { range in
             for t in range {
                 let e = t / n, i = t % n, at = types[e], arb = rowBytes[e]
