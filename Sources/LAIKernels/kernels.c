@@ -449,35 +449,35 @@ void lai_gemm_q4_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a,
             out[(size_t)c * os + r] = dot_q4_K_q8_K(nb, (const block_q4_K *)((const char *)w + r * ws), (const block_q8_K *)((const char *)a + c * as));
 }
 
-// Row x against n (1-4) columns, the column count a constant in each call.
-static inline void q6_K_tiles(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, int n) {
-    switch (n) {
-    case 1: q6_K_tile(nb, x, a, as, out, os, 1); break;
-    case 2: q6_K_tile(nb, x, a, as, out, os, 2); break;
-    case 3: q6_K_tile(nb, x, a, as, out, os, 3); break;
-    default: q6_K_tile(nb, x, a, as, out, os, 4); break;
-    }
+// The q6_K products' driver for a row tile TILE (1-4 columns, the column count a constant in each call):
+// columns in fours; 5-8 columns (batched decoding) every column of a row before the next row, so the weights
+// are read from memory once; one column streams the rows in order.
+#define Q6_K_DRIVER(FN, TILE)                                                                                    \
+static inline void TILE##s(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, int n) { \
+    switch (n) {                                                                                                 \
+    case 1: TILE(nb, x, a, as, out, os, 1); break;                                                               \
+    case 2: TILE(nb, x, a, as, out, os, 2); break;                                                               \
+    case 3: TILE(nb, x, a, as, out, os, 3); break;                                                               \
+    default: TILE(nb, x, a, as, out, os, 4); break;                                                              \
+    }                                                                                                            \
+}                                                                                                                \
+void FN(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {     \
+    const char *ap = a;                                                                                          \
+    int c = 0;                                                                                                   \
+    if (nc > 4 && nc <= 8) {                                                                                     \
+        for (int r = 0; r < nr; r++) {                                                                           \
+            const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);                                \
+            TILE##s(nb, x, ap, as, out + r, os, 4);                                                              \
+            TILE##s(nb, x, ap + 4 * as, as, out + 4 * os + r, os, nc - 4);                                       \
+        }                                                                                                        \
+        return;                                                                                                  \
+    }                                                                                                            \
+    for (; c + 4 <= nc; c += 4)                                                                                  \
+        for (int r = 0; r < nr; r++) TILE(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4); \
+    for (int r = 0; r < nr && c < nc; r++)                                                                       \
+        TILE##s(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, nc - c); \
 }
-
-void lai_gemm_q6_K_q8_K(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
-    const char *ap = a;
-    int c = 0;
-    if (nc > 4 && nc <= 8) {
-        // batched decoding: every column of a row before the next row, so the weights are read from memory once
-        for (int r = 0; r < nr; r++) {
-            const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-            q6_K_tiles(nb, x, ap, as, out + r, os, 4);
-            q6_K_tiles(nb, x, ap + 4 * as, as, out + 4 * os + r, os, nc - 4);
-        }
-        return;
-    }
-    for (; c + 4 <= nc; c += 4)
-        for (int r = 0; r < nr; r++) q6_K_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
-    for (int r = 0; r < nr && c < nc; r++) {
-        const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-        q6_K_tiles(nb, x, ap + c * as, as, out + c * os + r, os, nc - c);
-    }
-}
+Q6_K_DRIVER(lai_gemm_q6_K_q8_K, q6_K_tile)
 
 // ---- q6_K against word-interleaved activations (q8_Kw) -------------------------------------------------
 // ggml's q6_K kernel (above) spends a vpmaddwd per 32 weights and column: each int32 lane i of a 32-weight
@@ -554,34 +554,7 @@ ALWAYS_INLINE void q6_K_w_tile(int nb, const block_q6_K *x, const char *a, size_
     for (int c = 0; c < CT; c++) out[c * os] = hsum_f8(acc[c]);
 }
 
-static inline void q6_K_w_tiles(int nb, const block_q6_K *x, const char *a, size_t as, float *out, size_t os, int n) {
-    switch (n) {
-    case 1: q6_K_w_tile(nb, x, a, as, out, os, 1); break;
-    case 2: q6_K_w_tile(nb, x, a, as, out, os, 2); break;
-    case 3: q6_K_w_tile(nb, x, a, as, out, os, 3); break;
-    default: q6_K_w_tile(nb, x, a, as, out, os, 4); break;
-    }
-}
-
-void lai_gemm_q6_K_q8_Kw(int nb, const void *w, size_t ws, int nr, const void *a, size_t as, int nc, float *out, size_t os) {
-    const char *ap = a;
-    int c = 0;
-    if (nc > 4 && nc <= 8) {
-        // batched decoding: every column of a row before the next row, so the weights are read from memory once
-        for (int r = 0; r < nr; r++) {
-            const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-            q6_K_w_tiles(nb, x, ap, as, out + r, os, 4);
-            q6_K_w_tiles(nb, x, ap + 4 * as, as, out + 4 * os + r, os, nc - 4);
-        }
-        return;
-    }
-    for (; c + 4 <= nc; c += 4)
-        for (int r = 0; r < nr; r++) q6_K_w_tile(nb, (const block_q6_K *)((const char *)w + r * ws), ap + c * as, as, out + c * os + r, os, 4);
-    for (int r = 0; r < nr && c < nc; r++) {
-        const block_q6_K *x = (const block_q6_K *)((const char *)w + r * ws);
-        q6_K_w_tiles(nb, x, ap + c * as, as, out + c * os + r, os, nc - c);
-    }
-}
+Q6_K_DRIVER(lai_gemm_q6_K_q8_Kw, q6_K_w_tile)
 
 // ---- IQ4 (non-linear 4-bit levels) ------------------------------------------------------------------
 // As ggml's AVX2 vec_dot_iq4_nl_q8_0 / vec_dot_iq4_xs_q8_K: the 16 levels are a byte table, and one
